@@ -1,0 +1,97 @@
+//! The command line as typed: clap derive types. [`crate::config`] turns them into a checked
+//! configuration before any work starts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Turns scraped article text into clean text: drops menus, share buttons, newsletter pitches,
+/// related-story lists, repeated blocks and near-duplicate pages, with a reason for every drop.
+#[derive(Debug, Parser)]
+#[command(name = "textsift", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Clean page text files, folders, standard input or JSONL records.
+    Clean(CleanArgs),
+}
+
+/// How to read inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// By file name: `.jsonl`, `.ndjson` (optionally `.gz`/`.zst`) are JSONL, the rest text.
+    Auto,
+    /// Every input is one page of text.
+    Text,
+    /// Every input is JSONL, one record per line.
+    Jsonl,
+}
+
+/// Options of `textsift clean`.
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Files, folders (walked recursively) or `-` for standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Write one clean file per input under DIR, at the input's path relative to its folder.
+    ///
+    /// Without --out, a single input (or standard input) is written to standard output.
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Write a JSON report of every document (blocks kept, dropped by reason, duplicates).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Instead of clean text, show every block with KEEP or DROP and the reason.
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Worker threads (default: all cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Never drop a page as a near-duplicate of another.
+    #[arg(long)]
+    pub keep_duplicates: bool,
+
+    /// Input format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Auto)]
+    pub format: FormatArg,
+
+    /// File-name pattern to read from folders (repeatable).
+    ///
+    /// Default: *.txt, *.jsonl and their .gz and .zst forms.
+    #[arg(long, value_name = "PATTERN")]
+    pub glob: Vec<String>,
+
+    /// JSONL field holding the record id.
+    #[arg(long, default_value = "id", value_name = "KEY")]
+    pub id_key: String,
+
+    /// JSONL field holding the page text.
+    #[arg(long, default_value = "text", value_name = "KEY")]
+    pub text_key: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

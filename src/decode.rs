@@ -1,0 +1,241 @@
+//! Bytes to text: byte-order marks, UTF-8, UTF-16, legacy encodings, binary detection, and the
+//! folding of line ends and invisible characters so they never change a decision.
+
+use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
+
+/// Share of NUL or other control bytes above which a file is called binary.
+const BINARY_CONTROL_SHARE: f64 = 0.10;
+/// Share of undecodable characters (U+FFFD after decoding) above which a file is called binary.
+const BINARY_REPLACEMENT_SHARE: f64 = 0.10;
+/// How many bytes of a file the legacy-encoding detector looks at.
+const DETECT_PREFIX: usize = 1 << 20;
+
+/// Why a byte string could not be turned into text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeError {
+    /// NUL bytes, or mostly undecodable content.
+    Binary,
+}
+
+/// Decodes `bytes` to text and folds it with [`fold`]: CRLF and CR become LF, no-break and other
+/// Unicode spaces and tabs become a plain space, zero-width characters and soft hyphens go.
+///
+/// Detection order: a BOM (UTF-8, UTF-16 LE/BE); binary check; valid UTF-8; UTF-8 with a few
+/// broken bytes (decoded lossily); UTF-16 without BOM; otherwise the legacy encoding chardetng
+/// guesses (windows-1252, Shift_JIS, ...).
+///
+/// ```
+/// let text = textsift::decode::decode(b"caf\xe9\r\nna\xefve".to_vec()).unwrap();
+/// assert_eq!(text, "café\nnaïve");
+/// ```
+pub fn decode(bytes: Vec<u8>) -> Result<String, DecodeError> {
+    if let Some((encoding, bom_len)) = Encoding::for_bom(&bytes) {
+        let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
+        return finish(text.into_owned());
+    }
+    if let Some(utf16) = sniff_utf16(&bytes) {
+        let (text, _) = utf16.decode_without_bom_handling(&bytes);
+        return finish(text.into_owned());
+    }
+    if looks_binary(&bytes) {
+        return Err(DecodeError::Binary);
+    }
+    let bytes = match String::from_utf8(bytes) {
+        Ok(text) => return finish(text),
+        Err(e) => e.into_bytes(),
+    };
+    if mostly_utf8(&bytes) {
+        return finish(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Allow);
+    detector.feed(&bytes[..bytes.len().min(DETECT_PREFIX)], true);
+    let encoding = detector.guess(None, chardetng::Utf8Detection::Allow);
+    let encoding = if encoding == UTF_8 { encoding_rs::WINDOWS_1252 } else { encoding };
+    let (text, _) = encoding.decode_without_bom_handling(&bytes);
+    finish(text.into_owned())
+}
+
+/// Rejects decoded text that is mostly replacement characters, then folds it.
+fn finish(text: String) -> Result<String, DecodeError> {
+    if text.contains('\u{FFFD}') {
+        let total = text.chars().count().max(1);
+        let bad = text.chars().filter(|&c| c == '\u{FFFD}').count();
+        if bad as f64 / total as f64 > BINARY_REPLACEMENT_SHARE {
+            return Err(DecodeError::Binary);
+        }
+    }
+    Ok(fold(text))
+}
+
+/// NUL bytes, or many control bytes, in the first part of the file.
+fn looks_binary(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(DETECT_PREFIX)];
+    if memchr::memchr(0, head).is_some() {
+        return true;
+    }
+    let controls = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c | 0x0b | 0x1b))
+        .count();
+    !head.is_empty() && controls as f64 / head.len() as f64 > BINARY_CONTROL_SHARE
+}
+
+/// UTF-16 without a BOM: most even (or odd) bytes are NUL and the others are not.
+fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(4096) & !1];
+    if head.len() < 4 {
+        return None;
+    }
+    let pairs = head.len() / 2;
+    let even_nul = head.iter().step_by(2).filter(|&&b| b == 0).count();
+    let odd_nul = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    if odd_nul * 10 >= pairs * 9 && even_nul * 10 <= pairs {
+        Some(UTF_16LE)
+    } else if even_nul * 10 >= pairs * 9 && odd_nul * 10 <= pairs {
+        Some(UTF_16BE)
+    } else {
+        None
+    }
+}
+
+/// Invalid UTF-8 that is still mostly UTF-8: at least ten valid multi-byte characters for every
+/// broken sequence (a corrupted byte in the middle of a UTF-8 file).
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut valid_multibyte, mut invalid) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        valid_multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        if !chunk.invalid().is_empty() {
+            invalid += 1;
+        }
+    }
+    valid_multibyte >= 10 * invalid.max(1)
+}
+
+/// What [`fold`] does with one character.
+enum Fold {
+    Keep,
+    Space,
+    Newline,
+    Remove,
+}
+
+fn fold_class(c: char) -> Fold {
+    match c {
+        '\t' | '\u{00A0}' | '\u{1680}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => {
+            Fold::Space
+        }
+        '\u{000B}' | '\u{000C}' | '\u{0085}' | '\u{2028}' | '\u{2029}' => Fold::Newline,
+        '\u{200B}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' => Fold::Remove,
+        c if c.is_control() && c != '\n' && c != '\r' => Fold::Remove,
+        _ => Fold::Keep,
+    }
+}
+
+/// Folds line ends and invisible characters; text that needs nothing is returned unchanged
+/// without copying.
+///
+/// CRLF and lone CR become LF; tabs, no-break spaces and other Unicode spaces become a space;
+/// vertical tab, form feed and Unicode line separators become LF; zero-width spaces, word
+/// joiners, BOMs, soft hyphens and other control characters are removed. Zero-width joiners
+/// and non-joiners stay: they carry meaning in emoji and in Indic and Persian script.
+pub fn fold(text: String) -> String {
+    let needs_work =
+        text.bytes().any(|b| b == b'\r' || b == b'\t' || (b < 0x20 && b != b'\n') || b == 0x7f || b >= 0xC2)
+            && text.chars().any(|c| c == '\r' || !matches!(fold_class(c), Fold::Keep));
+    if !needs_work {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            out.push('\n');
+            continue;
+        }
+        match fold_class(c) {
+            Fold::Keep => out.push(c),
+            Fold::Space => out.push(' '),
+            Fold::Newline => out.push('\n'),
+            Fold::Remove => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_passes_through_unchanged() {
+        assert_eq!(decode("Grüße, 東京".as_bytes().to_vec()).unwrap(), "Grüße, 東京");
+    }
+
+    #[test]
+    fn utf8_bom_is_removed() {
+        let mut bytes = vec![0xEF, 0xBB, 0xBF];
+        bytes.extend_from_slice(b"hello");
+        assert_eq!(decode(bytes).unwrap(), "hello");
+    }
+
+    #[test]
+    fn utf16_with_and_without_bom() {
+        let mut le = vec![0xFF, 0xFE];
+        for u in "Über alles".encode_utf16() {
+            le.extend_from_slice(&u.to_le_bytes());
+        }
+        assert_eq!(decode(le.clone()).unwrap(), "Über alles");
+        assert_eq!(decode(le[2..].to_vec()).unwrap(), "Über alles");
+        let mut be = Vec::new();
+        for u in "plain text here".encode_utf16() {
+            be.extend_from_slice(&u.to_be_bytes());
+        }
+        assert_eq!(decode(be).unwrap(), "plain text here");
+    }
+
+    #[test]
+    fn windows_1252_is_detected() {
+        let bytes =
+            b"Le caf\xe9 de la gare est ferm\xe9 depuis l'\xe9t\xe9 dernier \x96 une d\xe9cision.".to_vec();
+        let text = decode(bytes).unwrap();
+        assert!(text.contains("café"), "{text}");
+        assert!(text.contains("été dernier – une décision"), "{text}");
+    }
+
+    #[test]
+    fn shift_jis_is_detected() {
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS
+            .encode("日本は米国との安全保障会議を中止した。防衛費をめぐる対立が背景にある。");
+        let text = decode(bytes.into_owned()).unwrap();
+        assert!(text.contains("日本は米国との安全保障会議"), "{text}");
+    }
+
+    #[test]
+    fn a_broken_byte_inside_utf8_stays_local() {
+        let mut bytes = "Straße, Größe, Übermaß, Äpfel und Öl. ".repeat(3).into_bytes();
+        bytes.push(0xFF);
+        bytes.extend_from_slice("Ende gut.".as_bytes());
+        let text = decode(bytes).unwrap();
+        assert!(text.starts_with("Straße, Größe"), "{text}");
+        assert!(text.ends_with("\u{FFFD}Ende gut."), "{text}");
+    }
+
+    #[test]
+    fn nul_bytes_mean_binary() {
+        assert_eq!(decode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()), Err(DecodeError::Binary));
+    }
+
+    #[test]
+    fn line_ends_and_invisible_characters_fold() {
+        let text = "a\r\nb\rc\u{00A0}d\te\u{200B}f\u{00AD}g\u{FEFF}h\u{200D}i".to_string();
+        assert_eq!(fold(text), "a\nb\nc d efgh\u{200D}i");
+    }
+
+    #[test]
+    fn empty_input_is_empty_text() {
+        assert_eq!(decode(Vec::new()).unwrap(), "");
+    }
+}

@@ -1,0 +1,237 @@
+//! Fixed, documented hashes of text: normalised block keys, word shingles and simhash.
+//!
+//! Every hash here is xxh3-64 with seed [`SEED`], so fingerprints are the same in every process
+//! and on every machine. Normalisation (lower case, every digit to `0`, punctuation and symbols
+//! removed, white space folded) follows CCNet's line hashing.
+
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// Seed of every xxh3 hash that textsift computes.
+pub const SEED: u64 = 0x7465_7874_7369_6674; // "textsift"
+
+/// Words per shingle for near-duplicate fingerprints.
+pub const SHINGLE_WORDS: usize = 3;
+
+/// Writes the normalised form of `text` into `out` (cleared first): lower case, digits as `0`,
+/// alphanumeric words separated by one space, everything else dropped.
+///
+/// ```
+/// let mut out = String::new();
+/// textsift::fingerprint::normalize_into("  Hello,  WORLD! 2025 ", &mut out);
+/// assert_eq!(out, "hello world 0000");
+/// ```
+pub fn normalize_into(text: &str, out: &mut String) {
+    out.clear();
+    let mut pending_space = false;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            if c.is_numeric() {
+                out.push('0');
+            } else if c.is_lowercase() || !c.is_uppercase() {
+                out.push(c);
+            } else {
+                out.extend(c.to_lowercase());
+            }
+        } else if !is_joiner(c) {
+            pending_space = true;
+        }
+    }
+}
+
+/// Marks inside words that neither split nor count: apostrophes, combining marks, joiners.
+fn is_joiner(c: char) -> bool {
+    matches!(c, '\'' | '’' | '\u{200C}' | '\u{200D}') || is_combining(c)
+}
+
+fn is_combining(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+        || (c as u32 >= 0x0900 && c as u32 <= 0x0DFF && !c.is_alphanumeric())
+}
+
+/// The hash of a block's normalised text; `None` when nothing alphanumeric is left.
+pub fn block_key(text: &str, scratch: &mut String) -> Option<u64> {
+    normalize_into(text, scratch);
+    if scratch.is_empty() {
+        None
+    } else {
+        Some(xxh3_64_with_seed(scratch.as_bytes(), SEED))
+    }
+}
+
+/// Calls `emit` with the hash of every `SHINGLE_WORDS`-word shingle of already normalised text
+/// (see [`normalize_into`]). Text shorter than a shingle yields one hash of the whole text.
+/// Scripts written without spaces (CJK) are shingled by characters instead of words.
+pub fn for_each_shingle(normalized: &str, mut emit: impl FnMut(u64)) {
+    if normalized.is_empty() {
+        return;
+    }
+    let bytes = normalized.as_bytes();
+    // Start offsets of the last SHINGLE_WORDS tokens.
+    let mut starts = [0usize; SHINGLE_WORDS];
+    let mut count = 0usize;
+    let mut token_start = None;
+    let mut emit_upto = |end: usize, starts: &[usize; SHINGLE_WORDS], count: usize| {
+        if count >= SHINGLE_WORDS {
+            let first = starts[(count - SHINGLE_WORDS) % SHINGLE_WORDS];
+            emit(xxh3_64_with_seed(&bytes[first..end], SEED));
+        }
+    };
+    for (i, c) in normalized.char_indices() {
+        if c == ' ' {
+            if let Some(start) = token_start.take() {
+                starts[count % SHINGLE_WORDS] = start;
+                count += 1;
+                emit_upto(i, &starts, count);
+            }
+        } else if is_unspaced_script(c) {
+            if let Some(start) = token_start.take() {
+                starts[count % SHINGLE_WORDS] = start;
+                count += 1;
+                emit_upto(i, &starts, count);
+            }
+            starts[count % SHINGLE_WORDS] = i;
+            count += 1;
+            emit_upto(i + c.len_utf8(), &starts, count);
+        } else if token_start.is_none() {
+            token_start = Some(i);
+        }
+    }
+    if let Some(start) = token_start {
+        starts[count % SHINGLE_WORDS] = start;
+        count += 1;
+        emit_upto(bytes.len(), &starts, count);
+    }
+    if count < SHINGLE_WORDS {
+        emit(xxh3_64_with_seed(bytes, SEED));
+    }
+}
+
+/// Characters of scripts written without spaces between words, shingled one character a token.
+pub fn is_unspaced_script(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF      // Hiragana, Katakana
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0x0E00..=0x0E7F    // Thai
+        | 0x0E80..=0x0EFF    // Lao
+        | 0x1000..=0x109F    // Myanmar
+        | 0x1780..=0x17FF    // Khmer
+        | 0x20000..=0x2FA1F) // CJK extensions B..
+}
+
+/// Accumulates a 64-bit simhash (Charikar) from feature hashes, each with weight 1.
+#[derive(Debug, Clone)]
+pub struct SimhashBuilder {
+    counts: [i32; 64],
+    features: u32,
+}
+
+impl Default for SimhashBuilder {
+    fn default() -> Self {
+        Self { counts: [0; 64], features: 0 }
+    }
+}
+
+impl SimhashBuilder {
+    /// Adds one feature hash with weight 1.
+    #[inline]
+    pub fn add(&mut self, hash: u64) {
+        self.features += 1;
+        for (byte_index, lane) in self.counts.chunks_exact_mut(8).enumerate() {
+            let byte = (hash >> (byte_index * 8)) as u8;
+            for (bit, count) in lane.iter_mut().enumerate() {
+                // +1 where the bit is set, -1 where it is not.
+                *count += (((byte >> bit) & 1) as i32) * 2 - 1;
+            }
+        }
+    }
+
+    /// Number of features added.
+    pub fn features(&self) -> u32 {
+        self.features
+    }
+
+    /// The simhash: bit i is set when more features had bit i set than not.
+    pub fn finish(&self) -> u64 {
+        self.counts.iter().enumerate().fold(0u64, |acc, (i, &c)| if c > 0 { acc | (1 << i) } else { acc })
+    }
+}
+
+/// Number of differing bits between two simhashes.
+#[inline]
+pub fn hamming(a: u64, b: u64) -> u32 {
+    (a ^ b).count_ones()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shingles(text: &str) -> Vec<u64> {
+        let mut norm = String::new();
+        normalize_into(text, &mut norm);
+        let mut out = Vec::new();
+        for_each_shingle(&norm, |h| out.push(h));
+        out
+    }
+
+    #[test]
+    fn keys_ignore_case_space_punctuation_and_digit_values() {
+        let mut s = String::new();
+        let a = block_key("Updated: 21 June 2025, 06:42", &mut s);
+        let b = block_key("updated 22 june 2025 -- 07:13", &mut s);
+        assert_eq!(a, b);
+        assert_ne!(a, block_key("updated 22 july 2025", &mut s));
+        assert_eq!(block_key(" -- | • ", &mut s), None);
+    }
+
+    #[test]
+    fn apostrophes_do_not_split_words() {
+        let mut s = String::new();
+        normalize_into("Japan’s don't", &mut s);
+        assert_eq!(s, "japans dont");
+    }
+
+    #[test]
+    fn shingle_count_is_words_minus_two() {
+        assert_eq!(shingles("one two three four five").len(), 3);
+        assert_eq!(shingles("one two").len(), 1);
+        assert_eq!(shingles("").len(), 0);
+        // The same three words give the same shingle wherever they stand.
+        assert_eq!(shingles("a b c d")[1], shingles("x b c d")[1]);
+    }
+
+    #[test]
+    fn cjk_is_shingled_by_character() {
+        assert_eq!(shingles("日本は米国").len(), 3);
+    }
+
+    #[test]
+    fn simhash_of_similar_texts_is_close_and_of_different_texts_far() {
+        let sim = |t: &str| {
+            let mut b = SimhashBuilder::default();
+            shingles(t).into_iter().for_each(|h| b.add(h));
+            b.finish()
+        };
+        let a = "Japan has cancelled a high level meeting with its closest ally the United States after the Trump administration demanded more defence spending from Tokyo this year";
+        let b = "Japan has cancelled a high level meeting with its closest ally the United States after the Trump administration demanded higher defence spending from Tokyo this year";
+        let c = "The recipe calls for two cups of flour, a pinch of salt and three eggs beaten until light, then folded gently into the warm butter and sugar";
+        assert!(hamming(sim(a), sim(b)) < hamming(sim(a), sim(c)));
+        assert!(hamming(sim(a), sim(c)) > 16);
+    }
+
+    #[test]
+    fn simhash_bits_follow_the_majority() {
+        let mut b = SimhashBuilder::default();
+        b.add(0b101);
+        b.add(0b100);
+        b.add(0b001);
+        assert_eq!(b.finish(), 0b101);
+        assert_eq!(b.features(), 3);
+    }
+}

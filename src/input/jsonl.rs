@@ -1,0 +1,156 @@
+//! JSONL records: one JSON object per line with an id and a text field; every other field is
+//! carried through untouched.
+
+use serde_json::{Map, Value};
+
+/// The field names of a JSONL record that textsift reads and writes.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    /// Field holding the record id (`id` by default).
+    pub id: String,
+    /// Field holding the page text (`text` by default).
+    pub text: String,
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Self { id: "id".into(), text: "text".into() }
+    }
+}
+
+/// One JSONL record, parsed.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// 1-based line number in its file.
+    pub line: usize,
+    /// The whole record, fields in their input order.
+    pub fields: Map<String, Value>,
+}
+
+/// A line that is not a usable record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokenLine {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Parses every non-blank line of `bytes`; broken lines come back as errors with their number.
+pub fn parse(bytes: &[u8], keys: &Keys) -> Vec<Result<Record, BrokenLine>> {
+    bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+        .map(|(index, line)| parse_line(line, index + 1, keys))
+        .collect()
+}
+
+fn parse_line(line: &[u8], number: usize, keys: &Keys) -> Result<Record, BrokenLine> {
+    let broken = |message: String| BrokenLine { line: number, message };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let fields: Map<String, Value> = match serde_json::from_slice::<Value>(line) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => return Err(broken("not a JSON object".into())),
+        Err(e) => return Err(broken(format!("invalid JSON: {e}"))),
+    };
+    match fields.get(&keys.text) {
+        Some(Value::String(_)) => Ok(Record { line: number, fields }),
+        Some(_) => Err(broken(format!("field `{}` is not a string", keys.text))),
+        None => Err(broken(format!("no `{}` field", keys.text))),
+    }
+}
+
+impl Record {
+    /// The page text.
+    pub fn text<'a>(&'a self, keys: &Keys) -> &'a str {
+        self.fields.get(&keys.text).and_then(Value::as_str).unwrap_or("")
+    }
+
+    /// The record id: the id field as text, or `<file>:<line>` when it is missing.
+    pub fn id(&self, keys: &Keys, file_id: &str) -> String {
+        match self.fields.get(&keys.id) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => format!("{file_id}:{}", self.line),
+            Some(other) => other.to_string(),
+        }
+    }
+
+    /// The page's host, from a `url` field at the top or inside `metadata`.
+    pub fn host(&self) -> Option<String> {
+        let url = self
+            .fields
+            .get("url")
+            .or_else(|| self.fields.get("metadata").and_then(|m| m.get("url")))
+            .and_then(Value::as_str)?;
+        host_of_url(url)
+    }
+
+    /// The record as one JSON line with the text replaced by `clean` and `summary` stored as
+    /// `metadata.textsift` (a `metadata` object is created when there is none).
+    pub fn to_clean_line(&self, keys: &Keys, clean: &str, summary: Value) -> String {
+        let mut fields = self.fields.clone();
+        fields.insert(keys.text.clone(), Value::String(clean.to_string()));
+        match fields.entry("metadata").or_insert_with(|| Value::Object(Map::new())) {
+            Value::Object(meta) => {
+                meta.insert("textsift".into(), summary);
+            }
+            _ => {
+                fields.insert("textsift".into(), summary);
+            }
+        }
+        Value::Object(fields).to_string()
+    }
+}
+
+/// The host of a URL (`https://www.example.com/a` → `example.com`), lower case, without `www.`
+/// and port.
+pub fn host_of_url(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host.split(':').next()?.trim_end_matches('.').to_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host).to_string();
+    (!host.is_empty()).then_some(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_and_broken_lines_are_told_apart() {
+        let input =
+            b"{\"id\":\"a\",\"text\":\"hello\"}\n\n{broken\n[1,2]\n{\"id\":\"b\"}\n{\"text\":\"x\"}\r\n";
+        let parsed = parse(input, &Keys::default());
+        assert_eq!(parsed.len(), 5);
+        assert_eq!(parsed[0].as_ref().unwrap().text(&Keys::default()), "hello");
+        assert_eq!(parsed[1].as_ref().unwrap_err().line, 3);
+        assert_eq!(parsed[2].as_ref().unwrap_err().message, "not a JSON object");
+        assert_eq!(parsed[3].as_ref().unwrap_err().message, "no `text` field");
+        assert_eq!(parsed[4].as_ref().unwrap().id(&Keys::default(), "f.jsonl"), "f.jsonl:6");
+    }
+
+    #[test]
+    fn clean_line_keeps_every_other_field_in_order() {
+        let keys = Keys::default();
+        let rec = &parse(
+            br#"{"url":"https://www.Example.com:8080/x","text":"dirty","z":[1],"metadata":{"lang":"en"}}"#,
+            &keys,
+        )[0];
+        let rec = rec.as_ref().unwrap();
+        assert_eq!(rec.host().as_deref(), Some("example.com"));
+        let line = rec.to_clean_line(&keys, "clean", serde_json::json!({"kept": 1}));
+        assert_eq!(
+            line,
+            r#"{"url":"https://www.Example.com:8080/x","text":"clean","z":[1],"metadata":{"lang":"en","textsift":{"kept":1}}}"#
+        );
+    }
+
+    #[test]
+    fn hosts_come_from_urls() {
+        assert_eq!(host_of_url("http://user@news.site.org/a?b").as_deref(), Some("news.site.org"));
+        assert_eq!(host_of_url("site.org/path").as_deref(), Some("site.org"));
+        assert_eq!(host_of_url("https:///x"), None);
+    }
+}

@@ -1,0 +1,286 @@
+//! Finding inputs (files, folders, standard input) and reading their bytes, decompressed.
+
+pub mod jsonl;
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::error::Error;
+
+/// File-name patterns read from folders when `--glob` is not given.
+pub const DEFAULT_GLOBS: &[&str] =
+    &["*.txt", "*.txt.gz", "*.txt.zst", "*.jsonl", "*.jsonl.gz", "*.jsonl.zst"];
+
+/// How an input's records are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The whole input is one page of text.
+    Text,
+    /// One JSON record per line, the page in a text field.
+    Jsonl,
+}
+
+/// How an input's bytes are compressed, from their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Plain bytes.
+    None,
+    /// gzip (magic `1f 8b`).
+    Gzip,
+    /// Zstandard (magic `28 b5 2f fd`).
+    Zstd,
+}
+
+impl Compression {
+    /// Recognises gzip and zstd streams by their magic bytes.
+    pub fn sniff(bytes: &[u8]) -> Compression {
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// Where an input's bytes come from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// A file on disk.
+    File(PathBuf),
+    /// Standard input, read once at the start and kept for the second pass.
+    Stdin(Arc<Vec<u8>>),
+}
+
+/// One input: a file, or standard input.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Where to read it.
+    pub origin: Origin,
+    /// Its path relative to the folder it was found under (its file name when given directly);
+    /// the output goes to the same relative path, and text pages use it as their id.
+    pub relative: PathBuf,
+    /// How its records are laid out.
+    pub format: Format,
+}
+
+impl Source {
+    /// The path to name in messages (`-` for standard input).
+    pub fn display_path(&self) -> PathBuf {
+        match &self.origin {
+            Origin::File(path) => path.clone(),
+            Origin::Stdin(_) => PathBuf::from("-"),
+        }
+    }
+
+    /// The id of a text page from this source: its relative path with `/` separators.
+    pub fn id(&self) -> String {
+        match &self.origin {
+            Origin::Stdin(_) => "-".to_string(),
+            Origin::File(_) => self.relative.to_string_lossy().replace('\\', "/"),
+        }
+    }
+
+    /// Reads the whole input, decompressing gzip and zstd.
+    pub fn read(&self) -> Result<Vec<u8>, Error> {
+        let raw = match &self.origin {
+            Origin::File(path) => {
+                fs::read(path).map_err(|source| Error::Read { path: path.clone(), source })?
+            }
+            Origin::Stdin(bytes) => bytes.as_ref().clone(),
+        };
+        decompress(raw, &self.display_path())
+    }
+}
+
+/// Decompresses `raw` when its magic bytes say gzip or zstd; returns it unchanged otherwise.
+pub fn decompress(raw: Vec<u8>, path: &Path) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    let result = match Compression::sniff(&raw) {
+        Compression::None => return Ok(raw),
+        Compression::Gzip => {
+            flate2::read::MultiGzDecoder::new(raw.as_slice()).read_to_end(&mut out).map_err(|e| ("gzip", e))
+        }
+        Compression::Zstd => zstd::stream::read::Decoder::new(raw.as_slice())
+            .and_then(|mut d| d.read_to_end(&mut out))
+            .map_err(|e| ("zstd", e)),
+    };
+    result.map(|_| out).map_err(|(codec, source)| Error::Decompress {
+        path: path.to_path_buf(),
+        codec,
+        source,
+    })
+}
+
+/// Format of a file from its name: `.jsonl` and `.ndjson`, optionally with `.gz` or `.zst`.
+pub fn format_from_name(path: &Path) -> Format {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let base = name.strip_suffix(".gz").or_else(|| name.strip_suffix(".zst")).unwrap_or(&name);
+    if base.ends_with(".jsonl") || base.ends_with(".ndjson") {
+        Format::Jsonl
+    } else {
+        Format::Text
+    }
+}
+
+/// What to look for when walking input folders.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    /// File-name patterns to read from folders.
+    pub globs: GlobSet,
+    /// A forced format, or `None` to choose by file name.
+    pub format: Option<Format>,
+    /// The output folder, never read (canonical path).
+    pub exclude: Option<PathBuf>,
+}
+
+impl Discovery {
+    /// Builds the file-name matcher from patterns (empty: [`DEFAULT_GLOBS`]).
+    pub fn new(
+        patterns: &[String],
+        format: Option<Format>,
+        exclude: Option<PathBuf>,
+    ) -> Result<Self, String> {
+        let mut builder = GlobSetBuilder::new();
+        let defaults: Vec<String> = DEFAULT_GLOBS.iter().map(|s| s.to_string()).collect();
+        for pattern in if patterns.is_empty() { &defaults } else { patterns } {
+            builder.add(Glob::new(pattern).map_err(|e| format!("--glob {pattern}: {e}"))?);
+        }
+        let globs = builder.build().map_err(|e| e.to_string())?;
+        Ok(Self { globs, format, exclude })
+    }
+
+    fn format_of(&self, path: &Path) -> Format {
+        self.format.unwrap_or_else(|| format_from_name(path))
+    }
+
+    /// Expands the command-line inputs into sources, in a stable order (inputs as given, folder
+    /// entries sorted by name). Problems (missing paths, unreadable folders, loops) are returned
+    /// beside the sources; they do not stop the others.
+    pub fn discover(
+        &self,
+        inputs: &[PathBuf],
+        stdin: impl FnOnce() -> io::Result<Vec<u8>>,
+    ) -> (Vec<Source>, Vec<Error>) {
+        let mut sources = Vec::new();
+        let mut errors = Vec::new();
+        let mut stdin = Some(stdin);
+        for input in inputs {
+            if input.as_os_str() == "-" {
+                let Some(read) = stdin.take() else {
+                    errors.push(Error::Walk {
+                        path: input.clone(),
+                        message: "standard input given twice".into(),
+                    });
+                    continue;
+                };
+                match read() {
+                    Ok(bytes) => sources.push(Source {
+                        origin: Origin::Stdin(Arc::new(bytes)),
+                        relative: PathBuf::from("stdin"),
+                        format: self.format.unwrap_or(Format::Text),
+                    }),
+                    Err(source) => errors.push(Error::Read { path: input.clone(), source }),
+                }
+                continue;
+            }
+            match fs::metadata(input) {
+                Err(source) => errors.push(Error::Read { path: input.clone(), source }),
+                Ok(meta) if meta.is_dir() => self.walk(input, &mut sources, &mut errors),
+                Ok(_) => sources.push(Source {
+                    origin: Origin::File(input.clone()),
+                    relative: PathBuf::from(input.file_name().unwrap_or(input.as_os_str())),
+                    format: self.format_of(input),
+                }),
+            }
+        }
+        (sources, errors)
+    }
+
+    fn walk(&self, root: &Path, sources: &mut Vec<Source>, errors: &mut Vec<Error>) {
+        let exclude = self.exclude.as_deref();
+        let walker = walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|entry| {
+                let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
+                let excluded = exclude.is_some_and(|ex| entry.path().canonicalize().is_ok_and(|p| p == ex));
+                !hidden && !excluded
+            });
+        for entry in walker {
+            match entry {
+                Err(e) => {
+                    let path = e.path().unwrap_or(root).to_path_buf();
+                    let message = match e.loop_ancestor() {
+                        Some(ancestor) => {
+                            format!("symlink loop back to {}; not followed", ancestor.display())
+                        }
+                        None => e.io_error().map(|io| io.to_string()).unwrap_or_else(|| e.to_string()),
+                    };
+                    errors.push(Error::Walk { path, message });
+                }
+                Ok(entry) if entry.file_type().is_file() && self.globs.is_match(entry.file_name()) => {
+                    let relative = entry.path().strip_prefix(root).unwrap_or(entry.path()).to_path_buf();
+                    sources.push(Source {
+                        format: self.format_of(entry.path()),
+                        origin: Origin::File(entry.into_path()),
+                        relative,
+                    });
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_follows_the_file_name() {
+        assert_eq!(format_from_name(Path::new("a/b.jsonl")), Format::Jsonl);
+        assert_eq!(format_from_name(Path::new("b.JSONL.gz")), Format::Jsonl);
+        assert_eq!(format_from_name(Path::new("b.jsonl.zst")), Format::Jsonl);
+        assert_eq!(format_from_name(Path::new("b.txt.gz")), Format::Text);
+        assert_eq!(format_from_name(Path::new("b.json")), Format::Text);
+    }
+
+    #[test]
+    fn compressed_bytes_are_recognised_and_decompressed() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"hello gzip").unwrap();
+        let gz = gz.finish().unwrap();
+        assert_eq!(decompress(gz, Path::new("x.gz")).unwrap(), b"hello gzip");
+        let zst = zstd::encode_all(&b"hello zstd"[..], 1).unwrap();
+        assert_eq!(decompress(zst, Path::new("x.zst")).unwrap(), b"hello zstd");
+        assert_eq!(decompress(b"plain".to_vec(), Path::new("x")).unwrap(), b"plain");
+    }
+
+    #[test]
+    fn a_truncated_gzip_stream_is_an_error_naming_the_file() {
+        let err = decompress(vec![0x1f, 0x8b, 8, 0, 0, 0], Path::new("broken.txt.gz")).unwrap_err();
+        assert!(err.to_string().starts_with("broken.txt.gz: broken gzip stream"), "{err}");
+    }
+
+    #[test]
+    fn walking_skips_hidden_files_and_sorts_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("sub")).unwrap();
+        for name in ["b.txt", "a.txt", ".hidden.txt", "sub/c.txt", "notes.md"] {
+            fs::write(dir.path().join(name), "x").unwrap();
+        }
+        let discovery = Discovery::new(&[], None, None).unwrap();
+        let (sources, errors) = discovery.discover(&[dir.path().to_path_buf()], || Ok(Vec::new()));
+        assert!(errors.is_empty());
+        let rel: Vec<_> = sources.iter().map(Source::id).collect();
+        assert_eq!(rel, ["a.txt", "b.txt", "sub/c.txt"]);
+    }
+}

@@ -1,0 +1,106 @@
+//! The one currency of the pipeline: every decision about a block is a [`Label`].
+//!
+//! The explain view, the report, `eval` and the tests all read labels; nothing re-derives a
+//! decision after the fact.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Why a block was dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reason {
+    /// The block repeats block `of` (0-based index) of the same page, exactly after
+    /// normalisation or nearly (simhash over word shingles).
+    Repeat {
+        /// Index of the first copy, the one that is kept.
+        of: u32,
+    },
+    /// A page-level chrome rule matched: `rule` names it (a phrase family, a feature rule or a
+    /// user rule from `--rules`).
+    Chrome {
+        /// Name of the rule that matched, shown in the explain view.
+        rule: Cow<'static, str>,
+    },
+    /// The context pass gave this block the class of its surroundings.
+    Context {
+        /// What the context pass saw, shown in the explain view.
+        why: Cow<'static, str>,
+    },
+    /// The block recurs on `pages` pages of the same site (learned by the corpus pass).
+    SiteChrome {
+        /// Number of pages (near-duplicate groups counted once) the block was seen on.
+        pages: u32,
+    },
+}
+
+impl Reason {
+    /// Short stable name of the reason's kind, used as key in the report's `dropped` counts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Reason::Repeat { .. } => "repeat",
+            Reason::Chrome { .. } => "chrome",
+            Reason::Context { .. } => "context",
+            Reason::SiteChrome { .. } => "site_chrome",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Repeat { of } => write!(f, "repeat of block {}", of + 1),
+            Reason::Chrome { rule } => write!(f, "chrome: {rule}"),
+            Reason::Context { why } => write!(f, "context: {why}"),
+            Reason::SiteChrome { pages } => write!(f, "site chrome: on {pages} pages"),
+        }
+    }
+}
+
+/// The decision about one block.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Label {
+    /// The block is part of the article and is written out.
+    Keep,
+    /// The block is dropped, for the given reason.
+    Drop(Reason),
+}
+
+impl Label {
+    /// True when the block is written out.
+    pub fn is_keep(&self) -> bool {
+        matches!(self, Label::Keep)
+    }
+
+    /// The drop reason, if any.
+    pub fn reason(&self) -> Option<&Reason> {
+        match self {
+            Label::Keep => None,
+            Label::Drop(r) => Some(r),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeat_reason_shows_one_based_block_number() {
+        assert_eq!(Reason::Repeat { of: 0 }.to_string(), "repeat of block 1");
+        assert_eq!(Reason::SiteChrome { pages: 7 }.to_string(), "site chrome: on 7 pages");
+    }
+
+    #[test]
+    fn kinds_are_stable_report_keys() {
+        let kinds: Vec<_> = [
+            Reason::Repeat { of: 1 },
+            Reason::Chrome { rule: "x".into() },
+            Reason::Context { why: "y".into() },
+            Reason::SiteChrome { pages: 2 },
+        ]
+        .iter()
+        .map(Reason::kind)
+        .collect();
+        assert_eq!(kinds, ["repeat", "chrome", "context", "site_chrome"]);
+    }
+}

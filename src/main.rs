@@ -1,0 +1,34 @@
+//! The `textsift` command: parse, check, run, and turn the result into an exit code.
+
+use clap::Parser;
+use textsift::cli::{Cli, Command};
+use textsift::config::Config;
+use textsift::exit_codes::ExitCode;
+use textsift::pipeline;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Clean(args) => clean(args),
+    };
+    code.into()
+}
+
+fn clean(args: textsift::cli::CleanArgs) -> ExitCode {
+    let config = match Config::from_args(args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("textsift: {e}");
+            return ExitCode::Usage;
+        }
+    };
+    let report_error = |e: &textsift::error::Error| eprintln!("textsift: {e}");
+    match pipeline::run(&config, pipeline::read_stdin, &report_error) {
+        Err(e) => {
+            eprintln!("textsift: {e}");
+            ExitCode::Usage
+        }
+        Ok(outcome) if outcome.failures > 0 => ExitCode::SomeFailed,
+        Ok(_) => ExitCode::Success,
+    }
+}

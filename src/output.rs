@@ -1,0 +1,175 @@
+//! Rendering a labelled page (clean text or the explain view) and writing files atomically.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+use crate::label::Label;
+use crate::segment::Segmented;
+
+/// Appends the kept blocks of `page` to `out`: each block on one line (a wrapped paragraph is
+/// joined with spaces), blocks separated as the input separated them (see
+/// [`crate::segment::Layout::separator`]), with a final newline when anything is kept.
+pub fn render_clean(page: &Segmented<'_>, labels: &[Label], out: &mut String) {
+    let separator = page.layout.separator();
+    let mut first = true;
+    for (block, label) in page.blocks.iter().zip(labels) {
+        if !label.is_keep() {
+            continue;
+        }
+        if !first {
+            out.push_str(separator);
+        }
+        first = false;
+        push_unwrapped(block.text, out);
+    }
+    if !first {
+        out.push('\n');
+    }
+}
+
+/// Pushes a block's lines joined by single spaces.
+fn push_unwrapped(text: &str, out: &mut String) {
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(line.trim());
+    }
+}
+
+const GREEN: &str = "\x1b[32m";
+const RED: &str = "\x1b[31m";
+const DIM: &str = "\x1b[2m";
+const RESET: &str = "\x1b[0m";
+
+/// Appends the explain view of one page: a header line, then per block `KEEP` or `DROP`, its
+/// line range, the reason of a drop, and the block's text.
+pub fn render_explain(
+    id: &str,
+    page: &Segmented<'_>,
+    labels: &[Label],
+    extra: Option<&str>,
+    color: bool,
+    out: &mut String,
+) {
+    let kept = labels.iter().filter(|l| l.is_keep()).count();
+    let _ = write!(out, "== {id}: {} blocks, {kept} kept", labels.len());
+    if let Some(extra) = extra {
+        let _ = write!(out, "; {extra}");
+    }
+    out.push('\n');
+    for (block, label) in page.blocks.iter().zip(labels) {
+        let lines = if block.first_line == block.last_line {
+            format!("L{}", block.first_line)
+        } else {
+            format!("L{}-{}", block.first_line, block.last_line)
+        };
+        let (verdict, paint) = if label.is_keep() { ("KEEP", GREEN) } else { ("DROP", RED) };
+        if color {
+            let _ = write!(out, "{paint}{verdict}{RESET} {lines:<9} ");
+        } else {
+            let _ = write!(out, "{verdict} {lines:<9} ");
+        }
+        if let Some(reason) = label.reason() {
+            if color {
+                let _ = write!(out, "{DIM}[{reason}]{RESET} ");
+            } else {
+                let _ = write!(out, "[{reason}] ");
+            }
+        }
+        push_unwrapped(block.text, out);
+        out.push('\n');
+    }
+}
+
+/// Writes `bytes` to `path` through a hidden temporary file in the same folder and a rename,
+/// so a reader (or a run killed at any moment) only ever sees the old file or the whole new one.
+/// Missing parent folders are created. A `.gz` or `.zst` path is written compressed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(parent)?;
+    let mut tmp = tempfile::Builder::new().prefix(".textsift-").suffix(".tmp").tempfile_in(parent)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    if name.ends_with(".gz") {
+        let mut gz = flate2::write::GzEncoder::new(tmp.as_file_mut(), flate2::Compression::default());
+        gz.write_all(bytes)?;
+        gz.finish()?;
+    } else if name.ends_with(".zst") {
+        let mut zst = zstd::stream::write::Encoder::new(tmp.as_file_mut(), 3)?;
+        zst.write_all(bytes)?;
+        zst.finish()?;
+    } else {
+        tmp.write_all(bytes)?;
+    }
+    tmp.as_file_mut().flush()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::label::Reason;
+    use crate::segment::segment;
+
+    #[test]
+    fn clean_text_keeps_layout_and_unwraps_paragraphs() {
+        let page = segment("Menu\n\nA paragraph wrapped\nover two lines.\n\nLast one.\n");
+        let labels = [Label::Drop(Reason::Chrome { rule: "menu".into() }), Label::Keep, Label::Keep];
+        let mut out = String::new();
+        render_clean(&page, &labels, &mut out);
+        assert_eq!(out, "A paragraph wrapped over two lines.\n\nLast one.\n");
+    }
+
+    #[test]
+    fn nothing_kept_is_empty_output() {
+        let page = segment("Menu\n");
+        let mut out = String::new();
+        render_clean(&page, &[Label::Drop(Reason::Repeat { of: 0 })], &mut out);
+        assert_eq!(out, "");
+    }
+
+    #[test]
+    fn explain_names_every_block_and_reason() {
+        let page = segment("Title\nTitle\n");
+        let mut out = String::new();
+        render_explain(
+            "p.txt",
+            &page,
+            &[Label::Keep, Label::Drop(Reason::Repeat { of: 0 })],
+            None,
+            false,
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            "== p.txt: 2 blocks, 1 kept\nKEEP L1        Title\nDROP L2        [repeat of block 1] Title\n"
+        );
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deep/er/out.txt");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn compressed_outputs_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.jsonl.gz", "a.jsonl.zst"] {
+            let path = dir.path().join(name);
+            write_atomic(&path, b"{\"text\":\"x\"}\n").unwrap();
+            let back = crate::input::decompress(fs::read(&path).unwrap(), &path).unwrap();
+            assert_eq!(back, b"{\"text\":\"x\"}\n");
+        }
+    }
+}

@@ -1,0 +1,439 @@
+//! The run: discover inputs, scan every page (pass 1), run the corpus pass on the summaries,
+//! then read every page again and write it (pass 2).
+//!
+//! Both passes are parallel maps over inputs whose results are collected in input order, so the
+//! output never depends on the thread count. The corpus pass sees only small summaries, so memory
+//! grows with the number of pages, not with the bytes read.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::config::Config;
+use crate::corpus::{self, PageSummary, Verdict};
+use crate::decode::{self, DecodeError};
+use crate::error::{ConfigError, Error};
+use crate::input::jsonl::{self, BrokenLine, Record};
+use crate::input::{Format, Origin, Source};
+use crate::label::Label;
+use crate::output;
+use crate::report::{BlockCounts, DocumentEntry, DuplicateEntry, Report, SkippedEntry};
+use crate::segment::{self, Segmented};
+
+/// Inputs from which a progress bar is shown (when stderr is a terminal).
+const PROGRESS_MIN_INPUTS: usize = 200;
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The report (also written to `--report` when given).
+    pub report: Report,
+    /// Number of problems named on stderr (missing inputs, binary files, broken lines, write
+    /// errors); the exit code is 1 when it is not zero.
+    pub failures: usize,
+}
+
+/// What pass 1 learned about one input.
+enum Scan {
+    /// The input could not be read.
+    Failed(Error),
+    /// The input was read but is not text.
+    Binary,
+    /// The input's pages.
+    Pages {
+        /// Hash of the input's bytes, checked again in pass 2.
+        content_hash: u64,
+        /// Every page's id, site and summary.
+        pages: Vec<PageScan>,
+        /// JSONL lines that are not records.
+        broken: Vec<BrokenLine>,
+    },
+}
+
+struct PageScan {
+    id: String,
+    host: Option<String>,
+    summary: PageSummary,
+}
+
+/// What pass 2 produced for one input.
+#[derive(Default)]
+struct Written {
+    documents: Vec<DocumentEntry>,
+    duplicates: Vec<DuplicateEntry>,
+    /// The rendered output when it goes to standard output.
+    stdout: Vec<u8>,
+    error: Option<Error>,
+}
+
+/// Runs `clean` as configured. `stdin` is read only when an input is `-`; `report_error` is
+/// called for every problem as soon as it is found.
+pub fn run(
+    config: &Config,
+    stdin: impl FnOnce() -> io::Result<Vec<u8>>,
+    report_error: &(dyn Fn(&Error) + Sync),
+) -> Result<Outcome, ConfigError> {
+    let (sources, walk_errors) = config.discovery.discover(&config.inputs, stdin);
+    let mut skipped: Vec<SkippedEntry> = Vec::new();
+    let mut failures = walk_errors.len();
+    for error in &walk_errors {
+        report_error(error);
+        skipped.push(SkippedEntry { id: error_path(error), reason: error.to_string() });
+    }
+    if config.out.is_none()
+        && sources.len() > 1
+        && !config.explain
+        && sources.iter().any(|s| s.format == Format::Text)
+    {
+        return Err(ConfigError::Usage(format!(
+            "{} inputs need --out DIR (only a single input, or only JSONL inputs, can go to standard output)",
+            sources.len()
+        )));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads)
+        .build()
+        .map_err(|e| ConfigError::Usage(format!("cannot start worker threads: {e}")))?;
+
+    let progress = progress_bar(config, sources.len());
+    let mut scans: Vec<Scan> = pool.install(|| {
+        sources
+            .par_iter()
+            .map(|source| {
+                let scan = scan(source, config);
+                progress.inc(1);
+                scan
+            })
+            .collect()
+    });
+    progress.finish_and_clear();
+
+    // Report pass-1 problems in input order, then lay out the page table.
+    let mut ids: Vec<String> = Vec::new();
+    let mut summaries: Vec<PageSummary> = Vec::new();
+    let mut first_page: Vec<usize> = Vec::with_capacity(sources.len());
+    let mut sites: HashMap<String, u32> = HashMap::new();
+    for (source, scan) in sources.iter().zip(scans.iter_mut()) {
+        first_page.push(ids.len());
+        match scan {
+            Scan::Failed(error) => {
+                report_error(error);
+                failures += 1;
+                skipped.push(SkippedEntry { id: source.id(), reason: error.to_string() });
+            }
+            Scan::Binary => {
+                report_error(&Error::Walk {
+                    path: source.display_path(),
+                    message: "skipped, binary file".into(),
+                });
+                failures += 1;
+                skipped.push(SkippedEntry { id: source.id(), reason: "binary file".into() });
+            }
+            Scan::Pages { pages, broken, .. } => {
+                for line in broken.iter() {
+                    let path = source.display_path();
+                    report_error(&Error::Walk {
+                        path: PathBuf::from(format!("{}:{}", path.display(), line.line)),
+                        message: format!("skipped, {}", line.message),
+                    });
+                    failures += 1;
+                    skipped.push(SkippedEntry {
+                        id: format!("{}:{}", source.id(), line.line),
+                        reason: line.message.clone(),
+                    });
+                }
+                for page in pages.iter_mut() {
+                    let next = sites.len() as u32;
+                    let site = *sites.entry(page.host.take().unwrap_or_default()).or_insert(next);
+                    let mut summary = std::mem::take(&mut page.summary);
+                    summary.site = site;
+                    summaries.push(summary);
+                    ids.push(std::mem::take(&mut page.id));
+                }
+            }
+        }
+    }
+    let verdict = corpus::analyze(&summaries, &config.corpus);
+    drop(summaries);
+
+    let to_stdout = config.out.is_none();
+    let progress = progress_bar(config, sources.len());
+    let written: Vec<Written> = pool.install(|| {
+        sources
+            .par_iter()
+            .zip(scans.par_iter())
+            .zip(first_page.par_iter())
+            .map(|((source, scan), &first)| {
+                let written = write_source(source, scan, first, &ids, &verdict, config);
+                progress.inc(1);
+                written
+            })
+            .collect()
+    });
+    progress.finish_and_clear();
+
+    let mut documents = Vec::with_capacity(ids.len());
+    let mut duplicates = Vec::new();
+    let stdout = io::stdout();
+    let mut stdout = stdout.lock();
+    let mut stdout_closed = false;
+    for (source, result) in sources.iter().zip(written) {
+        if let Some(error) = &result.error {
+            report_error(error);
+            failures += 1;
+            skipped.push(SkippedEntry { id: source.id(), reason: error.to_string() });
+        }
+        if to_stdout && !stdout_closed && !result.stdout.is_empty() {
+            if let Err(source) = stdout.write_all(&result.stdout).and_then(|_| stdout.flush()) {
+                // A closed pipe (`textsift clean x | head`) is the reader's choice, not an error.
+                stdout_closed = true;
+                if source.kind() != io::ErrorKind::BrokenPipe {
+                    let error = Error::Write { path: PathBuf::from("-"), source };
+                    report_error(&error);
+                    failures += 1;
+                }
+            }
+        }
+        documents.extend(result.documents);
+        duplicates.extend(result.duplicates);
+    }
+    let report = Report::new(documents, duplicates, skipped);
+    if let Some(path) = &config.report {
+        if let Err(source) = output::write_atomic(path, report.to_json().as_bytes()) {
+            report_error(&Error::Write { path: path.clone(), source });
+            failures += 1;
+        }
+    }
+    Ok(Outcome { report, failures })
+}
+
+fn error_path(error: &Error) -> String {
+    match error {
+        Error::Read { path, .. }
+        | Error::Decompress { path, .. }
+        | Error::Changed { path }
+        | Error::Walk { path, .. }
+        | Error::OutputClash { path, .. }
+        | Error::Write { path, .. } => path.display().to_string(),
+    }
+}
+
+fn progress_bar(config: &Config, inputs: usize) -> ProgressBar {
+    if !config.progress || inputs < PROGRESS_MIN_INPUTS {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(inputs as u64);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos}/{len} inputs {wide_bar} {eta}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// One page, decoded and labelled: the part both passes share.
+struct Labelled<'a> {
+    page: Segmented<'a>,
+    labels: Vec<Label>,
+}
+
+fn label_page<'a>(text: &'a str, host: Option<&str>, config: &Config) -> Labelled<'a> {
+    let page = segment::segment(text);
+    let labels = config.page.classify(&page, host);
+    Labelled { page, labels }
+}
+
+fn scan(source: &Source, config: &Config) -> Scan {
+    let bytes = match source.read() {
+        Ok(bytes) => bytes,
+        Err(error) => return Scan::Failed(error),
+    };
+    let content_hash = xxh3_64(&bytes);
+    match source.format {
+        Format::Text => match decode::decode(bytes) {
+            Err(DecodeError::Binary) => Scan::Binary,
+            Ok(text) => {
+                let labelled = label_page(&text, None, config);
+                let summary = corpus::summarize(&labelled.page, &labelled.labels);
+                Scan::Pages {
+                    content_hash,
+                    pages: vec![PageScan { id: source.id(), host: None, summary }],
+                    broken: Vec::new(),
+                }
+            }
+        },
+        Format::Jsonl => {
+            let file_id = source.id();
+            let mut pages = Vec::new();
+            let mut broken = Vec::new();
+            for parsed in jsonl::parse(&bytes, &config.keys) {
+                match parsed {
+                    Err(line) => broken.push(line),
+                    Ok(record) => {
+                        let text = decode::fold(record.text(&config.keys).to_string());
+                        let host = record.host();
+                        let labelled = label_page(&text, host.as_deref(), config);
+                        let summary = corpus::summarize(&labelled.page, &labelled.labels);
+                        pages.push(PageScan { id: record.id(&config.keys, &file_id), host, summary });
+                    }
+                }
+            }
+            Scan::Pages { content_hash, pages, broken }
+        }
+    }
+}
+
+/// Reads a source again, labels and writes it. Errors leave no partial output behind.
+fn write_source(
+    source: &Source,
+    scan: &Scan,
+    first_page: usize,
+    ids: &[String],
+    verdict: &Verdict,
+    config: &Config,
+) -> Written {
+    let mut written = Written::default();
+    let Scan::Pages { content_hash, .. } = scan else {
+        return written;
+    };
+    let bytes = match source.read() {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            written.error = Some(error);
+            return written;
+        }
+    };
+    if xxh3_64(&bytes) != *content_hash {
+        written.error = Some(Error::Changed { path: source.display_path() });
+        return written;
+    }
+    let bytes_in_total = bytes.len() as u64;
+    let mut rendered = String::new();
+    let mut any_written = false;
+    match source.format {
+        Format::Text => {
+            let Ok(text) = decode::decode(bytes) else {
+                written.error = Some(Error::Changed { path: source.display_path() });
+                return written;
+            };
+            let page_index = first_page;
+            let mut labelled = label_page(&text, None, config);
+            verdict.apply(page_index, &labelled.page, &mut labelled.labels);
+            let duplicate = duplicate_entry(page_index, ids, verdict);
+            let suppressed = duplicate.is_some() && !config.keep_duplicates;
+            if config.explain {
+                let extra = duplicate
+                    .as_ref()
+                    .map(|d| format!("duplicate of {} (similarity {:.2})", d.duplicate_of, d.similarity));
+                output::render_explain(
+                    &ids[page_index],
+                    &labelled.page,
+                    &labelled.labels,
+                    extra.as_deref(),
+                    config.color,
+                    &mut rendered,
+                );
+                any_written = true;
+            } else if !suppressed {
+                output::render_clean(&labelled.page, &labelled.labels, &mut rendered);
+                any_written = true;
+            }
+            written.documents.push(DocumentEntry {
+                id: ids[page_index].clone(),
+                counts: BlockCounts::from_labels(&labelled.labels),
+                bytes_in: bytes_in_total,
+                bytes_out: if suppressed { 0 } else { rendered.len() as u64 },
+                duplicate_of: duplicate.as_ref().map(|d| d.duplicate_of.clone()),
+            });
+            written.duplicates.extend(duplicate);
+        }
+        Format::Jsonl => {
+            // A JSONL input always gets its output file, even when every record was a duplicate.
+            any_written = true;
+            let records: Vec<Record> =
+                jsonl::parse(&bytes, &config.keys).into_iter().filter_map(Result::ok).collect();
+            for (offset, record) in records.iter().enumerate() {
+                let page_index = first_page + offset;
+                let text = decode::fold(record.text(&config.keys).to_string());
+                let host = record.host();
+                let mut labelled = label_page(&text, host.as_deref(), config);
+                verdict.apply(page_index, &labelled.page, &mut labelled.labels);
+                let duplicate = duplicate_entry(page_index, ids, verdict);
+                let suppressed = duplicate.is_some() && !config.keep_duplicates;
+                let counts = BlockCounts::from_labels(&labelled.labels);
+                let mut clean = String::new();
+                output::render_clean(&labelled.page, &labelled.labels, &mut clean);
+                let bytes_out = if suppressed { 0 } else { clean.len() as u64 };
+                if config.explain {
+                    let extra = duplicate
+                        .as_ref()
+                        .map(|d| format!("duplicate of {} (similarity {:.2})", d.duplicate_of, d.similarity));
+                    output::render_explain(
+                        &ids[page_index],
+                        &labelled.page,
+                        &labelled.labels,
+                        extra.as_deref(),
+                        config.color,
+                        &mut rendered,
+                    );
+                } else if !suppressed {
+                    let summary = serde_json::json!({ "kept": counts.kept, "dropped": counts.dropped });
+                    rendered.push_str(&record.to_clean_line(&config.keys, &clean, summary));
+                    rendered.push('\n');
+                }
+                written.documents.push(DocumentEntry {
+                    id: ids[page_index].clone(),
+                    counts,
+                    bytes_in: record.text(&config.keys).len() as u64,
+                    bytes_out,
+                    duplicate_of: duplicate.as_ref().map(|d| d.duplicate_of.clone()),
+                });
+                written.duplicates.extend(duplicate);
+            }
+        }
+    }
+    match &config.out {
+        None => written.stdout = rendered.into_bytes(),
+        Some(out) if any_written => {
+            let target = out.join(&source.relative);
+            if let Origin::File(input) = &source.origin {
+                if same_file(input, &target) {
+                    written.error = Some(Error::Write {
+                        path: target,
+                        source: io::Error::other("would overwrite its own input"),
+                    });
+                    return written;
+                }
+            }
+            if let Err(source) = output::write_atomic(&target, rendered.as_bytes()) {
+                written.error = Some(Error::Write { path: target, source });
+            }
+        }
+        Some(_) => {}
+    }
+    written
+}
+
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn duplicate_entry(page_index: usize, ids: &[String], verdict: &Verdict) -> Option<DuplicateEntry> {
+    verdict.duplicate(page_index).map(|(of, similarity)| DuplicateEntry {
+        id: ids[page_index].clone(),
+        duplicate_of: ids[of].clone(),
+        similarity,
+    })
+}
+
+/// Reads all of standard input.
+pub fn read_stdin() -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    io::stdin().lock().read_to_end(&mut bytes)?;
+    Ok(bytes)
+}

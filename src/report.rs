@@ -1,0 +1,157 @@
+//! The JSON report of a run: per document what was kept and dropped and why, duplicates,
+//! skipped inputs and totals. Field names are a public interface: users' scripts read them.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::label::Label;
+
+/// Counts of one document's blocks by decision.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct BlockCounts {
+    /// Number of blocks.
+    pub blocks: u64,
+    /// Blocks written out.
+    pub kept: u64,
+    /// Dropped blocks by reason kind (`repeat`, `chrome`, `context`, `site_chrome`).
+    pub dropped: BTreeMap<&'static str, u64>,
+}
+
+impl BlockCounts {
+    /// Counts the labels of one page.
+    pub fn from_labels(labels: &[Label]) -> Self {
+        let mut counts = BlockCounts { blocks: labels.len() as u64, ..Default::default() };
+        for label in labels {
+            match label.reason() {
+                None => counts.kept += 1,
+                Some(reason) => *counts.dropped.entry(reason.kind()).or_default() += 1,
+            }
+        }
+        counts
+    }
+
+    /// Adds another document's counts to these.
+    pub fn add(&mut self, other: &BlockCounts) {
+        self.blocks += other.blocks;
+        self.kept += other.kept;
+        for (kind, n) in &other.dropped {
+            *self.dropped.entry(kind).or_default() += n;
+        }
+    }
+}
+
+/// One document of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentEntry {
+    /// Path relative to its input folder, or the JSONL id.
+    pub id: String,
+    /// Block counts.
+    #[serde(flatten)]
+    pub counts: BlockCounts,
+    /// Bytes read (after decompression).
+    pub bytes_in: u64,
+    /// Bytes of clean text written (0 for a duplicate that was not written).
+    pub bytes_out: u64,
+    /// The id of the page this one duplicates, when it does.
+    pub duplicate_of: Option<String>,
+}
+
+/// A page found to duplicate another.
+#[derive(Debug, Clone, Serialize)]
+pub struct DuplicateEntry {
+    /// The page not written (or written anyway with `--keep-duplicates`).
+    pub id: String,
+    /// The copy that was kept.
+    pub duplicate_of: String,
+    /// Estimated Jaccard similarity of the two pages' cleaned text.
+    pub similarity: f64,
+}
+
+/// An input, or a JSONL line, that was not processed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedEntry {
+    /// The input's path, or `<file>:<line>` for a JSONL line.
+    pub id: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// Sums over the whole run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    /// Documents processed.
+    pub documents: u64,
+    /// Block counts over all documents.
+    #[serde(flatten)]
+    pub counts: BlockCounts,
+    /// Bytes read.
+    pub bytes_in: u64,
+    /// Bytes written.
+    pub bytes_out: u64,
+    /// Documents found to duplicate another.
+    pub duplicates: u64,
+    /// Inputs and lines skipped.
+    pub skipped: u64,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// textsift's version.
+    pub version: &'static str,
+    /// Every processed document, in input order.
+    pub documents: Vec<DocumentEntry>,
+    /// Every near-duplicate page found.
+    pub duplicates: Vec<DuplicateEntry>,
+    /// Inputs and JSONL lines not processed.
+    pub skipped: Vec<SkippedEntry>,
+    /// Sums.
+    pub totals: Totals,
+}
+
+impl Report {
+    /// A report from its parts; totals are computed here.
+    pub fn new(
+        documents: Vec<DocumentEntry>,
+        duplicates: Vec<DuplicateEntry>,
+        skipped: Vec<SkippedEntry>,
+    ) -> Self {
+        let mut totals = Totals { documents: documents.len() as u64, ..Default::default() };
+        for doc in &documents {
+            totals.counts.add(&doc.counts);
+            totals.bytes_in += doc.bytes_in;
+            totals.bytes_out += doc.bytes_out;
+        }
+        totals.duplicates = duplicates.len() as u64;
+        totals.skipped = skipped.len() as u64;
+        Report { version: env!("CARGO_PKG_VERSION"), documents, duplicates, skipped, totals }
+    }
+
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("report serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::label::Reason;
+
+    #[test]
+    fn counts_and_totals_add_up() {
+        let labels =
+            [Label::Keep, Label::Drop(Reason::Repeat { of: 0 }), Label::Drop(Reason::Repeat { of: 0 })];
+        let counts = BlockCounts::from_labels(&labels);
+        assert_eq!((counts.blocks, counts.kept, counts.dropped["repeat"]), (3, 1, 2));
+        let doc = DocumentEntry { id: "a".into(), counts, bytes_in: 10, bytes_out: 4, duplicate_of: None };
+        let report = Report::new(vec![doc.clone(), doc], vec![], vec![]);
+        assert_eq!(report.totals.counts.dropped["repeat"], 4);
+        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(json["documents"][0]["dropped"]["repeat"], 2);
+        assert_eq!(json["documents"][0]["duplicate_of"], serde_json::Value::Null);
+        assert_eq!(json["totals"]["bytes_out"], 8);
+        assert!(json["duplicates"].as_array().unwrap().is_empty());
+    }
+}

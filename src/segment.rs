@@ -1,0 +1,211 @@
+//! Splits a page's folded text into blocks: paragraphs, lines, list items, table rows.
+//!
+//! Two layouts are common in scraped text and both work: one paragraph per line, and paragraphs
+//! separated by blank lines (where a sentence may be wrapped over several lines). A page counts
+//! as blank-line separated when at least [`PARAGRAPH_MODE_BLANK_SHARE`] of the gaps between its
+//! text lines hold a blank line; there, a line that starts in lower case continues the previous line's paragraph.
+//! Everywhere else each non-blank line is a block. List items and table rows are always blocks of
+//! their own.
+
+use std::ops::RangeInclusive;
+
+/// Share of the gaps between text lines that hold a blank line, from which a page counts as
+/// blank-line separated.
+pub const PARAGRAPH_MODE_BLANK_SHARE: f64 = 0.25;
+
+/// What a block looks like, from its first characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    /// Running text, a heading or any other line.
+    Text,
+    /// A line that starts with a bullet ("- ", "• ", "* ", "1. ").
+    ListItem,
+    /// A table row: starts and ends with `|`.
+    TableRow,
+}
+
+/// One block of a page: a slice of the folded page text and where it stood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block<'a> {
+    /// The block's text, trimmed; a paragraph wrapped over several lines keeps its inner `\n`.
+    pub text: &'a str,
+    /// First and last line (1-based) of the block in the input.
+    pub first_line: u32,
+    /// Last line (1-based), equal to `first_line` for one-line blocks.
+    pub last_line: u32,
+    /// What the block looks like.
+    pub kind: BlockKind,
+}
+
+impl Block<'_> {
+    /// The block's line range, 1-based and inclusive.
+    pub fn lines(&self) -> RangeInclusive<u32> {
+        self.first_line..=self.last_line
+    }
+}
+
+/// How a page separates its paragraphs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One paragraph per line.
+    Lines,
+    /// Paragraphs separated by blank lines.
+    Paragraphs,
+}
+
+impl Layout {
+    /// The separator to write between kept blocks so the output keeps the input's layout.
+    pub fn separator(self) -> &'static str {
+        match self {
+            Layout::Lines => "\n",
+            Layout::Paragraphs => "\n\n",
+        }
+    }
+}
+
+/// A segmented page: its layout and its blocks in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segmented<'a> {
+    /// Whether the page separates paragraphs by blank lines.
+    pub layout: Layout,
+    /// The blocks in page order.
+    pub blocks: Vec<Block<'a>>,
+}
+
+/// Splits folded page text (see [`crate::decode::fold`]) into blocks.
+///
+/// ```
+/// use textsift::segment::segment;
+/// let page = segment("Title\n\nFirst paragraph, wrapped\nover two lines.\n\n- a list item\n- another");
+/// let texts: Vec<_> = page.blocks.iter().map(|b| b.text).collect();
+/// assert_eq!(texts, ["Title", "First paragraph, wrapped\nover two lines.", "- a list item", "- another"]);
+/// ```
+pub fn segment(text: &str) -> Segmented<'_> {
+    let layout = detect_layout(text);
+    let mut blocks: Vec<Block<'_>> = Vec::new();
+    let mut previous_blank = true;
+    let base = text.as_ptr() as usize;
+    for (index, raw_line) in text.split('\n').enumerate() {
+        let line_no = index as u32 + 1;
+        let line = raw_line.trim();
+        if line.is_empty() {
+            previous_blank = true;
+            continue;
+        }
+        let kind = kind_of(line);
+        let continues = layout == Layout::Paragraphs
+            && !previous_blank
+            && kind == BlockKind::Text
+            && starts_lowercase(line)
+            && blocks.last().is_some_and(|b| b.kind == BlockKind::Text && b.last_line + 1 == line_no);
+        previous_blank = false;
+        if continues {
+            let last = blocks.last_mut().expect("checked above");
+            let start = last.text.as_ptr() as usize - base;
+            let end = line.as_ptr() as usize - base + line.len();
+            last.text = &text[start..end];
+            last.last_line = line_no;
+        } else {
+            blocks.push(Block { text: line, first_line: line_no, last_line: line_no, kind });
+        }
+    }
+    Segmented { layout, blocks }
+}
+
+fn detect_layout(text: &str) -> Layout {
+    // Count the gaps between text lines that hold at least one blank line.
+    let (mut gaps, mut filled, mut in_gap) = (0usize, 0usize, false);
+    for line in text.split('\n') {
+        if line.trim().is_empty() {
+            in_gap = filled > 0;
+        } else {
+            gaps += usize::from(in_gap);
+            in_gap = false;
+            filled += 1;
+        }
+    }
+    if filled > 1 && gaps as f64 >= PARAGRAPH_MODE_BLANK_SHARE * (filled - 1) as f64 {
+        Layout::Paragraphs
+    } else {
+        Layout::Lines
+    }
+}
+
+fn starts_lowercase(line: &str) -> bool {
+    line.chars().next().is_some_and(char::is_lowercase)
+}
+
+/// Bullet characters that open a list item when followed by a space.
+const BULLETS: &[char] = &['-', '*', '•', '·', '◦', '▪', '►', '–', '—', '+'];
+
+fn kind_of(line: &str) -> BlockKind {
+    if line.len() > 1 && line.starts_with('|') && line.ends_with('|') {
+        return BlockKind::TableRow;
+    }
+    let mut chars = line.chars();
+    let first = chars.next().unwrap_or(' ');
+    if BULLETS.contains(&first) && chars.next() == Some(' ') {
+        return BlockKind::ListItem;
+    }
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    if (1..=3).contains(&digits) && line[digits..].starts_with(". ") {
+        return BlockKind::ListItem;
+    }
+    BlockKind::Text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(text: &str) -> Vec<&str> {
+        segment(text).blocks.into_iter().map(|b| b.text).collect()
+    }
+
+    #[test]
+    fn one_paragraph_per_line() {
+        let page = segment("Title\nFirst paragraph.\nsecond starts lower.\n");
+        assert_eq!(page.layout, Layout::Lines);
+        assert_eq!(texts("Title\nFirst paragraph.\nsecond starts lower.\n").len(), 3);
+    }
+
+    #[test]
+    fn blank_line_paragraphs_join_wrapped_lines() {
+        let text = "Menu\n\nSign up for daily updates for the most important\nstories unfolding in the global economy.\n\nClose";
+        let page = segment(text);
+        assert_eq!(page.layout, Layout::Paragraphs);
+        assert_eq!(
+            page.blocks[1].text,
+            "Sign up for daily updates for the most important\nstories unfolding in the global economy."
+        );
+        assert_eq!(page.blocks[1].lines(), 3..=4);
+        assert_eq!(page.blocks[2].first_line, 6);
+    }
+
+    #[test]
+    fn capitalised_lines_stay_apart_even_in_paragraph_mode() {
+        assert_eq!(
+            texts("Menu\nSearch\n\nNews\n\nSport\n\nWeather"),
+            ["Menu", "Search", "News", "Sport", "Weather"]
+        );
+    }
+
+    #[test]
+    fn table_rows_and_list_items_are_blocks() {
+        let page = segment("Intro text here\n\n| a | b |\n|---|---|\n| c | d |\n\n- one\n- two\n1. first\n");
+        let kinds: Vec<_> = page.blocks.iter().map(|b| b.kind).collect();
+        use BlockKind::*;
+        assert_eq!(kinds, [Text, TableRow, TableRow, TableRow, ListItem, ListItem, ListItem]);
+    }
+
+    #[test]
+    fn leading_and_trailing_space_is_trimmed() {
+        assert_eq!(texts("   |   Economy  \n\n  • The Independent"), ["|   Economy", "• The Independent"]);
+    }
+
+    #[test]
+    fn empty_and_blank_pages_have_no_blocks() {
+        assert!(segment("").blocks.is_empty());
+        assert!(segment("\n \n\n").blocks.is_empty());
+    }
+}
