@@ -139,31 +139,66 @@ fn fold_class(c: char) -> Fold {
 /// joiners, BOMs, soft hyphens and other control characters are removed. Zero-width joiners
 /// and non-joiners stay: they carry meaning in emoji and in Indic and Persian script.
 pub fn fold(text: String) -> String {
-    let needs_work =
-        text.bytes().any(|b| b == b'\r' || b == b'\t' || (b < 0x20 && b != b'\n') || b == 0x7f || b >= 0xC2)
-            && text.chars().any(|c| c == '\r' || !matches!(fold_class(c), Fold::Keep));
-    if !needs_work {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' {
-            if chars.peek() == Some(&'\n') {
-                chars.next();
-            }
-            out.push('\n');
+    let bytes = text.as_bytes();
+    // Allocated at the first change; `copied` is how far `text` has been carried over into it.
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !MAY_FOLD[usize::from(b)] {
+            i += 1;
             continue;
         }
-        match fold_class(c) {
-            Fold::Keep => out.push(c),
-            Fold::Space => out.push(' '),
-            Fold::Newline => out.push('\n'),
-            Fold::Remove => {}
+        let c = if b.is_ascii() { char::from(b) } else { text[i..].chars().next().expect("a lead byte") };
+        let (replacement, consumed) = if c == '\r' {
+            ('\n', if bytes.get(i + 1) == Some(&b'\n') { 2 } else { 1 })
+        } else {
+            match fold_class(c) {
+                Fold::Keep => {
+                    i += c.len_utf8();
+                    continue;
+                }
+                Fold::Space => (' ', c.len_utf8()),
+                Fold::Newline => ('\n', c.len_utf8()),
+                Fold::Remove => ('\0', c.len_utf8()),
+            }
+        };
+        let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        out.push_str(&text[copied..i]);
+        if replacement != '\0' {
+            out.push(replacement);
+        }
+        i += consumed;
+        copied = i;
+    }
+    match out {
+        None => text,
+        Some(mut out) => {
+            out.push_str(&text[copied..]);
+            out
         }
     }
-    out
 }
+
+/// Bytes that can start a character [`fold`] changes: ASCII controls but LF (CR and tab
+/// among them), DEL, and the lead bytes of U+0080..U+00BF (C1 controls, no-break space, soft
+/// hyphen), U+1680, U+2000..U+206F, U+3000 and U+FEFF. Every other byte is copied as it is.
+static MAY_FOLD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b != b'\n' as usize;
+        b += 1;
+    }
+    table[0x7f] = true;
+    table[0xC2] = true;
+    table[0xE1] = true;
+    table[0xE2] = true;
+    table[0xE3] = true;
+    table[0xEF] = true;
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -232,6 +267,54 @@ mod tests {
     fn line_ends_and_invisible_characters_fold() {
         let text = "a\r\nb\rc\u{00A0}d\te\u{200B}f\u{00AD}g\u{FEFF}h\u{200D}i".to_string();
         assert_eq!(fold(text), "a\nb\nc d efgh\u{200D}i");
+    }
+
+    /// The straightforward char-by-char fold, kept as the reference for [`fold`].
+    fn fold_reference(text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\r' {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push('\n');
+                continue;
+            }
+            match fold_class(c) {
+                Fold::Keep => out.push(c),
+                Fold::Space => out.push(' '),
+                Fold::Newline => out.push('\n'),
+                Fold::Remove => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn fold_matches_the_char_by_char_reference() {
+        // Every character fold may touch, neighbours of their lead bytes, and plain text,
+        // mixed by a fixed xorshift sequence.
+        let mut alphabet: Vec<char> = (0u32..0x100).filter_map(char::from_u32).collect();
+        alphabet.extend(
+            (0x1680..0x1690)
+                .chain(0x2000..0x2070)
+                .chain(0x3000..0x3008)
+                .chain(0xFEF0..0xFF00)
+                .filter_map(char::from_u32),
+        );
+        alphabet.extend(['é', '東', '😀', '\u{200D}', '\u{200C}', '\r', '\n', 'a', ' ']);
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..(state % 40) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push(alphabet[(state % alphabet.len() as u64) as usize]);
+            }
+            assert_eq!(fold(text.clone()), fold_reference(&text), "{text:?}");
+        }
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! and on every machine. Normalisation (lower case, every digit to `0`, punctuation and symbols
 //! removed, white space folded) follows CCNet's line hashing.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// Seed of every xxh3 hash that textsift computes.
@@ -22,8 +25,28 @@ pub const SHINGLE_WORDS: usize = 3;
 /// ```
 pub fn normalize_into(text: &str, out: &mut String) {
     out.clear();
+    out.reserve(text.len());
+    let bytes = text.as_bytes();
     let mut pending_space = false;
-    for c in text.chars() {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii() {
+            // ASCII fast path, the same decisions as the general path below.
+            i += 1;
+            if b.is_ascii_alphanumeric() {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(if b.is_ascii_digit() { '0' } else { b.to_ascii_lowercase() as char });
+            } else if b != b'\'' {
+                pending_space = true;
+            }
+            continue;
+        }
+        let c = text[i..].chars().next().expect("i is at a char boundary");
+        i += c.len_utf8();
         if c.is_alphanumeric() {
             if pending_space && !out.is_empty() {
                 out.push(' ');
@@ -80,14 +103,27 @@ pub fn for_each_shingle(normalized: &str, mut emit: impl FnMut(u64)) {
             emit(xxh3_64_with_seed(&bytes[first..end], SEED));
         }
     };
-    for (i, c) in normalized.char_indices() {
-        if c == ' ' {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b' ' {
             if let Some(start) = token_start.take() {
                 starts[count % SHINGLE_WORDS] = start;
                 count += 1;
                 emit_upto(i, &starts, count);
             }
-        } else if is_unspaced_script(c) {
+            i += 1;
+            continue;
+        }
+        if b.is_ascii() {
+            if token_start.is_none() {
+                token_start = Some(i);
+            }
+            i += 1;
+            continue;
+        }
+        let c = normalized[i..].chars().next().expect("i is at a char boundary");
+        if is_unspaced_script(c) {
             if let Some(start) = token_start.take() {
                 starts[count % SHINGLE_WORDS] = start;
                 count += 1;
@@ -99,6 +135,7 @@ pub fn for_each_shingle(normalized: &str, mut emit: impl FnMut(u64)) {
         } else if token_start.is_none() {
             token_start = Some(i);
         }
+        i += c.len_utf8();
     }
     if let Some(start) = token_start {
         starts[count % SHINGLE_WORDS] = start;
@@ -124,6 +161,21 @@ pub fn is_unspaced_script(c: char) -> bool {
         | 0x20000..=0x2FA1F) // CJK extensions B..
 }
 
+/// For every byte value, +1 in lane `bit` where that bit is set and -1 where it is not.
+static SIGN_LANES: [[i32; 8]; 256] = {
+    let mut table = [[0i32; 8]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let mut bit = 0;
+        while bit < 8 {
+            table[byte][bit] = if (byte >> bit) & 1 == 1 { 1 } else { -1 };
+            bit += 1;
+        }
+        byte += 1;
+    }
+    table
+};
+
 /// Accumulates a 64-bit simhash (Charikar) from feature hashes, each with weight 1.
 #[derive(Debug, Clone)]
 pub struct SimhashBuilder {
@@ -138,15 +190,15 @@ impl Default for SimhashBuilder {
 }
 
 impl SimhashBuilder {
-    /// Adds one feature hash with weight 1.
+    /// Adds one feature hash with weight 1: one table lookup and eight lane additions per byte
+    /// of the hash instead of a loop over its 64 bits.
     #[inline]
     pub fn add(&mut self, hash: u64) {
         self.features += 1;
         for (byte_index, lane) in self.counts.chunks_exact_mut(8).enumerate() {
-            let byte = (hash >> (byte_index * 8)) as u8;
-            for (bit, count) in lane.iter_mut().enumerate() {
-                // +1 where the bit is set, -1 where it is not.
-                *count += (((byte >> bit) & 1) as i32) * 2 - 1;
+            let delta = &SIGN_LANES[usize::from((hash >> (byte_index * 8)) as u8)];
+            for (count, d) in lane.iter_mut().zip(delta) {
+                *count += d;
             }
         }
     }
@@ -161,6 +213,34 @@ impl SimhashBuilder {
         self.counts.iter().enumerate().fold(0u64, |acc, (i, &c)| if c > 0 { acc | (1 << i) } else { acc })
     }
 }
+
+/// A hasher for keys that already are well-mixed 64-bit hashes (xxh3 block keys and shingles):
+/// it passes the key through, so in-memory maps skip SipHash. Not for keys from input.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PrehashedKey(u64);
+
+impl Hasher for PrehashedKey {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        // Only reached for keys other than u64; fold them in so the hasher stays correct.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
+    }
+}
+
+/// A `HashMap` keyed by a fingerprint hash, hashed with [`PrehashedKey`].
+pub type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<PrehashedKey>>;
 
 /// Number of differing bits between two simhashes.
 #[inline]
@@ -223,6 +303,99 @@ mod tests {
         let c = "The recipe calls for two cups of flour, a pinch of salt and three eggs beaten until light, then folded gently into the warm butter and sugar";
         assert!(hamming(sim(a), sim(b)) < hamming(sim(a), sim(c)));
         assert!(hamming(sim(a), sim(c)) > 16);
+    }
+
+    /// The char-by-char normalisation, kept as the reference for [`normalize_into`].
+    fn normalize_reference(text: &str) -> String {
+        let mut out = String::new();
+        let mut pending_space = false;
+        for c in text.chars() {
+            if c.is_alphanumeric() {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                if c.is_numeric() {
+                    out.push('0');
+                } else if c.is_lowercase() || !c.is_uppercase() {
+                    out.push(c);
+                } else {
+                    out.extend(c.to_lowercase());
+                }
+            } else if !is_joiner(c) {
+                pending_space = true;
+            }
+        }
+        out
+    }
+
+    /// The char-by-char shingler, kept as the reference for [`for_each_shingle`].
+    fn shingles_reference(normalized: &str) -> Vec<u64> {
+        let mut out = Vec::new();
+        if normalized.is_empty() {
+            return out;
+        }
+        let bytes = normalized.as_bytes();
+        let mut tokens: Vec<(usize, usize)> = Vec::new();
+        let mut token_start = None;
+        for (i, c) in normalized.char_indices() {
+            if c == ' ' || is_unspaced_script(c) {
+                if let Some(start) = token_start.take() {
+                    tokens.push((start, i));
+                }
+                if c != ' ' {
+                    tokens.push((i, i + c.len_utf8()));
+                }
+            } else if token_start.is_none() {
+                token_start = Some(i);
+            }
+        }
+        if let Some(start) = token_start {
+            tokens.push((start, bytes.len()));
+        }
+        for w in tokens.windows(SHINGLE_WORDS) {
+            out.push(xxh3_64_with_seed(&bytes[w[0].0..w[SHINGLE_WORDS - 1].1], SEED));
+        }
+        if tokens.len() < SHINGLE_WORDS {
+            out.push(xxh3_64_with_seed(bytes, SEED));
+        }
+        out
+    }
+
+    #[test]
+    fn fast_paths_match_the_char_by_char_references() {
+        let alphabet: Vec<char> =
+            "aZ09 .,'’-\n\tÄßİΣσ東京日本はÉé\u{0301}\u{200D}٣ⅷ😀ǅ\u{0e01}".chars().collect();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut norm = String::new();
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(state % 60) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push(alphabet[(state % alphabet.len() as u64) as usize]);
+            }
+            normalize_into(&text, &mut norm);
+            assert_eq!(norm, normalize_reference(&text), "{text:?}");
+            let mut fast = Vec::new();
+            for_each_shingle(&norm, |h| fast.push(h));
+            assert_eq!(fast, shingles_reference(&norm), "{norm:?}");
+        }
+    }
+
+    #[test]
+    fn simhash_lanes_match_the_bit_loop() {
+        let mut state = 1u64;
+        let (mut fast, mut counts) = (SimhashBuilder::default(), [0i32; 64]);
+        for _ in 0..1001 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            fast.add(state);
+            for (bit, count) in counts.iter_mut().enumerate() {
+                *count += if (state >> bit) & 1 == 1 { 1 } else { -1 };
+            }
+        }
+        assert_eq!(fast.counts, counts);
     }
 
     #[test]

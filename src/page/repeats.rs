@@ -1,9 +1,7 @@
 //! Repeated blocks inside one page: exact repeats after normalisation, near repeats of long
 //! blocks, and whole pasted runs. The first copy is kept.
 
-use std::collections::HashMap;
-
-use crate::fingerprint::{self, hamming, SimhashBuilder};
+use crate::fingerprint::{self, hamming, KeyMap, SimhashBuilder};
 use crate::label::{Label, Reason};
 use crate::segment::Block;
 
@@ -24,7 +22,7 @@ pub struct Scratch {
     other_normalized: String,
     shingles_a: Vec<u64>,
     shingles_b: Vec<u64>,
-    first_of_key: HashMap<u64, u32>,
+    first_of_key: KeyMap<u32>,
     long_blocks: Vec<(u32, u64)>,
 }
 
@@ -43,7 +41,7 @@ pub fn mark(blocks: &[Block<'_>], labels: &mut [Label], scratch: &mut Scratch) {
             continue;
         }
         first_of_key.insert(key, index);
-        if normalized.split(' ').count() < NEAR_REPEAT_MIN_WORDS {
+        if memchr::memchr_iter(b' ', normalized.as_bytes()).count() + 1 < NEAR_REPEAT_MIN_WORDS {
             continue;
         }
         shingles_a.clear();
