@@ -8,8 +8,8 @@
 //! 2. A fingerprint pass reads each page again and signs its cleaned text: the blocks the page
 //!    pass keeps, minus the provisional site chrome ([`fingerprint`]), so chrome neither hides a
 //!    copy nor glues two different articles together.
-//! 3. [`analyze`] groups near-duplicates and counts site chrome again with each group counted
-//!    once (only the kept copy of a group counts), so the body shared by copies is not chrome.
+//! 3. [`analyze`] groups near-duplicates and counts site chrome again with the pages of one group
+//!    counted once per site, so the body shared by copies is not chrome.
 //!
 //! Memory: 8 bytes per distinct block per page (the keys, dropped after [`analyze`]), 68 bytes
 //! per page of fingerprint, and the chrome table (see [`site`]).
@@ -156,13 +156,16 @@ pub fn analyze(pages: &[PageSummary], fingerprints: &[Fingerprint], options: &Co
         dedup::Groups { duplicate_of: vec![None; pages.len()], related: Vec::new() }
     };
     let chrome = if options.site_chrome {
-        SiteChrome::learn(
-            pages
-                .iter()
-                .zip(&groups.duplicate_of)
-                .filter(|(_, dup)| dup.is_none())
-                .map(|(p, _)| (p.site, &*p.keys)),
-        )
+        // Within a site, the pages of one group count once (the first in input order); copies
+        // on other sites are other sites' evidence and count there.
+        let mut seen = std::collections::HashSet::new();
+        let counted: Vec<bool> = (0..pages.len())
+            .map(|i| {
+                let group = groups.duplicate_of[i].map_or(i, |(of, _)| of);
+                seen.insert((pages[i].site, group))
+            })
+            .collect();
+        SiteChrome::learn(pages.iter().zip(&counted).filter(|(_, &c)| c).map(|(p, _)| (p.site, &*p.keys)))
     } else {
         SiteChrome::default()
     };
