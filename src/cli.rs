@@ -33,6 +33,15 @@ pub enum FormatArg {
     Jsonl,
 }
 
+/// Where a text file's site comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SiteFromArg {
+    /// All text files of the run are one site.
+    Run,
+    /// The folder holding the file (relative to its input folder) is its site.
+    ParentDir,
+}
+
 /// Options of `textsift clean`.
 #[derive(Debug, Args)]
 pub struct CleanArgs {
@@ -65,6 +74,33 @@ pub struct CleanArgs {
     /// Never drop a page as a near-duplicate of another.
     #[arg(long)]
     pub keep_duplicates: bool,
+
+    /// Estimated word-shingle Jaccard similarity from which two pages are near-duplicates.
+    ///
+    /// Copies with a few words changed or a paragraph cut measure 0.6 to 0.95; two outlets'
+    /// rewrites of one story about 0.15.
+    #[arg(long, default_value_t = crate::corpus::dedup::DEFAULT_SIMILARITY, value_name = "X")]
+    pub similarity: f64,
+
+    /// Write pairs of related pages (same story, rewritten) as JSONL to FILE; nothing is removed.
+    #[arg(long, value_name = "FILE")]
+    pub related: Option<PathBuf>,
+
+    /// Estimated similarity from which --related lists a pair.
+    #[arg(long, default_value_t = crate::corpus::dedup::DEFAULT_RELATED_SIMILARITY, value_name = "X")]
+    pub related_similarity: f64,
+
+    /// Write the JSONL records dropped as near-duplicates, untouched, to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub removed: Option<PathBuf>,
+
+    /// Where a text file's site (for site chrome) comes from; JSONL records use their URL's host.
+    #[arg(long, value_enum, default_value_t = SiteFromArg::Run, value_name = "FROM")]
+    pub site_from: SiteFromArg,
+
+    /// Do not learn site chrome from blocks recurring across pages.
+    #[arg(long)]
+    pub no_site_chrome: bool,
 
     /// Input format.
     #[arg(long, value_enum, default_value_t = FormatArg::Auto)]

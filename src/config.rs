@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{CleanArgs, FormatArg};
+use crate::cli::{CleanArgs, FormatArg, SiteFromArg};
 use crate::corpus::CorpusOptions;
 use crate::error::ConfigError;
 use crate::input::jsonl::Keys;
@@ -39,6 +39,33 @@ pub struct Config {
     pub page: PagePass,
     /// The corpus pass.
     pub corpus: CorpusOptions,
+    /// Where a text file's site comes from.
+    pub site_from: SiteFrom,
+    /// File for the JSONL records removed as near-duplicates.
+    pub removed: Option<PathBuf>,
+    /// File for the related pairs.
+    pub related: Option<PathBuf>,
+}
+
+/// Where a text file's site comes from (`--site-from`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteFrom {
+    /// All text files of the run are one site.
+    Run,
+    /// The folder holding the file, relative to its input folder.
+    ParentDir,
+}
+
+impl SiteFrom {
+    /// The site name of a text file at `relative` (`None`: the run's site).
+    pub fn site_of(self, relative: &Path) -> Option<String> {
+        match self {
+            SiteFrom::Run => None,
+            SiteFrom::ParentDir => {
+                Some(format!("dir:{}", relative.parent().unwrap_or(Path::new("")).display()))
+            }
+        }
+    }
 }
 
 impl Config {
@@ -76,6 +103,13 @@ impl Config {
             FormatArg::Text => Some(Format::Text),
             FormatArg::Jsonl => Some(Format::Jsonl),
         };
+        for (name, x) in
+            [("--similarity", args.similarity), ("--related-similarity", args.related_similarity)]
+        {
+            if !(x > 0.0 && x <= 1.0) {
+                return Err(usage(format!("{name} must be in (0, 1], got {x}")));
+            }
+        }
         let discovery = Discovery::new(&args.glob, format, out_canonical).map_err(usage)?;
         let stderr_tty = std::io::stderr().is_terminal();
         Ok(Config {
@@ -94,7 +128,18 @@ impl Config {
             keep_duplicates: args.keep_duplicates,
             keys: Keys { id: args.id_key, text: args.text_key },
             page: PagePass::default(),
-            corpus: CorpusOptions::default(),
+            corpus: CorpusOptions {
+                site_chrome: !args.no_site_chrome,
+                similarity: args.similarity,
+                related_similarity: args.related_similarity,
+                ..CorpusOptions::default()
+            },
+            site_from: match args.site_from {
+                SiteFromArg::Run => SiteFrom::Run,
+                SiteFromArg::ParentDir => SiteFrom::ParentDir,
+            },
+            removed: args.removed,
+            related: args.related,
         })
     }
 }

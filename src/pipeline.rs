@@ -67,6 +67,8 @@ struct Written {
     duplicates: Vec<DuplicateEntry>,
     /// The rendered output when it goes to standard output.
     stdout: Vec<u8>,
+    /// JSONL lines of duplicates not written, untouched, for `--removed`.
+    removed: Vec<u8>,
     error: Option<Error>,
 }
 
@@ -157,8 +159,28 @@ pub fn run(
             }
         }
     }
-    let verdict = corpus::analyze(&summaries, &config.corpus);
-    drop(summaries);
+    // The fingerprint pass: read every page again and sign its text without provisional chrome.
+    let provisional = corpus::provisional(&summaries, &config.corpus);
+    let fingerprints: Vec<corpus::Fingerprint> = if config.corpus.dedup {
+        pool.install(|| {
+            sources
+                .par_iter()
+                .zip(scans.par_iter())
+                .zip(first_page.par_iter())
+                .map(|((source, scan), &first)| {
+                    fingerprint_source(source, scan, first, &summaries, &provisional, config)
+                })
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect()
+    } else {
+        Vec::new()
+    };
+    drop(provisional);
+    let verdict = corpus::analyze(&summaries, &fingerprints, &config.corpus);
+    drop((summaries, fingerprints));
 
     let to_stdout = config.out.is_none();
     let progress = progress_bar(config, sources.len());
@@ -178,6 +200,7 @@ pub fn run(
 
     let mut documents = Vec::with_capacity(ids.len());
     let mut duplicates = Vec::new();
+    let mut removed: Vec<u8> = Vec::new();
     let stdout = io::stdout();
     let mut stdout = stdout.lock();
     let mut stdout_closed = false;
@@ -200,6 +223,26 @@ pub fn run(
         }
         documents.extend(result.documents);
         duplicates.extend(result.duplicates);
+        removed.extend(result.removed);
+    }
+    if let Some(path) = &config.removed {
+        if let Err(source) = output::write_atomic(path, &removed) {
+            report_error(&Error::Write { path: path.clone(), source });
+            failures += 1;
+        }
+    }
+    if let Some(path) = &config.related {
+        let mut lines = String::new();
+        for &(a, b, similarity) in &verdict.related {
+            let line =
+                serde_json::json!({ "id": ids[a], "related": ids[b], "similarity": round3(similarity) });
+            lines.push_str(&line.to_string());
+            lines.push('\n');
+        }
+        if let Err(source) = output::write_atomic(path, lines.as_bytes()) {
+            report_error(&Error::Write { path: path.clone(), source });
+            failures += 1;
+        }
     }
     let report = Report::new(documents, duplicates, skipped);
     if let Some(path) = &config.report {
@@ -257,9 +300,10 @@ fn scan(source: &Source, config: &Config) -> Scan {
             Ok(text) => {
                 let labelled = label_page(&text, None, config);
                 let summary = corpus::summarize(&labelled.page, &labelled.labels);
+                let site = config.site_from.site_of(&source.relative);
                 Scan::Pages {
                     content_hash,
-                    pages: vec![PageScan { id: source.id(), host: None, summary }],
+                    pages: vec![PageScan { id: source.id(), host: site, summary }],
                     broken: Vec::new(),
                 }
             }
@@ -354,6 +398,7 @@ fn write_source(
             any_written = true;
             let records: Vec<Record> =
                 jsonl::parse(&bytes, &config.keys).into_iter().filter_map(Result::ok).collect();
+            let raw_lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
             for (offset, record) in records.iter().enumerate() {
                 let page_index = first_page + offset;
                 let text = decode::fold(record.text(&config.keys).to_string());
@@ -382,6 +427,11 @@ fn write_source(
                     let summary = serde_json::json!({ "kept": counts.kept, "dropped": counts.dropped });
                     rendered.push_str(&record.to_clean_line(&config.keys, &clean, summary));
                     rendered.push('\n');
+                }
+                if suppressed {
+                    let raw = raw_lines.get(record.line - 1).copied().unwrap_or_default();
+                    written.removed.extend_from_slice(raw.strip_suffix(b"\r").unwrap_or(raw));
+                    written.removed.push(b'\n');
                 }
                 written.documents.push(DocumentEntry {
                     id: ids[page_index].clone(),
@@ -416,6 +466,48 @@ fn write_source(
     written
 }
 
+/// Reads a source again and signs each page's cleaned text for the near-duplicate search. An
+/// input that cannot be read again gets empty fingerprints (never grouped); pass 2 names it.
+fn fingerprint_source(
+    source: &Source,
+    scan: &Scan,
+    first_page: usize,
+    summaries: &[PageSummary],
+    chrome: &corpus::SiteChrome,
+    config: &Config,
+) -> Vec<corpus::Fingerprint> {
+    let Scan::Pages { content_hash, pages, .. } = scan else {
+        return Vec::new();
+    };
+    let empty = || vec![corpus::Fingerprint::default(); pages.len()];
+    let bytes = match source.read() {
+        Ok(bytes) if xxh3_64(&bytes) == *content_hash => bytes,
+        _ => return empty(),
+    };
+    let sign = |index: usize, labelled: &Labelled<'_>| {
+        corpus::fingerprint(&labelled.page, &labelled.labels, summaries[index].site, chrome)
+    };
+    match source.format {
+        Format::Text => match decode::decode(bytes) {
+            Ok(text) => vec![sign(first_page, &label_page(&text, None, config))],
+            Err(_) => empty(),
+        },
+        Format::Jsonl => jsonl::parse(&bytes, &config.keys)
+            .into_iter()
+            .filter_map(Result::ok)
+            .enumerate()
+            .map(|(offset, record)| {
+                let text = decode::fold(record.text(&config.keys).to_string());
+                sign(first_page + offset, &label_page(&text, record.host().as_deref(), config))
+            })
+            .collect(),
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
 fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
@@ -427,7 +519,7 @@ fn duplicate_entry(page_index: usize, ids: &[String], verdict: &Verdict) -> Opti
     verdict.duplicate(page_index).map(|(of, similarity)| DuplicateEntry {
         id: ids[page_index].clone(),
         duplicate_of: ids[of].clone(),
-        similarity,
+        similarity: round3(similarity),
     })
 }
 

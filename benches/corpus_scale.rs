@@ -1,0 +1,70 @@
+//! Scale of the near-duplicate search: groups 1,000,000 synthetic page fingerprints and prints
+//! the time and the peak memory.
+//!
+//!     cargo bench --bench corpus_scale            # 1,000,000 pages
+//!     cargo bench --bench corpus_scale -- 200000  # another count
+//!
+//! Each page is 300 random shingle hashes; every tenth page is a copy of the page before it with
+//! 15% of its shingles replaced (estimated Jaccard about 0.74), so the index has real groups to
+//! find. Peak memory is the process's high-water mark (`VmHWM`), read before and after grouping.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+use textsift::corpus::dedup::{self, Fingerprint, SignatureBuilder};
+
+const SHINGLES: usize = 300;
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn page(i: usize) -> Fingerprint {
+    let mut b = SignatureBuilder::default();
+    let copy = i % 10 == 9;
+    let source = if copy { i - 1 } else { i } as u64;
+    for s in 0..SHINGLES as u64 {
+        let replaced = copy && splitmix(i as u64 * 7 + s) % 100 < 15;
+        let id = if replaced { (1 << 40) + i as u64 * 1000 + s } else { source * 1000 + s };
+        b.add(splitmix(id));
+    }
+    b.finish()
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let pages: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let start = Instant::now();
+    let fingerprints: Vec<Fingerprint> = (0..pages).into_par_iter().map(page).collect();
+    let generated = start.elapsed();
+    let before = peak_rss_mb();
+    let start = Instant::now();
+    let groups = dedup::group(&fingerprints, dedup::DEFAULT_SIMILARITY, dedup::DEFAULT_RELATED_SIMILARITY);
+    let grouped = start.elapsed();
+    let after = peak_rss_mb();
+    let duplicates = groups.duplicate_of.iter().filter(|d| d.is_some()).count();
+    let planted = pages / 10;
+    let found_planted = (0..pages).filter(|i| i % 10 == 9 && groups.duplicate_of[*i].map(|d| d.0) == Some(i - 1)).count();
+    println!(
+        "{pages} fingerprints ({} bytes each): generated in {:.2} s; grouped in {:.2} s on {} threads",
+        std::mem::size_of::<Fingerprint>(),
+        generated.as_secs_f64(),
+        grouped.as_secs_f64(),
+        rayon::current_num_threads()
+    );
+    println!("duplicates: {duplicates} (planted {planted}, found {found_planted}); related pairs: {}", groups.related.len());
+    println!(
+        "peak RSS: {before:.0} MB with the fingerprints, {after:.0} MB after grouping (+{:.0} MB for the index and groups)",
+        after - before
+    );
+}
