@@ -54,7 +54,8 @@ fn main() {
     let after = peak_rss_mb();
     let duplicates = groups.duplicate_of.iter().filter(|d| d.is_some()).count();
     let planted = pages / 10;
-    let found_planted = (0..pages).filter(|i| i % 10 == 9 && groups.duplicate_of[*i].map(|d| d.0) == Some(i - 1)).count();
+    let found_planted =
+        (0..pages).filter(|i| i % 10 == 9 && groups.duplicate_of[*i].map(|d| d.0) == Some(i - 1)).count();
     println!(
         "{pages} fingerprints ({} bytes each): generated in {:.2} s; grouped in {:.2} s on {} threads",
         std::mem::size_of::<Fingerprint>(),
@@ -62,7 +63,10 @@ fn main() {
         grouped.as_secs_f64(),
         rayon::current_num_threads()
     );
-    println!("duplicates: {duplicates} (planted {planted}, found {found_planted}); related pairs: {}", groups.related.len());
+    println!(
+        "duplicates: {duplicates} (planted {planted}, found {found_planted}); related pairs: {}",
+        groups.related.len()
+    );
     println!(
         "peak RSS: {before:.0} MB with the fingerprints, {after:.0} MB after grouping (+{:.0} MB for the index and groups)",
         after - before

