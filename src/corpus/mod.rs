@@ -6,7 +6,7 @@
 //! 1. The scan pass keeps each page's distinct block keys ([`summarize`]). [`provisional`]
 //!    counts them over all pages and gives the blocks recurring on enough pages of a site.
 //! 2. A fingerprint pass reads each page again and signs its cleaned text: the blocks the page
-//!    pass keeps, minus the provisional site chrome ([`fingerprint`]), so chrome neither hides a
+//!    pass keeps, minus the provisional site chrome ([`fingerprint()`]), so chrome neither hides a
 //!    copy nor glues two different articles together.
 //! 3. [`analyze`] groups near-duplicates and counts site chrome again with the pages of one group
 //!    counted once per site, so the body shared by copies is not chrome.
