@@ -110,8 +110,8 @@ pub fn fingerprint(page: &Segmented<'_>, labels: &[Label], site: u32, chrome: &S
 pub struct Verdict {
     /// For each page (in input order): the page it duplicates and the estimated similarity.
     pub duplicate_of: Vec<Option<(usize, f64)>>,
-    /// Checked pairs `(a, b, similarity)` at or above the related threshold that are not a
-    /// duplicate and its kept copy.
+    /// Checked pairs `(a, b, similarity)` at or above the related threshold whose pages are in
+    /// different near-duplicate groups.
     pub related: Vec<(usize, usize, f64)>,
     /// Each page's site.
     pub sites: Vec<u32>,
