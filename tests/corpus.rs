@@ -188,6 +188,37 @@ fn site_chrome_is_learned_on_a_generated_multi_page_site() {
 }
 
 #[test]
+fn the_body_of_three_copies_on_one_site_is_not_site_chrome() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    let top = "Home\nNews\nSport\nWeather\nSign in to your account";
+    let bottom = "Follow us on social media for the latest updates\nPrivacy policy";
+    let body = |seed: &str| std::fs::read_to_string(fixtures().join(format!("seeds/{seed}.txt"))).unwrap();
+    let pages = [
+        ("a.txt", body("000_0ef7c7d691b69c51")),
+        ("b.txt", body("000_0ef7c7d691b69c51")),
+        ("c.txt", body("000_0ef7c7d691b69c51")),
+        ("d.txt", body("001_1c1240f4140953fa")),
+        ("e.txt", body("004_162314ff8dfee6e6")),
+    ];
+    for (name, body) in &pages {
+        std::fs::write(site.join(name), format!("{top}\n{}\n{bottom}\n", body.trim_end())).unwrap();
+    }
+    let out = dir.path().join("out");
+    let report = dir.path().join("report.json");
+    textsift().arg("clean").arg(&site).arg("-o").arg(&out).arg("--report").arg(&report).assert().success();
+    let report = read_json(&report);
+    assert_eq!(report["duplicates"].as_array().unwrap().len(), 2);
+    let clean = std::fs::read_to_string(out.join("a.txt")).unwrap();
+    assert!(
+        clean.contains("Japan has cancelled a high-level meeting with its closest ally United States"),
+        "{clean}"
+    );
+    assert!(!clean.contains("Sign in to your account"), "{clean}");
+}
+
+#[test]
 fn similarity_out_of_range_is_a_usage_error() {
     textsift().args(["clean", "x.txt", "--similarity", "1.5"]).assert().code(2);
 }
