@@ -34,12 +34,36 @@ pub fn threshold(site_pages: u32) -> u32 {
 /// Shards of the recurrence count, so parallel scans rarely wait for each other.
 const SHARDS: usize = 64;
 
+/// Hasher for maps keyed by xxh3 hashes: the keys are already uniform, so it only folds them
+/// together (in-memory maps only; nothing it computes leaves the process).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PrehashedHasher(u64);
+
+impl std::hash::Hasher for PrehashedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(23) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type PrehashedMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<PrehashedHasher>>;
+
 /// Counts, while pages are read in parallel, on how many pages of its site each block key
 /// occurs. Counts are sums, so the result does not depend on the order pages arrive in.
 #[derive(Debug)]
 pub struct Recurrence {
-    shards: Vec<Mutex<HashMap<(u64, u64), u32>>>,
-    site_pages: Mutex<HashMap<u64, u32>>,
+    shards: Vec<Mutex<PrehashedMap<(u64, u64), u32>>>,
+    site_pages: Mutex<PrehashedMap<u64, u32>>,
 }
 
 impl Default for Recurrence {
@@ -49,7 +73,7 @@ impl Default for Recurrence {
 }
 
 impl Recurrence {
-    fn shard(&self, key: u64) -> &Mutex<HashMap<(u64, u64), u32>> {
+    fn shard(&self, key: u64) -> &Mutex<PrehashedMap<(u64, u64), u32>> {
         &self.shards[(key >> 58) as usize % SHARDS]
     }
 
@@ -85,7 +109,7 @@ impl Recurrence {
     /// The blocks at or above their site's [`threshold`] now.
     pub fn chrome(&self) -> SiteChrome {
         let site_pages = self.site_pages.lock().expect("not poisoned");
-        let mut chrome = HashMap::new();
+        let mut chrome = PrehashedMap::default();
         for shard in &self.shards {
             for (&(site, key), &count) in shard.lock().expect("not poisoned").iter() {
                 if count >= threshold(site_pages.get(&site).copied().unwrap_or(0)) {
@@ -100,7 +124,7 @@ impl Recurrence {
 /// The blocks that are chrome of their site, with the number of pages each was counted on.
 #[derive(Debug, Clone, Default)]
 pub struct SiteChrome {
-    chrome: HashMap<(u64, u64), u32>,
+    chrome: PrehashedMap<(u64, u64), u32>,
 }
 
 impl SiteChrome {
