@@ -1,5 +1,6 @@
-//! The run: discover inputs, scan every page (pass 1), run the corpus pass on the summaries,
-//! then read every page again and write it (pass 2).
+//! The run: discover inputs, scan every page (pass 1), run the corpus pass on the summaries
+//! (which reads pages again to fingerprint them), then read every page again and write it
+//! (pass 2).
 //!
 //! Both passes are parallel maps over inputs whose results are collected in input order, so the
 //! output never depends on the thread count. The corpus pass sees only small summaries, so memory
@@ -100,7 +101,7 @@ pub fn run(
         .map_err(|e| ConfigError::Usage(format!("cannot start worker threads: {e}")))?;
 
     let progress = progress_bar(config, sources.len());
-    let mut recurrence = corpus::Recurrence::default();
+    let recurrence = corpus::Recurrence::default();
     let mut scans: Vec<Scan> = pool.install(|| {
         sources
             .par_iter()
@@ -153,50 +154,7 @@ pub fn run(
             }
         }
     }
-    // The fingerprint pass: read every page again and sign its text without provisional chrome.
-    let provisional = corpus::provisional(&mut recurrence, &config.corpus);
-    let mut fingerprints = vec![corpus::Fingerprint::default(); summaries.len()];
-    if config.corpus.dedup {
-        let signed: Vec<Vec<(usize, corpus::Fingerprint)>> = pool.install(|| {
-            sources
-                .par_iter()
-                .zip(scans.par_iter())
-                .zip(first_page.par_iter())
-                .map(|((source, scan), &first)| {
-                    let mut signed = Vec::new();
-                    reread(source, scan, first, config, &|_| true, &mut |index, labelled| {
-                        let site = summaries[index].site;
-                        signed.push((
-                            index,
-                            corpus::fingerprint(&labelled.page, &labelled.labels, site, &provisional),
-                        ))
-                    });
-                    signed
-                })
-                .collect()
-        });
-        for (index, fingerprint) in signed.into_iter().flatten() {
-            fingerprints[index] = fingerprint;
-        }
-    }
-    drop(provisional);
-    let groups = corpus::group(summaries.len(), &fingerprints, &config.corpus);
-    drop(fingerprints);
-    // Pages of one group count once per site: read the later ones again and count them off.
-    let uncounted = corpus::uncounted(&summaries, &groups);
-    if config.corpus.site_chrome && uncounted.contains(&true) {
-        pool.install(|| {
-            sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
-                |((source, scan), &first)| {
-                    reread(source, scan, first, config, &|index| uncounted[index], &mut |index, labelled| {
-                        corpus::uncount(&labelled.page, &summaries[index], &recurrence)
-                    });
-                },
-            )
-        });
-    }
-    let verdict = corpus::finish(&summaries, groups, &recurrence, &config.corpus);
-    drop((summaries, recurrence));
+    let verdict = corpus_pass(&pool, &sources, &scans, &first_page, summaries, recurrence, config);
 
     let to_stdout = config.out.is_none();
     let progress = progress_bar(config, sources.len());
@@ -268,6 +226,63 @@ pub fn run(
         }
     }
     Ok(Outcome { report, failures })
+}
+
+/// The corpus pass (see [`corpus`]): reads every page again to sign its cleaned text, groups
+/// near-duplicates, reads the later copies of a group on one site again to count them off, and
+/// returns the verdict pass 2 applies.
+fn corpus_pass(
+    pool: &rayon::ThreadPool,
+    sources: &[Source],
+    scans: &[Scan],
+    first_page: &[usize],
+    summaries: Vec<PageSummary>,
+    mut recurrence: corpus::Recurrence,
+    config: &Config,
+) -> Verdict {
+    // The fingerprint pass: read every page again and sign its text without provisional chrome.
+    let provisional = corpus::provisional(&mut recurrence, &config.corpus);
+    let mut fingerprints = vec![corpus::Fingerprint::default(); summaries.len()];
+    if config.corpus.dedup {
+        let signed: Vec<Vec<(usize, corpus::Fingerprint)>> = pool.install(|| {
+            sources
+                .par_iter()
+                .zip(scans.par_iter())
+                .zip(first_page.par_iter())
+                .map(|((source, scan), &first)| {
+                    let mut signed = Vec::new();
+                    reread(source, scan, first, config, &|_| true, &mut |index, labelled| {
+                        let site = summaries[index].site;
+                        signed.push((
+                            index,
+                            corpus::fingerprint(&labelled.page, &labelled.labels, site, &provisional),
+                        ))
+                    });
+                    signed
+                })
+                .collect()
+        });
+        for (index, fingerprint) in signed.into_iter().flatten() {
+            fingerprints[index] = fingerprint;
+        }
+    }
+    drop(provisional);
+    let groups = corpus::group(summaries.len(), &fingerprints, &config.corpus);
+    drop(fingerprints);
+    // Pages of one group count once per site: read the later ones again and count them off.
+    let uncounted = corpus::uncounted(&summaries, &groups);
+    if config.corpus.site_chrome && uncounted.contains(&true) {
+        pool.install(|| {
+            sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
+                |((source, scan), &first)| {
+                    reread(source, scan, first, config, &|index| uncounted[index], &mut |index, labelled| {
+                        corpus::uncount(&labelled.page, &summaries[index], &recurrence)
+                    });
+                },
+            )
+        });
+    }
+    corpus::finish(&summaries, groups, &recurrence, &config.corpus)
 }
 
 fn error_path(error: &Error) -> String {
