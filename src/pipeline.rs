@@ -1,11 +1,11 @@
-//! The run: discover inputs, scan every page (pass 1), run the corpus pass on the summaries,
-//! then read every page again and write it (pass 2).
+//! The run: discover inputs, scan every page (pass 1), run the corpus pass on the summaries
+//! (which reads pages again to fingerprint them), then read every page again and write it
+//! (pass 2).
 //!
 //! Both passes are parallel maps over inputs whose results are collected in input order, so the
 //! output never depends on the thread count. The corpus pass sees only small summaries, so memory
 //! grows with the number of pages, not with the bytes read.
 
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
@@ -56,7 +56,6 @@ enum Scan {
 
 struct PageScan {
     id: String,
-    host: Option<String>,
     summary: PageSummary,
 }
 
@@ -102,11 +101,12 @@ pub fn run(
         .map_err(|e| ConfigError::Usage(format!("cannot start worker threads: {e}")))?;
 
     let progress = progress_bar(config, sources.len());
+    let recurrence = corpus::Recurrence::default();
     let mut scans: Vec<Scan> = pool.install(|| {
         sources
             .par_iter()
             .map(|source| {
-                let scan = scan(source, config);
+                let scan = scan(source, config, &recurrence);
                 progress.inc(1);
                 scan
             })
@@ -118,7 +118,6 @@ pub fn run(
     let mut ids: Vec<String> = Vec::new();
     let mut summaries: Vec<PageSummary> = Vec::new();
     let mut first_page: Vec<usize> = Vec::with_capacity(sources.len());
-    let mut sites: HashMap<String, u32> = HashMap::new();
     for (source, scan) in sources.iter().zip(scans.iter_mut()) {
         first_page.push(ids.len());
         match scan {
@@ -149,38 +148,13 @@ pub fn run(
                     });
                 }
                 for page in pages.iter_mut() {
-                    let next = sites.len() as u32;
-                    let site = *sites.entry(page.host.take().unwrap_or_default()).or_insert(next);
-                    let mut summary = std::mem::take(&mut page.summary);
-                    summary.site = site;
-                    summaries.push(summary);
+                    summaries.push(std::mem::take(&mut page.summary));
                     ids.push(std::mem::take(&mut page.id));
                 }
             }
         }
     }
-    // The fingerprint pass: read every page again and sign its text without provisional chrome.
-    let provisional = corpus::provisional(&summaries, &config.corpus);
-    let fingerprints: Vec<corpus::Fingerprint> = if config.corpus.dedup {
-        pool.install(|| {
-            sources
-                .par_iter()
-                .zip(scans.par_iter())
-                .zip(first_page.par_iter())
-                .map(|((source, scan), &first)| {
-                    fingerprint_source(source, scan, first, &summaries, &provisional, config)
-                })
-                .collect::<Vec<_>>()
-        })
-        .into_iter()
-        .flatten()
-        .collect()
-    } else {
-        Vec::new()
-    };
-    drop(provisional);
-    let verdict = corpus::analyze(&summaries, &fingerprints, &config.corpus);
-    drop((summaries, fingerprints));
+    let verdict = corpus_pass(&pool, &sources, &scans, &first_page, summaries, recurrence, config);
 
     let to_stdout = config.out.is_none();
     let progress = progress_bar(config, sources.len());
@@ -254,6 +228,63 @@ pub fn run(
     Ok(Outcome { report, failures })
 }
 
+/// The corpus pass (see [`corpus`]): reads every page again to sign its cleaned text, groups
+/// near-duplicates, reads the later copies of a group on one site again to count them off, and
+/// returns the verdict pass 2 applies.
+fn corpus_pass(
+    pool: &rayon::ThreadPool,
+    sources: &[Source],
+    scans: &[Scan],
+    first_page: &[usize],
+    summaries: Vec<PageSummary>,
+    mut recurrence: corpus::Recurrence,
+    config: &Config,
+) -> Verdict {
+    // The fingerprint pass: read every page again and sign its text without provisional chrome.
+    let provisional = corpus::provisional(&mut recurrence, &config.corpus);
+    let mut fingerprints = vec![corpus::Fingerprint::default(); summaries.len()];
+    if config.corpus.dedup {
+        let signed: Vec<Vec<(usize, corpus::Fingerprint)>> = pool.install(|| {
+            sources
+                .par_iter()
+                .zip(scans.par_iter())
+                .zip(first_page.par_iter())
+                .map(|((source, scan), &first)| {
+                    let mut signed = Vec::new();
+                    reread(source, scan, first, config, &|_| true, &mut |index, labelled| {
+                        let site = summaries[index].site;
+                        signed.push((
+                            index,
+                            corpus::fingerprint(&labelled.page, &labelled.labels, site, &provisional),
+                        ))
+                    });
+                    signed
+                })
+                .collect()
+        });
+        for (index, fingerprint) in signed.into_iter().flatten() {
+            fingerprints[index] = fingerprint;
+        }
+    }
+    drop(provisional);
+    let groups = corpus::group(summaries.len(), &fingerprints, &config.corpus);
+    drop(fingerprints);
+    // Pages of one group count once per site: read the later ones again and count them off.
+    let uncounted = corpus::uncounted(&summaries, &groups);
+    if config.corpus.site_chrome && uncounted.contains(&true) {
+        pool.install(|| {
+            sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
+                |((source, scan), &first)| {
+                    reread(source, scan, first, config, &|index| uncounted[index], &mut |index, labelled| {
+                        corpus::uncount(&labelled.page, &summaries[index], &recurrence)
+                    });
+                },
+            )
+        });
+    }
+    corpus::finish(&summaries, groups, &recurrence, &config.corpus)
+}
+
 fn error_path(error: &Error) -> String {
     match error {
         Error::Read { path, .. }
@@ -288,7 +319,7 @@ fn label_page<'a>(text: &'a str, host: Option<&str>, config: &Config) -> Labelle
     Labelled { page, labels }
 }
 
-fn scan(source: &Source, config: &Config) -> Scan {
+fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence) -> Scan {
     let bytes = match source.read() {
         Ok(bytes) => bytes,
         Err(error) => return Scan::Failed(error),
@@ -299,11 +330,11 @@ fn scan(source: &Source, config: &Config) -> Scan {
             Err(DecodeError::Binary) => Scan::Binary,
             Ok(text) => {
                 let labelled = label_page(&text, None, config);
-                let summary = corpus::summarize(&labelled.page, &labelled.labels);
                 let site = config.site_from.site_of(&source.relative);
+                let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
                 Scan::Pages {
                     content_hash,
-                    pages: vec![PageScan { id: source.id(), host: site, summary }],
+                    pages: vec![PageScan { id: source.id(), summary }],
                     broken: Vec::new(),
                 }
             }
@@ -319,8 +350,8 @@ fn scan(source: &Source, config: &Config) -> Scan {
                         let text = decode::fold(record.text(&config.keys).to_string());
                         let host = record.host();
                         let labelled = label_page(&text, host.as_deref(), config);
-                        let summary = corpus::summarize(&labelled.page, &labelled.labels);
-                        pages.push(PageScan { id: record.id(&config.keys, &file_id), host, summary });
+                        let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
+                        pages.push(PageScan { id: record.id(&config.keys, &file_id), summary });
                     }
                 }
             }
@@ -466,41 +497,40 @@ fn write_source(
     written
 }
 
-/// Reads a source again and signs each page's cleaned text for the near-duplicate search. An
-/// input that cannot be read again gets empty fingerprints (never grouped); pass 2 names it.
-fn fingerprint_source(
+/// Reads a source again and calls `each` with every page that `wanted` selects (by page index),
+/// labelled as in pass 1. An input that is not needed, cannot be read or has changed is skipped
+/// (its pages are never grouped or counted off); pass 2 names it.
+fn reread(
     source: &Source,
     scan: &Scan,
     first_page: usize,
-    summaries: &[PageSummary],
-    chrome: &corpus::SiteChrome,
     config: &Config,
-) -> Vec<corpus::Fingerprint> {
+    wanted: &(dyn Fn(usize) -> bool + Sync),
+    each: &mut dyn FnMut(usize, &Labelled<'_>),
+) {
     let Scan::Pages { content_hash, pages, .. } = scan else {
-        return Vec::new();
+        return;
     };
-    let empty = || vec![corpus::Fingerprint::default(); pages.len()];
+    if !(first_page..first_page + pages.len()).any(wanted) {
+        return;
+    }
     let bytes = match source.read() {
         Ok(bytes) if xxh3_64(&bytes) == *content_hash => bytes,
-        _ => return empty(),
-    };
-    let sign = |index: usize, labelled: &Labelled<'_>| {
-        corpus::fingerprint(&labelled.page, &labelled.labels, summaries[index].site, chrome)
+        _ => return,
     };
     match source.format {
-        Format::Text => match decode::decode(bytes) {
-            Ok(text) => vec![sign(first_page, &label_page(&text, None, config))],
-            Err(_) => empty(),
-        },
-        Format::Jsonl => jsonl::parse(&bytes, &config.keys)
-            .into_iter()
-            .filter_map(Result::ok)
-            .enumerate()
-            .map(|(offset, record)| {
+        Format::Text => {
+            if let Ok(text) = decode::decode(bytes) {
+                each(first_page, &label_page(&text, None, config));
+            }
+        }
+        Format::Jsonl => {
+            let records = jsonl::parse(&bytes, &config.keys).into_iter().filter_map(Result::ok);
+            for (offset, record) in records.enumerate().filter(|(offset, _)| wanted(first_page + offset)) {
                 let text = decode::fold(record.text(&config.keys).to_string());
-                sign(first_page + offset, &label_page(&text, record.host().as_deref(), config))
-            })
-            .collect(),
+                each(first_page + offset, &label_page(&text, record.host().as_deref(), config));
+            }
+        }
     }
 }
 

@@ -188,6 +188,37 @@ fn site_chrome_is_learned_on_a_generated_multi_page_site() {
 }
 
 #[test]
+fn the_body_of_three_copies_on_one_site_is_not_site_chrome() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    let top = "Home\nNews\nSport\nWeather\nSign in to your account";
+    let bottom = "Follow us on social media for the latest updates\nPrivacy policy";
+    let body = |seed: &str| std::fs::read_to_string(fixtures().join(format!("seeds/{seed}.txt"))).unwrap();
+    let pages = [
+        ("a.txt", body("000_0ef7c7d691b69c51")),
+        ("b.txt", body("000_0ef7c7d691b69c51")),
+        ("c.txt", body("000_0ef7c7d691b69c51")),
+        ("d.txt", body("001_1c1240f4140953fa")),
+        ("e.txt", body("004_162314ff8dfee6e6")),
+    ];
+    for (name, body) in &pages {
+        std::fs::write(site.join(name), format!("{top}\n{}\n{bottom}\n", body.trim_end())).unwrap();
+    }
+    let out = dir.path().join("out");
+    let report = dir.path().join("report.json");
+    textsift().arg("clean").arg(&site).arg("-o").arg(&out).arg("--report").arg(&report).assert().success();
+    let report = read_json(&report);
+    assert_eq!(report["duplicates"].as_array().unwrap().len(), 2);
+    let clean = std::fs::read_to_string(out.join("a.txt")).unwrap();
+    assert!(
+        clean.contains("Japan has cancelled a high-level meeting with its closest ally United States"),
+        "{clean}"
+    );
+    assert!(!clean.contains("Sign in to your account"), "{clean}");
+}
+
+#[test]
 fn similarity_out_of_range_is_a_usage_error() {
     textsift().args(["clean", "x.txt", "--similarity", "1.5"]).assert().code(2);
 }
@@ -290,6 +321,26 @@ fn fixture_copies_corpus_reaches_pairwise_targets() {
     assert!(p >= 0.99 && r >= 0.97, "P {p:.3} R {r:.3}");
 }
 
+#[test]
+fn corpus_pass_output_does_not_depend_on_thread_count() {
+    let input = fixtures().join("corpus/copies/pages.jsonl");
+    let run = |threads: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("report.json");
+        let out = textsift()
+            .arg("clean")
+            .arg(&input)
+            .arg("--report")
+            .arg(&report)
+            .args(["-j", threads])
+            .assert()
+            .success();
+        let report = read_json(&report);
+        (out.get_output().stdout.clone(), report["duplicates"].clone(), report["totals"].clone())
+    };
+    assert_eq!(run("1"), run("2"));
+}
+
 fn devset() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/devset");
     dir.join("annotations.jsonl").exists().then_some(dir)
@@ -325,6 +376,53 @@ fn devset_corpora_reach_targets() {
     eprintln!(
         "devset copies (40 articles x 3 copies + 40 others): pairwise P {cp:.3} R {cr:.3}; chrome not learned P {cp_chrome:.3} R {cr_chrome:.3}"
     );
+    simhash_distances(&copies);
     assert!(f1 >= 0.95, "sites F1 {f1:.3}");
     assert!(cp >= 0.99 && cr >= 0.97, "copies P {cp:.3} R {cr:.3}");
+}
+
+/// The measurement behind choosing MinHash bands over a simhash index: 64-bit simhash distances
+/// (word 3-shingles of the cleaned text) between copies, and between different articles.
+fn simhash_distances(copies: &Path) {
+    use textsift::fingerprint::{for_each_shingle, hamming, normalize_into, SimhashBuilder};
+    let output = textsift()
+        .arg("clean")
+        .arg(copies.join("pages.jsonl"))
+        .args(["--keep-duplicates", "-q"])
+        .assert()
+        .success();
+    let truth: BTreeMap<String, String> =
+        serde_json::from_value(read_json(&copies.join("truth.json"))).unwrap();
+    let mut norm = String::new();
+    let pages: Vec<(String, u64)> = String::from_utf8(output.get_output().stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let rec: Value = serde_json::from_str(line).unwrap();
+            let mut sim = SimhashBuilder::default();
+            for block in rec["text"].as_str().unwrap().lines() {
+                normalize_into(block, &mut norm);
+                for_each_shingle(&norm, |h| sim.add(h));
+            }
+            (rec["id"].as_str().unwrap().to_string(), sim.finish())
+        })
+        .collect();
+    let (mut same, mut different) = (Vec::new(), Vec::new());
+    for (i, (a, ha)) in pages.iter().enumerate() {
+        for (b, hb) in &pages[i + 1..] {
+            let d = hamming(*ha, *hb);
+            if truth[a] == truth[b] {
+                same.push(d)
+            } else {
+                different.push(d)
+            }
+        }
+    }
+    same.sort_unstable();
+    different.sort_unstable();
+    let pct = |v: &[u32], p: f64| v[((v.len() - 1) as f64 * p) as usize];
+    eprintln!(
+        "simhash distances of cleaned text: copies median {} p90 {} max {}; different articles min {} p1 {} median {}",
+        pct(&same, 0.5), pct(&same, 0.9), same[same.len() - 1], different[0], pct(&different, 0.01), pct(&different, 0.5)
+    );
 }

@@ -7,7 +7,9 @@
 //! in about 17 bits (Charikar: `64 · acos(cos)/π`), with a spread of ±3.5 bits, while unrelated
 //! texts differ in 32. Manku's permuted tables are built for a distance of 3; for 17 to 20 bits a
 //! table scheme needs thousands of tables, and bands of simhash bits that catch 99% of such pairs
-//! also make most unrelated pairs candidates. MinHash bands separate the two cleanly: with
+//! also make most unrelated pairs candidates. Measured on the devset `copies` corpus (cleaned
+//! text, word 3-shingles): copies differ in 7 bits (median), 15 (90th percentile), up to 24;
+//! different articles from 17 bits (1st percentile 23, median 32). MinHash bands separate the two cleanly: with
 //! [`BANDS`] bands of [`BAND_ROWS`] slots, a pair at Jaccard 0.4 becomes a candidate with
 //! probability `1 - (1 - 0.4²)^32 = 0.996`, an unrelated pair (Jaccard under 0.02) with about
 //! 1%, and every candidate is checked before it counts.
@@ -33,9 +35,9 @@ pub const DEFAULT_SIMILARITY: f64 = 0.4;
 pub const DEFAULT_RELATED_SIMILARITY: f64 = 0.1;
 /// Pages with fewer shingles than this are too short to call copies and are never grouped.
 pub const MIN_SHINGLES: u32 = 8;
-/// In an index bucket, each page is paired with at most this many following pages, so a bucket
-/// of thousands of identical pages does not make millions of pairs (pages are in input order,
-/// so the earliest copies are always paired).
+/// In an index bucket, each page is paired with at most this many pages: the bucket's earliest
+/// (in input order). A bucket of thousands of identical pages then makes thousands of pairs,
+/// not millions, and every copy is still paired with the first ones.
 pub const MAX_BUCKET_PAIRS: usize = 256;
 
 /// What the dedup keeps of one page: its signature and how much text it had.
@@ -122,8 +124,8 @@ pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> f64 {
 pub struct Groups {
     /// For each page: the page it duplicates (its group's kept copy) and their similarity.
     pub duplicate_of: Vec<Option<(usize, f64)>>,
-    /// Checked pairs `(a, b, similarity)`, `a < b`, at or above the related threshold that are not
-    /// a duplicate and its kept copy; sorted.
+    /// Checked pairs `(a, b, similarity)`, `a < b`, at or above the related threshold whose pages
+    /// are in different groups; sorted.
     pub related: Vec<(usize, usize, f64)>,
 }
 
@@ -174,7 +176,8 @@ pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: f64) -> G
         .into_iter()
         .map(|(a, b, s)| (a as usize, b as usize, s))
         .filter(|&(a, b, _)| {
-            duplicate_of[a].is_none_or(|(of, _)| of != b) && duplicate_of[b].is_none_or(|(of, _)| of != a)
+            let group_of = |p: usize| duplicate_of[p].map_or(p, |(of, _)| of);
+            group_of(a) != group_of(b)
         })
         .collect();
     Groups { duplicate_of, related }
@@ -198,8 +201,8 @@ fn candidate_pairs(pages: &[Fingerprint]) -> Vec<u64> {
             let key = bucket[start].0;
             let end = start + bucket[start..].partition_point(|e| e.0 == key);
             let run = &bucket[start..end];
-            for (i, &(_, a)) in run.iter().enumerate() {
-                for &(_, b) in run[i + 1..].iter().take(MAX_BUCKET_PAIRS) {
+            for (i, &(_, b)) in run.iter().enumerate() {
+                for &(_, a) in &run[..i.min(MAX_BUCKET_PAIRS)] {
                     pairs.push(((a as u64) << 32) | b as u64);
                 }
             }
@@ -274,6 +277,14 @@ pub(crate) mod tests {
         let full_a = Fingerprint { shingles: 10_000, ..a };
         let groups = group(&[full_a, b, c], 0.5, 0.5);
         assert!(groups.duplicate_of[2].is_none_or(|(of, _)| of != 0));
+    }
+
+    #[test]
+    fn a_thousand_identical_pages_make_one_group() {
+        let page = fp(&words(300, 8).join(" "));
+        let groups = group(&vec![page; 1000], 0.4, 0.1);
+        assert!(groups.duplicate_of[1..].iter().all(|d| d.map(|d| d.0) == Some(0)));
+        assert!(groups.related.is_empty());
     }
 
     #[test]

@@ -1,28 +1,32 @@
 //! The corpus pass: what only the whole batch shows. Chrome that recurs on many pages of a site
 //! ([`site`]), and near-duplicate pages, syndicated or lightly edited copies ([`dedup`]).
 //!
-//! It works on small per-page summaries, never on page texts, in three steps:
+//! It keeps small per-page summaries and counts, never page texts, in four steps:
 //!
-//! 1. The scan pass keeps each page's distinct block keys ([`summarize`]). [`provisional`]
-//!    counts them over all pages and gives the blocks recurring on enough pages of a site.
+//! 1. While the scan pass reads, [`summarize`] counts each page's distinct block keys in its
+//!    site ([`Recurrence`]); no block list is kept. [`provisional`] gives the blocks that recur
+//!    on enough pages of their site, before near-duplicates are known.
 //! 2. A fingerprint pass reads each page again and signs its cleaned text: the blocks the page
-//!    pass keeps, minus the provisional site chrome ([`fingerprint`]), so chrome neither hides a
-//!    copy nor glues two different articles together.
-//! 3. [`analyze`] groups near-duplicates and counts site chrome again with the pages of one group
-//!    counted once per site, so the body shared by copies is not chrome.
+//!    pass keeps, minus the provisional site chrome ([`fingerprint()`]), so chrome neither hides
+//!    a copy nor glues two different articles together. [`group`] finds the near-duplicates.
+//! 3. Pages of one group count once per site: the later ones ([`uncounted`]) are read again and
+//!    counted off ([`uncount`]), so the body shared by copies is not chrome.
+//! 4. [`finish`] turns the counts into the [`Verdict`] that the write pass applies.
 //!
-//! Memory: 8 bytes per distinct block per page (the keys, dropped after [`analyze`]), 68 bytes
-//! per page of fingerprint, and the chrome table (see [`site`]).
+//! Memory: 8 bytes of site and 132 of fingerprint per page, and the recurrence count (about 32
+//! bytes per distinct block and site while scanning, then only blocks on 3 or more pages).
 
 pub mod dedup;
 pub mod site;
 
-use crate::fingerprint::{self, block_key};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::fingerprint::{self, block_key, SEED};
 use crate::label::{Label, Reason};
 use crate::segment::Segmented;
 
-pub use dedup::Fingerprint;
-pub use site::SiteChrome;
+pub use dedup::{Fingerprint, Groups};
+pub use site::{Recurrence, SiteChrome};
 
 /// Settings of the corpus pass.
 #[derive(Debug, Clone)]
@@ -51,35 +55,46 @@ impl Default for CorpusOptions {
 /// What the scan pass keeps of one page for the corpus pass.
 #[derive(Debug, Clone, Default)]
 pub struct PageSummary {
-    /// The page's site (an index into the run's site list).
-    pub site: u32,
-    /// The distinct normalised keys of all the page's blocks, sorted.
-    pub keys: Box<[u64]>,
+    /// The page's site: [`site_of`] its host.
+    pub site: u64,
 }
 
-/// Builds the summary of one page from its blocks; the pipeline sets the site once every page's
-/// host is known.
-pub fn summarize(page: &Segmented<'_>, _labels: &[Label]) -> PageSummary {
+/// The site key of a host (`None`: the run's own site, for text files and records without URL).
+pub fn site_of(host: Option<&str>) -> u64 {
+    xxh3_64_with_seed(host.unwrap_or("").as_bytes(), SEED)
+}
+
+/// The distinct normalised keys of all the blocks of a page, sorted.
+pub fn page_keys(page: &Segmented<'_>) -> Vec<u64> {
     let mut scratch = String::new();
     let mut keys: Vec<u64> = page.blocks.iter().filter_map(|b| block_key(b.text, &mut scratch)).collect();
     keys.sort_unstable();
     keys.dedup();
-    PageSummary { site: 0, keys: keys.into_boxed_slice() }
+    keys
+}
+
+/// Builds the summary of one page of site `host` and counts its blocks in `recurrence`.
+pub fn summarize(page: &Segmented<'_>, host: Option<&str>, recurrence: &Recurrence) -> PageSummary {
+    let site = site_of(host);
+    recurrence.add(site, &page_keys(page));
+    PageSummary { site }
 }
 
 /// Site chrome counted over every page, before near-duplicates are known: what the fingerprint
-/// pass leaves out of each page's text.
-pub fn provisional(pages: &[PageSummary], options: &CorpusOptions) -> SiteChrome {
-    if !options.site_chrome {
-        return SiteChrome::default();
+/// pass leaves out of each page's text. Forgets the blocks that can never be chrome.
+pub fn provisional(recurrence: &mut Recurrence, options: &CorpusOptions) -> SiteChrome {
+    recurrence.prune();
+    if options.site_chrome {
+        recurrence.chrome()
+    } else {
+        SiteChrome::default()
     }
-    SiteChrome::learn(pages.iter().map(|p| (p.site, &*p.keys)))
 }
 
 /// Signs the cleaned text of one page: the blocks labelled `Keep` that are not chrome of `site`
 /// in `chrome`. When leaving the chrome out leaves too little text to compare (a site made of
 /// copies of one page), every kept block is signed instead.
-pub fn fingerprint(page: &Segmented<'_>, labels: &[Label], site: u32, chrome: &SiteChrome) -> Fingerprint {
+pub fn fingerprint(page: &Segmented<'_>, labels: &[Label], site: u64, chrome: &SiteChrome) -> Fingerprint {
     let mut normalized = String::new();
     let mut sign = |skip_chrome: bool| {
         let mut builder = dedup::SignatureBuilder::default();
@@ -105,16 +120,42 @@ pub fn fingerprint(page: &Segmented<'_>, labels: &[Label], site: u32, chrome: &S
     }
 }
 
+/// Groups near-duplicate pages (`fingerprints` in page order; empty when dedup is off).
+pub fn group(pages: usize, fingerprints: &[Fingerprint], options: &CorpusOptions) -> Groups {
+    if options.dedup && fingerprints.len() == pages {
+        dedup::group(fingerprints, options.similarity, options.related_similarity)
+    } else {
+        Groups { duplicate_of: vec![None; pages], related: Vec::new() }
+    }
+}
+
+/// The pages to count off: within a site, every page of a group after the first (in input
+/// order). Copies on other sites are those sites' evidence and stay counted.
+pub fn uncounted(pages: &[PageSummary], groups: &Groups) -> Vec<bool> {
+    let mut seen = std::collections::HashSet::new();
+    (0..pages.len())
+        .map(|i| {
+            let group = groups.duplicate_of[i].map_or(i, |(of, _)| of);
+            !seen.insert((pages[i].site, group))
+        })
+        .collect()
+}
+
+/// Counts off a page found by [`uncounted`].
+pub fn uncount(page: &Segmented<'_>, summary: &PageSummary, recurrence: &Recurrence) {
+    recurrence.remove(summary.site, &page_keys(page));
+}
+
 /// The corpus pass's decisions.
 #[derive(Debug, Clone, Default)]
 pub struct Verdict {
     /// For each page (in input order): the page it duplicates and the estimated similarity.
     pub duplicate_of: Vec<Option<(usize, f64)>>,
-    /// Checked pairs `(a, b, similarity)` at or above the related threshold that are not a
-    /// duplicate and its kept copy.
+    /// Checked pairs `(a, b, similarity)` at or above the related threshold whose pages are in
+    /// different near-duplicate groups.
     pub related: Vec<(usize, usize, f64)>,
     /// Each page's site.
-    pub sites: Vec<u32>,
+    pub sites: Vec<u64>,
     /// Blocks that are chrome of their site.
     pub chrome: SiteChrome,
 }
@@ -147,33 +188,18 @@ impl Verdict {
     }
 }
 
-/// Runs the corpus pass over every page's summary and fingerprint (`fingerprints` is empty
-/// when dedup is off): groups near-duplicates, then learns site chrome counting each group once.
-pub fn analyze(pages: &[PageSummary], fingerprints: &[Fingerprint], options: &CorpusOptions) -> Verdict {
-    let groups = if options.dedup && fingerprints.len() == pages.len() {
-        dedup::group(fingerprints, options.similarity, options.related_similarity)
-    } else {
-        dedup::Groups { duplicate_of: vec![None; pages.len()], related: Vec::new() }
-    };
-    let chrome = if options.site_chrome {
-        // Within a site, the pages of one group count once (the first in input order); copies
-        // on other sites are other sites' evidence and count there.
-        let mut seen = std::collections::HashSet::new();
-        let counted: Vec<bool> = (0..pages.len())
-            .map(|i| {
-                let group = groups.duplicate_of[i].map_or(i, |(of, _)| of);
-                seen.insert((pages[i].site, group))
-            })
-            .collect();
-        SiteChrome::learn(pages.iter().zip(&counted).filter(|(_, &c)| c).map(|(p, _)| (p.site, &*p.keys)))
-    } else {
-        SiteChrome::default()
-    };
+/// The verdict, once the pages found by [`uncounted`] have been counted off.
+pub fn finish(
+    pages: &[PageSummary],
+    groups: Groups,
+    recurrence: &Recurrence,
+    options: &CorpusOptions,
+) -> Verdict {
     Verdict {
         duplicate_of: groups.duplicate_of,
         related: groups.related,
         sites: pages.iter().map(|p| p.site).collect(),
-        chrome,
+        chrome: if options.site_chrome { recurrence.chrome() } else { SiteChrome::default() },
     }
 }
 
@@ -197,28 +223,35 @@ mod tests {
             .join("\n")
     }
 
-    fn summaries(texts: &[String]) -> Vec<PageSummary> {
-        texts.iter().map(|t| summarize(&segment(t), &[])).collect()
-    }
-
+    /// The corpus pass as the pipeline runs it, every page in one site, labels all `Keep`.
     fn run(texts: &[String]) -> (Verdict, Vec<Vec<Label>>) {
-        let pages = summaries(texts);
         let options = CorpusOptions::default();
-        let chrome = provisional(&pages, &options);
+        let mut recurrence = Recurrence::default();
+        let keep = |seg: &Segmented<'_>| vec![Label::Keep; seg.blocks.len()];
+        let pages: Vec<PageSummary> =
+            texts.iter().map(|t| summarize(&segment(t), None, &recurrence)).collect();
+        let chrome = provisional(&mut recurrence, &options);
         let fps: Vec<Fingerprint> = texts
             .iter()
-            .map(|t| {
+            .zip(&pages)
+            .map(|(t, p)| {
                 let seg = segment(t);
-                fingerprint(&seg, &vec![Label::Keep; seg.blocks.len()], 0, &chrome)
+                fingerprint(&seg, &keep(&seg), p.site, &chrome)
             })
             .collect();
-        let verdict = analyze(&pages, &fps, &options);
+        let groups = group(pages.len(), &fps, &options);
+        for ((t, p), off) in texts.iter().zip(&pages).zip(uncounted(&pages, &groups)) {
+            if off {
+                uncount(&segment(t), p, &recurrence);
+            }
+        }
+        let verdict = finish(&pages, groups, &recurrence, &options);
         let labels = texts
             .iter()
             .enumerate()
             .map(|(i, t)| {
                 let seg = segment(t);
-                let mut labels = vec![Label::Keep; seg.blocks.len()];
+                let mut labels = keep(&seg);
                 verdict.apply(i, &seg, &mut labels);
                 labels
             })
