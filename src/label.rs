@@ -21,10 +21,15 @@ pub enum Reason {
         /// Name of the rule that matched, shown in the explain view.
         rule: Cow<'static, str>,
     },
-    /// The context pass gave this block the class of its surroundings.
+    /// The context pass put this block outside the article (before it, after it, or after a
+    /// section opener such as "Related Articles").
     Context {
-        /// What the context pass saw, shown in the explain view.
+        /// Where the block stood relative to the article, shown in the explain view.
         why: Cow<'static, str>,
+        /// The block's word count, one of the features behind the decision.
+        words: u32,
+        /// The block's stopword share in percent, the other feature behind the decision.
+        stopword_pct: u8,
     },
     /// The block recurs on `pages` pages of the same site (learned by the corpus pass).
     SiteChrome {
@@ -50,7 +55,9 @@ impl fmt::Display for Reason {
         match self {
             Reason::Repeat { of } => write!(f, "repeat of block {}", of + 1),
             Reason::Chrome { rule } => write!(f, "chrome: {rule}"),
-            Reason::Context { why } => write!(f, "context: {why}"),
+            Reason::Context { why, words, stopword_pct } => {
+                write!(f, "context: {why} ({words} words, {stopword_pct}% stopwords)")
+            }
             Reason::SiteChrome { pages } => write!(f, "site chrome: on {pages} pages"),
         }
     }
@@ -95,7 +102,7 @@ mod tests {
         let kinds: Vec<_> = [
             Reason::Repeat { of: 1 },
             Reason::Chrome { rule: "x".into() },
-            Reason::Context { why: "y".into() },
+            Reason::Context { why: "y".into(), words: 3, stopword_pct: 10 },
             Reason::SiteChrome { pages: 2 },
         ]
         .iter()

@@ -23,6 +23,7 @@ pub mod corpus;
 pub mod decode;
 pub mod error;
 pub mod exit_codes;
+pub mod features;
 pub mod fingerprint;
 pub mod input;
 pub mod label;

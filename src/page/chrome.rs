@@ -1,11 +1,529 @@
-//! Site chrome found from one page's text alone: phrase rules, block features and context.
+//! Site chrome found from one page's text alone: phrase rules for the chrome families, block
+//! features, and a context pass that finds the article as the densest run of prose.
+//!
+//! 1. Every block gets [`Features`] and, when short, is matched against the phrase rules
+//!    (built-in `data/chrome-phrases.txt`, plus `--rules`).
+//! 2. The article ends at the first section opener ("Related Articles", "You may also like", ...)
+//!    that follows some prose; everything after it goes, long teaser paragraphs included.
+//! 3. Before that cut, the article is the contiguous run of blocks with the highest score
+//!    (maximum subarray): prose blocks score their word count, short lines cost a little and
+//!    chrome phrases cost more, so headings, list items and table rows between paragraphs stay
+//!    while menus and footers fall outside.
+//! 4. Inside the run, blocks that match a chrome phrase still go; before it, the nearest
+//!    title-like line stays (the page's title).
 
-use crate::label::Label;
-use crate::segment::Segmented;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::path::Path;
+use std::sync::OnceLock;
 
-/// Drop and keep rules given by the user with `--rules`.
+use aho_corasick::AhoCorasick;
+use serde::Deserialize;
+
+use crate::error::ConfigError;
+use crate::features::{self, Features, LANGUAGE_SAMPLE_CHARS};
+use crate::fingerprint::normalize_into;
+use crate::label::{Label, Reason};
+use crate::segment::{BlockKind, Segmented};
+
+/// The built-in phrase rules.
+const PHRASE_DATA: &str = include_str!("data/chrome-phrases.txt");
+
+/// Blocks with more words than this are never matched by `contains` phrase rules (a long
+/// paragraph that mentions a newsletter is still prose).
+pub const CONTAINS_MAX_WORDS: u32 = 30;
+/// Blocks with more words than this are never matched by `line` or `start` phrase rules.
+pub const START_MAX_WORDS: u32 = 40;
+/// A block with at least this many words and [`PROSE_MIN_STOPWORD_SHARE`] stopwords is prose.
+pub const PROSE_MIN_WORDS: u32 = 10;
+/// Minimum stopword share of prose.
+pub const PROSE_MIN_STOPWORD_SHARE: f64 = 0.18;
+/// Cap on the score one prose block adds, so a single huge block does not decide alone.
+pub const PROSE_MAX_SCORE: f64 = 120.0;
+/// Cost of a short line that is neither prose nor a chrome phrase.
+pub const SHORT_LINE_COST: f64 = 2.5;
+/// Cost of a block that matches a chrome phrase.
+pub const PHRASE_COST: f64 = 8.0;
+/// Words of prose that must precede a section opener for it to end the article.
+pub const OPENER_MIN_PROSE_WORDS: u32 = 40;
+/// How many blocks before the article the title may stand.
+pub const TITLE_LOOKBACK: usize = 8;
+
+/// How a phrase rule matches the normalised block text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum How {
+    /// The whole block is the phrase.
+    Line,
+    /// The block starts with the phrase.
+    Start,
+    /// The phrase occurs in the block (on word boundaries).
+    Contains,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    family: Cow<'static, str>,
+    how: How,
+    keep: bool,
+    host: Option<String>,
+}
+
+/// A compiled set of phrase rules.
+#[derive(Debug, Clone)]
+pub struct PhraseRules {
+    matcher: AhoCorasick,
+    rules: Vec<Rule>,
+}
+
+impl Default for PhraseRules {
+    fn default() -> Self {
+        Self::build(Vec::new())
+    }
+}
+
+impl PhraseRules {
+    fn build(entries: Vec<(String, Rule)>) -> Self {
+        let (phrases, rules): (Vec<String>, Vec<Rule>) = entries.into_iter().unzip();
+        let matcher = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&phrases)
+            .expect("phrase rules compile");
+        PhraseRules { matcher, rules }
+    }
+
+    /// The first rule matching the normalised text `norm` of a block with `words` words on
+    /// `host`: keep rules win over drop rules.
+    fn find(&self, norm: &str, words: u32, host: Option<&str>) -> Option<&Rule> {
+        let mut found: Option<&Rule> = None;
+        for m in self.matcher.find_overlapping_iter(norm) {
+            let rule = &self.rules[m.pattern().as_usize()];
+            let at_start = m.start() == 0;
+            let at_end = m.end() == norm.len();
+            let bounded = (at_start || norm.as_bytes()[m.start() - 1] == b' ')
+                && (at_end || norm.as_bytes()[m.end()] == b' ');
+            let hit = bounded
+                && match rule.how {
+                    How::Line => at_start && at_end && words <= START_MAX_WORDS,
+                    How::Start => at_start && words <= START_MAX_WORDS,
+                    How::Contains => words <= CONTAINS_MAX_WORDS,
+                };
+            if !hit || rule.host.as_deref().is_some_and(|h| Some(h) != host) {
+                continue;
+            }
+            if rule.keep {
+                return Some(rule);
+            }
+            found = found.or(Some(rule));
+        }
+        found
+    }
+}
+
+fn parse_builtin() -> Vec<(String, Rule)> {
+    let mut out = Vec::new();
+    let mut norm = String::new();
+    for line in PHRASE_DATA.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let mut parts = line.splitn(3, "  ").map(str::trim);
+        let (Some(family), Some(how), Some(phrase)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let how = match how {
+            "line" => How::Line,
+            "start" => How::Start,
+            _ => How::Contains,
+        };
+        normalize_into(phrase, &mut norm);
+        let family: &'static str = Box::leak(family.to_string().into_boxed_str());
+        out.push((norm.clone(), Rule { family: Cow::Borrowed(family), how, keep: false, host: None }));
+    }
+    out
+}
+
+fn builtin() -> &'static PhraseRules {
+    static RULES: OnceLock<PhraseRules> = OnceLock::new();
+    RULES.get_or_init(|| PhraseRules::build(parse_builtin()))
+}
+
+/// One rule of a `--rules` file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserRule {
+    phrase: String,
+    #[serde(default = "default_how")]
+    how: How,
+    host: Option<String>,
+}
+
+fn default_how() -> How {
+    How::Contains
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    #[serde(default)]
+    drop: Vec<UserRule>,
+    #[serde(default)]
+    keep: Vec<UserRule>,
+}
+
+/// Drop and keep rules given by the user with `--rules` (TOML), applied before the built-in ones.
+///
+/// ```toml
+/// [[drop]]
+/// phrase = "Weather forecast"    # matched on normalised text
+/// how = "line"                   # line | start | contains (default)
+/// host = "example.com"           # optional: only pages of this site
+///
+/// [[keep]]
+/// phrase = "Editor's note"
+/// ```
 #[derive(Debug, Default, Clone)]
-pub struct UserRules {}
+pub struct UserRules {
+    rules: Option<PhraseRules>,
+}
+
+impl UserRules {
+    /// Reads and checks a rules file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let err = |message: String| ConfigError::Rules { path: path.to_path_buf(), message };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        Self::parse(&text).map_err(err)
+    }
+
+    /// Parses rules from TOML text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: RulesFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut entries = Vec::new();
+        let mut norm = String::new();
+        for (keep, list) in [(false, file.drop), (true, file.keep)] {
+            for rule in list {
+                normalize_into(&rule.phrase, &mut norm);
+                if norm.is_empty() {
+                    return Err(format!("phrase {:?} has no letters or digits", rule.phrase));
+                }
+                let family = format!("user rule {:?}", rule.phrase);
+                let host = rule.host.map(|h| h.to_lowercase().trim_start_matches("www.").to_string());
+                entries.push((norm.clone(), Rule { family: Cow::Owned(family), how: rule.how, keep, host }));
+            }
+        }
+        Ok(UserRules { rules: (!entries.is_empty()).then(|| PhraseRules::build(entries)) })
+    }
+}
+
+/// What a block is to the context pass.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Class {
+    /// Already dropped (a repeat): ignored by the context pass.
+    Gone,
+    /// A user keep rule matched.
+    Kept,
+    /// A chrome phrase matched (its rule index into the per-page match list).
+    Chrome,
+    /// A section opener ("Related Articles").
+    Opener,
+    /// Running prose.
+    Prose,
+    /// Anything else: headings, list items, short lines.
+    Short,
+}
+
+#[derive(Default)]
+struct Scratch {
+    norm: String,
+    word: String,
+    sample: String,
+    features: Vec<Features>,
+    classes: Vec<Class>,
+    rules: Vec<Option<Cow<'static, str>>>,
+    order: Vec<usize>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
 
 /// Marks chrome blocks of `page` in `labels` (blocks already dropped stay dropped).
-pub fn mark(_page: &Segmented<'_>, _host: Option<&str>, _rules: &UserRules, _labels: &mut [Label]) {}
+pub fn mark(page: &Segmented<'_>, host: Option<&str>, rules: &UserRules, labels: &mut [Label]) {
+    SCRATCH.with(|scratch| mark_with(page, host, rules, labels, &mut scratch.borrow_mut()));
+}
+
+fn mark_with(
+    page: &Segmented<'_>,
+    host: Option<&str>,
+    user: &UserRules,
+    labels: &mut [Label],
+    s: &mut Scratch,
+) {
+    let blocks = &page.blocks;
+    let n = blocks.len();
+    if n == 0 {
+        return;
+    }
+    // The language sample: the longest blocks, up to LANGUAGE_SAMPLE_CHARS.
+    s.order.clear();
+    s.order.extend(0..n);
+    s.order.sort_by_key(|&i| std::cmp::Reverse(blocks[i].text.len()));
+    s.sample.clear();
+    for &i in &s.order {
+        if s.sample.len() >= LANGUAGE_SAMPLE_CHARS {
+            break;
+        }
+        s.sample.push_str(blocks[i].text);
+        s.sample.push(' ');
+    }
+    let stopwords = features::stopwords_for(&s.sample);
+
+    s.features.clear();
+    s.classes.clear();
+    s.rules.clear();
+    for (block, label) in blocks.iter().zip(labels.iter()) {
+        let f = features::features(block.text, stopwords, &mut s.word);
+        s.features.push(f);
+        if !label.is_keep() {
+            s.classes.push(Class::Gone);
+            s.rules.push(None);
+            continue;
+        }
+        let mut rule = None;
+        if f.words <= START_MAX_WORDS {
+            normalize_into(block.text, &mut s.norm);
+            let found = user.rules.as_ref().and_then(|r| r.find(&s.norm, f.words, host));
+            rule = found.or_else(|| builtin().find(&s.norm, f.words, host)).cloned();
+            if rule.is_none() && block.text.contains('©') {
+                rule = Some(Rule {
+                    family: Cow::Borrowed("copyright"),
+                    how: How::Contains,
+                    keep: false,
+                    host: None,
+                });
+            }
+        }
+        let class = match &rule {
+            Some(r) if r.keep => Class::Kept,
+            Some(r) if r.family == "opener" => Class::Opener,
+            Some(_) => Class::Chrome,
+            None if is_prose(&f, block.kind) => Class::Prose,
+            None if is_dateline(&f, block.text) => {
+                rule =
+                    Some(Rule { family: Cow::Borrowed("dateline"), how: How::Line, keep: false, host: None });
+                Class::Chrome
+            }
+            None if block.kind != BlockKind::TableRow
+                && (f.separators >= 2 || (f.link_like && f.words <= 3)) =>
+            {
+                rule = Some(Rule {
+                    family: Cow::Borrowed("link list"),
+                    how: How::Line,
+                    keep: false,
+                    host: None,
+                });
+                Class::Chrome
+            }
+            None => Class::Short,
+        };
+        s.classes.push(class);
+        s.rules.push(rule.map(|r| r.family));
+    }
+
+    // The article ends at the first opener that follows enough prose.
+    let mut prose_words = 0u32;
+    let mut cut = n;
+    for i in 0..n {
+        match s.classes[i] {
+            Class::Prose => prose_words += s.features[i].words,
+            Class::Opener if prose_words >= OPENER_MIN_PROSE_WORDS => {
+                cut = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+
+    // The densest run of prose before the cut (maximum subarray).
+    let (mut best, mut best_start, mut best_end) = (0.0f64, 0usize, None::<usize>);
+    let (mut sum, mut start) = (0.0f64, 0usize);
+    for i in 0..cut {
+        let f = &s.features[i];
+        let score = match s.classes[i] {
+            Class::Gone => 0.0,
+            Class::Kept => 1.0,
+            Class::Prose => f64::from(f.words).min(PROSE_MAX_SCORE),
+            Class::Chrome | Class::Opener => -PHRASE_COST,
+            Class::Short => -SHORT_LINE_COST,
+        };
+        if sum <= 0.0 {
+            sum = 0.0;
+            start = i;
+        }
+        sum += score;
+        if sum > best {
+            best = sum;
+            best_start = start;
+            best_end = Some(i);
+        }
+    }
+
+    let Some(end) = best_end else {
+        // No prose at all (a page of only a table or a list): drop only what the rules name.
+        for (label, (class, rule)) in labels.iter_mut().zip(s.classes.iter().zip(&s.rules)) {
+            if matches!(class, Class::Chrome | Class::Opener) {
+                *label = chrome(rule);
+            }
+        }
+        return;
+    };
+    let title = (best_start.saturating_sub(TITLE_LOOKBACK)..best_start)
+        .rev()
+        .find(|&i| s.classes[i] == Class::Short && is_title(&s.features[i], blocks[i].text, blocks[i].kind));
+
+    for (i, label) in labels.iter_mut().enumerate() {
+        let f = &s.features[i];
+        let context = |why: &'static str| {
+            Label::Drop(Reason::Context {
+                why: Cow::Borrowed(why),
+                words: f.words,
+                stopword_pct: (f.stopword_share() * 100.0).round() as u8,
+            })
+        };
+        *label = match s.classes[i] {
+            Class::Gone => continue,
+            Class::Kept => Label::Keep,
+            Class::Chrome | Class::Opener => chrome(&s.rules[i]),
+            _ if Some(i) == title => Label::Keep,
+            _ if i < best_start => context("before the article"),
+            _ if i <= end => Label::Keep,
+            _ if i < cut => context("after the article"),
+            _ => context("after a section opener"),
+        };
+    }
+}
+
+fn chrome(rule: &Option<Cow<'static, str>>) -> Label {
+    Label::Drop(Reason::Chrome { rule: rule.clone().unwrap_or(Cow::Borrowed("chrome")) })
+}
+
+/// Running prose: enough words, enough stopwords, not a link list.
+fn is_prose(f: &Features, kind: BlockKind) -> bool {
+    let long_enough = f.words >= PROSE_MIN_WORDS || (f.words >= 6 && f.ends_sentence);
+    long_enough
+        && f.stopword_share() >= PROSE_MIN_STOPWORD_SHARE
+        && !f.link_like
+        && f.separators < 2
+        && (f.ends_sentence || f.words >= 2 * PROSE_MIN_WORDS || kind != BlockKind::Text)
+}
+
+/// A short line made of a date or time and a few words ("- 06:42 PM, Jun 21, 2025").
+fn is_dateline(f: &Features, text: &str) -> bool {
+    if f.words > 8 || f.ends_sentence || f.digits < 4 {
+        return false;
+    }
+    let bytes = text.as_bytes();
+    let has_year = bytes
+        .windows(4)
+        .any(|w| (w.starts_with(b"19") || w.starts_with(b"20")) && w.iter().all(u8::is_ascii_digit));
+    let has_time = bytes.windows(3).any(|w| w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit());
+    let date_like = bytes
+        .windows(3)
+        .any(|w| w[0].is_ascii_digit() && matches!(w[1], b'-' | b'/' | b'.') && w[2].is_ascii_digit());
+    has_year || has_time || date_like
+}
+
+/// A title: a few words, not a sentence ending in a full stop, no separators or links.
+fn is_title(f: &Features, text: &str, kind: BlockKind) -> bool {
+    kind == BlockKind::Text
+        && (3..=30).contains(&f.words)
+        && !text.ends_with('.')
+        && f.separators == 0
+        && !f.link_like
+        && f.digits * 3 < f.chars
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::segment::segment;
+
+    fn classify(text: &str) -> Vec<(String, Label)> {
+        let page = segment(text);
+        let mut labels = vec![Label::Keep; page.blocks.len()];
+        crate::page::repeats::mark(&page.blocks, &mut labels, &mut Default::default());
+        mark(&page, None, &UserRules::default(), &mut labels);
+        page.blocks.iter().map(|b| b.text.to_string()).zip(labels).collect()
+    }
+
+    fn kept(text: &str) -> Vec<String> {
+        classify(text).into_iter().filter(|(_, l)| l.is_keep()).map(|(t, _)| t).collect()
+    }
+
+    const BODY: &str = "Japan has cancelled a high-level meeting with its closest ally the United States, after the administration abruptly demanded that Tokyo spend more on defence.\n\
+        The meeting was expected to take place in Washington on July 1, and it would have been the first such meeting of the two governments this year.\n\
+        A senior official said the decision was also influenced by the upcoming elections, in which the ruling party is expected to lose seats.\n";
+
+    #[test]
+    fn menus_before_and_related_stories_after_the_article_go() {
+        let page = format!(
+            "Menu\nSearch\nWorld | Business | Sport\nJapan cancels security talks\n{BODY}Related Articles\n\
+             Vice President JD Vance has surged as a clear frontrunner in early polling for the 2028 Republican presidential nomination, according to a new survey of the voters.\n"
+        );
+        let kept = kept(&page);
+        assert_eq!(kept[0], "Japan cancels security talks");
+        assert_eq!(kept.len(), 4, "{kept:?}");
+    }
+
+    #[test]
+    fn headings_and_tables_between_paragraphs_stay() {
+        let second = "Officials in Tokyo said the alliance remained strong, but that the budget would be decided by Japan alone and not under any pressure from abroad.";
+        let page = format!("{BODY}Behind the dispute\n| a | b |\n| c | d |\n{second}\n");
+        let labels = classify(&page);
+        assert!(labels[3].1.is_keep() && labels[4].1.is_keep() && labels[5].1.is_keep(), "{labels:?}");
+    }
+
+    #[test]
+    fn chrome_phrases_inside_the_article_go_with_their_family() {
+        let page = format!("{BODY}Share on Facebook\nOfficials in Tokyo said the alliance remained strong, but that the budget would be decided by Japan alone.\n");
+        let labels = classify(&page);
+        assert_eq!(labels[3].1, Label::Drop(Reason::Chrome { rule: "share".into() }));
+    }
+
+    #[test]
+    fn a_page_without_prose_keeps_what_no_rule_names() {
+        let labels = classify("| a | b |\n| c | d |\nShare\n");
+        assert!(labels[0].1.is_keep() && labels[1].1.is_keep());
+        assert!(!labels[2].1.is_keep());
+    }
+
+    #[test]
+    fn user_rules_drop_and_keep_per_host() {
+        let rules = UserRules::parse(
+            "[[drop]]\nphrase = \"Japan has cancelled\"\nhow = \"start\"\nhost = \"a.com\"\n[[keep]]\nphrase = \"share\"\nhow = \"line\"\n",
+        )
+        .unwrap();
+        let text = format!("{BODY}Share\n");
+        let page = segment(&text);
+        let mut labels = vec![Label::Keep; page.blocks.len()];
+        mark(&page, Some("a.com"), &rules, &mut labels);
+        assert!(matches!(&labels[0], Label::Drop(Reason::Chrome { rule }) if rule.contains("user rule")));
+        assert!(labels[3].is_keep());
+        let mut labels = vec![Label::Keep; page.blocks.len()];
+        mark(&page, Some("b.com"), &rules, &mut labels);
+        assert!(labels[0].is_keep());
+    }
+
+    #[test]
+    fn bad_rules_files_are_refused() {
+        assert!(UserRules::parse("[[drop]]\nphrase = \"--\"\n").is_err());
+        assert!(UserRules::parse("[[drop]]\nphras = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn datelines_are_recognised() {
+        let sw = features::stopwords_for("");
+        let mut s = String::new();
+        let f = features::features("- 06:42 PM, Jun 21, 2025", sw, &mut s);
+        assert!(is_dateline(&f, "- 06:42 PM, Jun 21, 2025"));
+        let f = features::features("The meeting is on July 1.", sw, &mut s);
+        assert!(!is_dateline(&f, "The meeting is on July 1."));
+    }
+}
