@@ -96,16 +96,16 @@ pub fn provisional(recurrence: &mut Recurrence, options: &CorpusOptions) -> Site
 /// copies of one page), every kept block is signed instead.
 pub fn fingerprint(page: &Segmented<'_>, labels: &[Label], site: u64, chrome: &SiteChrome) -> Fingerprint {
     let mut normalized = String::new();
+    let mut with_site = labels.to_vec();
+    apply_site_chrome(page, &mut with_site, site, chrome);
     let mut sign = |skip_chrome: bool| {
         let mut builder = dedup::SignatureBuilder::default();
+        let labels = if skip_chrome { &with_site } else { labels };
         for (block, label) in page.blocks.iter().zip(labels) {
             if !label.is_keep() {
                 continue;
             }
-            let Some(key) = block_key(block.text, &mut normalized) else {
-                continue;
-            };
-            if skip_chrome && chrome.pages(site, key).is_some() {
+            if block_key(block.text, &mut normalized).is_none() {
                 continue;
             }
             fingerprint::for_each_shingle(&normalized, |h| builder.add(h));
@@ -146,6 +146,48 @@ pub fn uncount(page: &Segmented<'_>, summary: &PageSummary, recurrence: &Recurre
     recurrence.remove(summary.site, &page_keys(page));
 }
 
+/// A page needs at least this many site-chrome blocks before its context decisions are revised.
+pub const RESTORE_MIN_SITE_BLOCKS: usize = 3;
+/// Share of a page's context-dropped blocks that must be site chrome before the others are
+/// restored: then the site's template explains the page's chrome, and what the context pass
+/// dropped beside it is the page's own text.
+pub const RESTORE_MIN_SITE_SHARE: f64 = 0.6;
+
+/// Adds site chrome to one page's labels. Every block that is not a repeat and is chrome of
+/// `site` becomes `Drop(SiteChrome { pages })`, whatever the page pass said (recurrence on the
+/// site is stronger evidence than one page's rules). When the site's chrome accounts for most
+/// of what the context pass dropped ([`RESTORE_MIN_SITE_SHARE`]), the remaining context drops,
+/// except those after a section opener, are the page's own text and are kept again.
+pub fn apply_site_chrome(page: &Segmented<'_>, labels: &mut [Label], site: u64, chrome: &SiteChrome) {
+    if chrome.is_empty() {
+        return;
+    }
+    let mut scratch = String::new();
+    let (mut site_blocks, mut context, mut context_site) = (0usize, 0usize, 0usize);
+    for (block, label) in page.blocks.iter().zip(labels.iter_mut()) {
+        if matches!(label, Label::Drop(Reason::Repeat { .. })) {
+            continue;
+        }
+        let was_context = matches!(label, Label::Drop(Reason::Context { .. }));
+        context += usize::from(was_context);
+        if let Some(pages) = block_key(block.text, &mut scratch).and_then(|k| chrome.pages(site, k)) {
+            *label = Label::Drop(Reason::SiteChrome { pages });
+            site_blocks += 1;
+            context_site += usize::from(was_context);
+        }
+    }
+    if site_blocks >= RESTORE_MIN_SITE_BLOCKS
+        && context_site as f64 >= RESTORE_MIN_SITE_SHARE * context as f64
+    {
+        for label in labels.iter_mut() {
+            if matches!(label, Label::Drop(Reason::Context { why, .. }) if why != crate::page::chrome::AFTER_OPENER)
+            {
+                *label = Label::Keep;
+            }
+        }
+    }
+}
+
 /// The corpus pass's decisions.
 #[derive(Debug, Clone, Default)]
 pub struct Verdict {
@@ -164,21 +206,8 @@ impl Verdict {
     /// Adds the corpus pass's block decisions (site chrome) to a page's labels: a kept block that
     /// is chrome of the page's site becomes `Drop(SiteChrome { pages })`.
     pub fn apply(&self, page_index: usize, page: &Segmented<'_>, labels: &mut [Label]) {
-        let Some(&site) = self.sites.get(page_index) else {
-            return;
-        };
-        if self.chrome.is_empty() {
-            return;
-        }
-        let mut scratch = String::new();
-        for (block, label) in page.blocks.iter().zip(labels.iter_mut()) {
-            if !label.is_keep() {
-                continue;
-            }
-            if let Some(pages) = block_key(block.text, &mut scratch).and_then(|k| self.chrome.pages(site, k))
-            {
-                *label = Label::Drop(Reason::SiteChrome { pages });
-            }
+        if let Some(&site) = self.sites.get(page_index) {
+            apply_site_chrome(page, labels, site, &self.chrome);
         }
     }
 

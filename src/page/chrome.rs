@@ -46,8 +46,13 @@ pub const SHORT_LINE_COST: f64 = 2.5;
 pub const PHRASE_COST: f64 = 8.0;
 /// Words of prose that must precede a section opener for it to end the article.
 pub const OPENER_MIN_PROSE_WORDS: u32 = 40;
+/// Share of the article run's prose that must precede a section opener for it to end the article.
+pub const OPENER_MIN_PROSE_SHARE: f64 = 0.25;
 /// How many blocks before the article the title may stand.
 pub const TITLE_LOOKBACK: usize = 8;
+
+/// The context reason of blocks after a section opener ("Related Articles").
+pub const AFTER_OPENER: &str = "after a section opener";
 
 /// How a phrase rule matches the normalised block text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -327,43 +332,42 @@ fn mark_with(
         s.rules.push(rule.map(|r| r.family));
     }
 
-    // The article ends at the first opener that follows enough prose.
-    let mut prose_words = 0u32;
-    let mut cut = n;
-    for i in 0..n {
-        match s.classes[i] {
-            Class::Prose => prose_words += s.features[i].words,
-            Class::Opener if prose_words >= OPENER_MIN_PROSE_WORDS => {
-                cut = i;
-                break;
-            }
-            _ => {}
-        }
-    }
-
-    // The densest run of prose before the cut (maximum subarray).
-    let (mut best, mut best_start, mut best_end) = (0.0f64, 0usize, None::<usize>);
-    let (mut sum, mut start) = (0.0f64, 0usize);
-    for i in 0..cut {
+    // The article is the densest run of prose; when a section opener stands inside that run
+    // after a fair share of its prose, the article ends there and the run is found again before
+    // it. An opener before most of the prose (a "Most read" box above the article) cuts nothing.
+    let score = |i: usize| {
         let f = &s.features[i];
-        let score = match s.classes[i] {
+        match s.classes[i] {
             Class::Gone => 0.0,
             Class::Kept => 1.0,
             Class::Prose => f64::from(f.words).min(PROSE_MAX_SCORE),
             Class::Chrome | Class::Opener => -PHRASE_COST,
             Class::Short => -SHORT_LINE_COST,
-        };
-        if sum <= 0.0 {
-            sum = 0.0;
-            start = i;
         }
-        sum += score;
-        if sum > best {
-            best = sum;
-            best_start = start;
-            best_end = Some(i);
+    };
+    let mut cut = n;
+    let mut run = densest_run(0..n, score);
+    if let Some((start, end)) = run {
+        let prose = |range: std::ops::Range<usize>| -> u32 {
+            range.filter(|&i| s.classes[i] == Class::Prose).map(|i| s.features[i].words).sum()
+        };
+        let total = prose(start..end + 1);
+        let opener = (start..=end).find(|&i| {
+            s.classes[i] == Class::Opener && {
+                let before = prose(start..i);
+                before >= OPENER_MIN_PROSE_WORDS
+                    && f64::from(before) >= OPENER_MIN_PROSE_SHARE * f64::from(total)
+            }
+        });
+        if let Some(opener) = opener {
+            cut = opener;
+            run = densest_run(0..cut, score);
         }
     }
+    let (best_start, best_end) = match run {
+        Some((start, end)) => (start, Some(end)),
+        None => (0, None),
+    };
 
     let Some(end) = best_end else {
         // No prose at all (a page of only a table or a list): drop only what the rules name.
@@ -395,9 +399,28 @@ fn mark_with(
             _ if i < best_start => context("before the article"),
             _ if i <= end => Label::Keep,
             _ if i < cut => context("after the article"),
-            _ => context("after a section opener"),
+            _ => context(AFTER_OPENER),
         };
     }
+}
+
+/// The contiguous run of `range` with the highest total score (maximum subarray), if any run
+/// scores above zero.
+fn densest_run(range: std::ops::Range<usize>, score: impl Fn(usize) -> f64) -> Option<(usize, usize)> {
+    let (mut best, mut best_run) = (0.0f64, None);
+    let (mut sum, mut start) = (0.0f64, range.start);
+    for i in range {
+        if sum <= 0.0 {
+            sum = 0.0;
+            start = i;
+        }
+        sum += score(i);
+        if sum > best {
+            best = sum;
+            best_run = Some((start, i));
+        }
+    }
+    best_run
 }
 
 fn chrome(rule: &Option<Cow<'static, str>>) -> Label {
