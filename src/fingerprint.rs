@@ -24,8 +24,9 @@ pub const SHINGLE_WORDS: usize = 3;
 /// assert_eq!(out, "hello world 0000");
 /// ```
 pub fn normalize_into(text: &str, out: &mut String) {
-    out.clear();
-    out.reserve(text.len());
+    let mut buf = std::mem::take(out).into_bytes();
+    buf.clear();
+    buf.reserve(text.len());
     let bytes = text.as_bytes();
     let mut pending_space = false;
     let mut i = 0;
@@ -34,36 +35,63 @@ pub fn normalize_into(text: &str, out: &mut String) {
         if b.is_ascii() {
             // ASCII fast path, the same decisions as the general path below.
             i += 1;
-            if b.is_ascii_alphanumeric() {
-                if pending_space && !out.is_empty() {
-                    out.push(' ');
+            match ASCII_NORMAL[usize::from(b)] {
+                ASCII_SPLIT => pending_space = true,
+                ASCII_JOIN => {}
+                mapped => {
+                    if pending_space && !buf.is_empty() {
+                        buf.push(b' ');
+                    }
+                    pending_space = false;
+                    buf.push(mapped);
                 }
-                pending_space = false;
-                out.push(if b.is_ascii_digit() { '0' } else { b.to_ascii_lowercase() as char });
-            } else if b != b'\'' {
-                pending_space = true;
             }
             continue;
         }
         let c = text[i..].chars().next().expect("i is at a char boundary");
         i += c.len_utf8();
         if c.is_alphanumeric() {
-            if pending_space && !out.is_empty() {
-                out.push(' ');
+            if pending_space && !buf.is_empty() {
+                buf.push(b' ');
             }
             pending_space = false;
+            let mut utf8 = [0u8; 4];
             if c.is_numeric() {
-                out.push('0');
+                buf.push(b'0');
             } else if c.is_lowercase() || !c.is_uppercase() {
-                out.push(c);
+                buf.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
             } else {
-                out.extend(c.to_lowercase());
+                for lower in c.to_lowercase() {
+                    buf.extend_from_slice(lower.encode_utf8(&mut utf8).as_bytes());
+                }
             }
         } else if !is_joiner(c) {
             pending_space = true;
         }
     }
+    *out = String::from_utf8(buf).expect("built from whole characters");
 }
+
+/// [`ASCII_NORMAL`] entry of a byte that separates words.
+const ASCII_SPLIT: u8 = 0;
+/// [`ASCII_NORMAL`] entry of a byte that is dropped inside a word (the apostrophe).
+const ASCII_JOIN: u8 = 1;
+/// What [`normalize_into`] writes for each ASCII byte: the lower-case letter, `0` for a digit,
+/// or [`ASCII_SPLIT`] / [`ASCII_JOIN`].
+static ASCII_NORMAL: [u8; 128] = {
+    let mut table = [ASCII_SPLIT; 128];
+    let mut b = 0u8;
+    while b < 128 {
+        if b.is_ascii_digit() {
+            table[b as usize] = b'0';
+        } else if b.is_ascii_alphabetic() {
+            table[b as usize] = b.to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    table[b'\'' as usize] = ASCII_JOIN;
+    table
+};
 
 /// Marks inside words that neither split nor count: apostrophes, combining marks, joiners.
 fn is_joiner(c: char) -> bool {
