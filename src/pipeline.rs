@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -26,6 +27,12 @@ use crate::segment::{self, Segmented};
 
 /// Inputs from which a progress bar is shown (when stderr is a terminal).
 const PROGRESS_MIN_INPUTS: usize = 200;
+
+/// Bytes of page-pass labels that pass 1 may keep for pass 2 (only the dropped blocks of each
+/// page are kept). Pages whose labels fit are not labelled again in pass 2; the others are. The
+/// page pass is a pure function of the page, so the output is the same either way; the budget
+/// only bounds memory.
+pub const LABEL_CACHE_BYTES: usize = 64 << 20;
 
 /// What a run produced.
 #[derive(Debug)]
@@ -58,6 +65,33 @@ struct PageScan {
     id: String,
     host: Option<String>,
     summary: PageSummary,
+    /// The page-pass labels of pass 1 when they fitted in [`LABEL_CACHE_BYTES`].
+    labels: Option<CachedLabels>,
+}
+
+/// One page's page-pass labels as pass 1 left them: the dropped blocks by index.
+type CachedLabels = Box<[(u32, Label)]>;
+
+/// The run's budget for [`CachedLabels`].
+struct LabelCache {
+    used: AtomicUsize,
+}
+
+impl LabelCache {
+    fn new() -> Self {
+        Self { used: AtomicUsize::new(0) }
+    }
+
+    /// The dropped blocks of `labels`, or `None` once the budget is spent.
+    fn keep(&self, labels: &[Label]) -> Option<CachedLabels> {
+        let drops = labels.iter().filter(|l| !l.is_keep()).count();
+        let cost = std::mem::size_of::<CachedLabels>() + drops * std::mem::size_of::<(u32, Label)>();
+        if self.used.fetch_add(cost, Ordering::Relaxed) + cost > LABEL_CACHE_BYTES {
+            return None;
+        }
+        let kept = labels.iter().enumerate().filter(|(_, l)| !l.is_keep());
+        Some(kept.map(|(i, l)| (i as u32, l.clone())).collect())
+    }
 }
 
 /// What pass 2 produced for one input.
@@ -100,11 +134,12 @@ pub fn run(
         .map_err(|e| ConfigError::Usage(format!("cannot start worker threads: {e}")))?;
 
     let progress = progress_bar(config, sources.len());
+    let cache = LabelCache::new();
     let mut scans: Vec<Scan> = pool.install(|| {
         sources
             .par_iter()
             .map(|source| {
-                let scan = scan(source, config);
+                let scan = scan(source, config, &cache);
                 progress.inc(1);
                 scan
             })
@@ -245,7 +280,25 @@ fn label_page<'a>(text: &'a str, host: Option<&str>, config: &Config) -> Labelle
     Labelled { page, labels }
 }
 
-fn scan(source: &Source, config: &Config) -> Scan {
+/// Labels a page again in pass 2, from pass 1's labels when they were kept.
+fn relabel<'a>(
+    text: &'a str,
+    host: Option<&str>,
+    cached: Option<&CachedLabels>,
+    config: &Config,
+) -> Labelled<'a> {
+    let Some(cached) = cached else {
+        return label_page(text, host, config);
+    };
+    let page = segment::segment(text);
+    let mut labels = vec![Label::Keep; page.blocks.len()];
+    for (index, label) in cached.iter() {
+        labels[*index as usize] = label.clone();
+    }
+    Labelled { page, labels }
+}
+
+fn scan(source: &Source, config: &Config, cache: &LabelCache) -> Scan {
     let bytes = match source.read() {
         Ok(bytes) => bytes,
         Err(error) => return Scan::Failed(error),
@@ -257,9 +310,10 @@ fn scan(source: &Source, config: &Config) -> Scan {
             Ok(text) => {
                 let labelled = label_page(&text, None, config);
                 let summary = corpus::summarize(&labelled.page, &labelled.labels);
+                let labels = cache.keep(&labelled.labels);
                 Scan::Pages {
                     content_hash,
-                    pages: vec![PageScan { id: source.id(), host: None, summary }],
+                    pages: vec![PageScan { id: source.id(), host: None, summary, labels }],
                     broken: Vec::new(),
                 }
             }
@@ -276,7 +330,8 @@ fn scan(source: &Source, config: &Config) -> Scan {
                         let host = record.host();
                         let labelled = label_page(&text, host.as_deref(), config);
                         let summary = corpus::summarize(&labelled.page, &labelled.labels);
-                        pages.push(PageScan { id: record.id(&config.keys, &file_id), host, summary });
+                        let labels = cache.keep(&labelled.labels);
+                        pages.push(PageScan { id: record.id(&config.keys, &file_id), host, summary, labels });
                     }
                 }
             }
@@ -295,7 +350,7 @@ fn write_source(
     config: &Config,
 ) -> Written {
     let mut written = Written::default();
-    let Scan::Pages { content_hash, .. } = scan else {
+    let Scan::Pages { content_hash, pages, .. } = scan else {
         return written;
     };
     let bytes = match source.read() {
@@ -319,7 +374,8 @@ fn write_source(
                 return written;
             };
             let page_index = first_page;
-            let mut labelled = label_page(&text, None, config);
+            let cached = pages.first().and_then(|p| p.labels.as_ref());
+            let mut labelled = relabel(&text, None, cached, config);
             verdict.apply(page_index, &labelled.page, &mut labelled.labels);
             let duplicate = duplicate_entry(page_index, ids, verdict);
             let suppressed = duplicate.is_some() && !config.keep_duplicates;
@@ -358,7 +414,8 @@ fn write_source(
                 let page_index = first_page + offset;
                 let text = decode::fold(record.text(&config.keys).to_string());
                 let host = record.host();
-                let mut labelled = label_page(&text, host.as_deref(), config);
+                let cached = pages.get(offset).and_then(|p| p.labels.as_ref());
+                let mut labelled = relabel(&text, host.as_deref(), cached, config);
                 verdict.apply(page_index, &labelled.page, &mut labelled.labels);
                 let duplicate = duplicate_entry(page_index, ids, verdict);
                 let suppressed = duplicate.is_some() && !config.keep_duplicates;
