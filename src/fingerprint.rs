@@ -189,14 +189,15 @@ pub fn is_unspaced_script(c: char) -> bool {
         | 0x20000..=0x2FA1F) // CJK extensions B..
 }
 
-/// For every byte value, +1 in lane `bit` where that bit is set and -1 where it is not.
-static SIGN_LANES: [[i32; 8]; 256] = {
-    let mut table = [[0i32; 8]; 256];
+/// For every byte value, a `u64` whose byte `b` is bit `b` of the value (0 or 1): adding these
+/// counts eight bit positions at once, one per byte.
+static SPREAD: [u64; 256] = {
+    let mut table = [0u64; 256];
     let mut byte = 0;
     while byte < 256 {
         let mut bit = 0;
         while bit < 8 {
-            table[byte][bit] = if (byte >> bit) & 1 == 1 { 1 } else { -1 };
+            table[byte] |= (((byte >> bit) & 1) as u64) << (8 * bit);
             bit += 1;
         }
         byte += 1;
@@ -204,31 +205,52 @@ static SIGN_LANES: [[i32; 8]; 256] = {
     table
 };
 
+/// Features a byte-wide counter in [`SimhashBuilder`] takes before it is flushed.
+const LANE_LIMIT: u32 = 255;
+
 /// Accumulates a 64-bit simhash (Charikar) from feature hashes, each with weight 1.
+///
+/// Counts how many features set each bit: eight byte-wide counters per `u64` lane (one table
+/// lookup and one addition per byte of the hash), flushed into `u32` totals every 255 features.
 #[derive(Debug, Clone)]
 pub struct SimhashBuilder {
-    counts: [i32; 64],
+    ones: [u32; 64],
+    lanes: [u64; 8],
+    in_lanes: u32,
     features: u32,
 }
 
 impl Default for SimhashBuilder {
     fn default() -> Self {
-        Self { counts: [0; 64], features: 0 }
+        Self { ones: [0; 64], lanes: [0; 8], in_lanes: 0, features: 0 }
     }
 }
 
 impl SimhashBuilder {
-    /// Adds one feature hash with weight 1: one table lookup and eight lane additions per byte
-    /// of the hash instead of a loop over its 64 bits.
+    /// Adds one feature hash with weight 1.
     #[inline]
     pub fn add(&mut self, hash: u64) {
         self.features += 1;
-        for (byte_index, lane) in self.counts.chunks_exact_mut(8).enumerate() {
-            let delta = &SIGN_LANES[usize::from((hash >> (byte_index * 8)) as u8)];
-            for (count, d) in lane.iter_mut().zip(delta) {
-                *count += d;
+        for (byte_index, lane) in self.lanes.iter_mut().enumerate() {
+            *lane += SPREAD[usize::from((hash >> (byte_index * 8)) as u8)];
+        }
+        self.in_lanes += 1;
+        if self.in_lanes == LANE_LIMIT {
+            self.ones = self.totals();
+            self.lanes = [0; 8];
+            self.in_lanes = 0;
+        }
+    }
+
+    /// Per bit, how many features set it.
+    fn totals(&self) -> [u32; 64] {
+        let mut ones = self.ones;
+        for (byte_index, lane) in self.lanes.iter().enumerate() {
+            for bit in 0..8 {
+                ones[byte_index * 8 + bit] += ((lane >> (8 * bit)) & 0xff) as u32;
             }
         }
+        ones
     }
 
     /// Number of features added.
@@ -238,7 +260,14 @@ impl SimhashBuilder {
 
     /// The simhash: bit i is set when more features had bit i set than not.
     pub fn finish(&self) -> u64 {
-        self.counts.iter().enumerate().fold(0u64, |acc, (i, &c)| if c > 0 { acc | (1 << i) } else { acc })
+        let features = u64::from(self.features);
+        self.totals().iter().enumerate().fold(0u64, |acc, (i, &ones)| {
+            if 2 * u64::from(ones) > features {
+                acc | (1 << i)
+            } else {
+                acc
+            }
+        })
     }
 }
 
@@ -423,7 +452,10 @@ mod tests {
                 *count += if (state >> bit) & 1 == 1 { 1 } else { -1 };
             }
         }
-        assert_eq!(fast.counts, counts);
+        let ones = fast.totals();
+        for (bit, count) in counts.iter().enumerate() {
+            assert_eq!(2 * ones[bit] as i32 - fast.features() as i32, *count);
+        }
     }
 
     #[test]
