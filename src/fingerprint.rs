@@ -24,10 +24,13 @@ pub const SHINGLE_WORDS: usize = 3;
 /// assert_eq!(out, "hello world 0000");
 /// ```
 pub fn normalize_into(text: &str, out: &mut String) {
+    // Output never outgrows 3/2 of the input: a separator writes nothing and pays for the one
+    // space it may cause, and lower-casing grows a character by at most half (Ⱥ to ⱥ, İ to i̇).
     let mut buf = std::mem::take(out).into_bytes();
     buf.clear();
-    buf.reserve(text.len());
+    buf.resize(text.len() + text.len() / 2 + 4, 0);
     let bytes = text.as_bytes();
+    let mut n = 0;
     let mut pending_space = false;
     let mut i = 0;
     while i < bytes.len() {
@@ -39,11 +42,13 @@ pub fn normalize_into(text: &str, out: &mut String) {
                 ASCII_SPLIT => pending_space = true,
                 ASCII_JOIN => {}
                 mapped => {
-                    if pending_space && !buf.is_empty() {
-                        buf.push(b' ');
+                    if pending_space && n > 0 {
+                        buf[n] = b' ';
+                        n += 1;
                     }
                     pending_space = false;
-                    buf.push(mapped);
+                    buf[n] = mapped;
+                    n += 1;
                 }
             }
             continue;
@@ -51,24 +56,26 @@ pub fn normalize_into(text: &str, out: &mut String) {
         let c = text[i..].chars().next().expect("i is at a char boundary");
         i += c.len_utf8();
         if c.is_alphanumeric() {
-            if pending_space && !buf.is_empty() {
-                buf.push(b' ');
+            if pending_space && n > 0 {
+                buf[n] = b' ';
+                n += 1;
             }
             pending_space = false;
-            let mut utf8 = [0u8; 4];
             if c.is_numeric() {
-                buf.push(b'0');
+                buf[n] = b'0';
+                n += 1;
             } else if c.is_lowercase() || !c.is_uppercase() {
-                buf.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+                n += c.encode_utf8(&mut buf[n..]).len();
             } else {
                 for lower in c.to_lowercase() {
-                    buf.extend_from_slice(lower.encode_utf8(&mut utf8).as_bytes());
+                    n += lower.encode_utf8(&mut buf[n..]).len();
                 }
             }
         } else if !is_joiner(c) {
             pending_space = true;
         }
     }
+    buf.truncate(n);
     *out = String::from_utf8(buf).expect("built from whole characters");
 }
 
@@ -439,6 +446,18 @@ mod tests {
             for_each_shingle(&norm, |h| fast.push(h));
             assert_eq!(fast, shingles_reference(&norm), "{norm:?}");
         }
+    }
+
+    #[test]
+    fn lower_casing_grows_no_character_by_more_than_half() {
+        // normalize_into sizes its buffer on this.
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let lower: usize = c.to_lowercase().map(char::len_utf8).sum();
+            assert!(2 * lower <= 3 * c.len_utf8(), "{c:?}");
+        }
+        let mut out = String::new();
+        normalize_into(&"ȺİẞK".repeat(50), &mut out);
+        assert!(out.starts_with("ⱥi\u{307}ßkⱥ"), "{out}");
     }
 
     #[test]
