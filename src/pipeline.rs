@@ -474,6 +474,11 @@ fn write_source(
 }
 
 fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    // Usually the target does not exist yet: one failed stat instead of resolving both paths
+    // component by component.
+    if std::fs::symlink_metadata(b).is_err() {
+        return false;
+    }
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
