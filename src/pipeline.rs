@@ -20,7 +20,7 @@ use crate::decode::{self, DecodeError};
 use crate::error::{ConfigError, Error};
 use crate::input::jsonl::{self, BrokenLine, Record};
 use crate::input::{Format, Origin, Source};
-use crate::label::Label;
+use crate::label::{Label, Reason};
 use crate::output;
 use crate::report::{BlockCounts, DocumentEntry, DuplicateEntry, Report, SkippedEntry};
 use crate::segment::{self, Segmented};
@@ -32,7 +32,7 @@ const PROGRESS_MIN_INPUTS: usize = 200;
 /// page are kept). Pages whose labels fit are not labelled again in pass 2; the others are. The
 /// page pass is a pure function of the page, so the output is the same either way; the budget
 /// only bounds memory.
-pub const LABEL_CACHE_BYTES: usize = 64 << 20;
+pub const LABEL_CACHE_BYTES: usize = 32 << 20;
 
 /// What a run produced.
 #[derive(Debug)]
@@ -70,7 +70,42 @@ struct PageScan {
 }
 
 /// One page's page-pass labels as pass 1 left them: the dropped blocks by index.
-type CachedLabels = Box<[(u32, Label)]>;
+type CachedLabels = Box<[CachedDrop]>;
+
+/// One dropped block in [`CachedLabels`]: 16 bytes for the common in-page repeat, a boxed label
+/// for the other reasons.
+enum CachedDrop {
+    /// `Drop(Repeat { of })` of block `index`.
+    Repeat { index: u32, of: u32 },
+    /// Any other label of a block, with the block's index.
+    Other(Box<(u32, Label)>),
+}
+
+impl CachedDrop {
+    fn new(index: usize, label: &Label) -> Self {
+        match label {
+            Label::Drop(Reason::Repeat { of }) => CachedDrop::Repeat { index: index as u32, of: *of },
+            other => CachedDrop::Other(Box::new((index as u32, other.clone()))),
+        }
+    }
+
+    /// Block index and label.
+    fn label(&self) -> (usize, Label) {
+        match self {
+            CachedDrop::Repeat { index, of } => (*index as usize, Label::Drop(Reason::Repeat { of: *of })),
+            CachedDrop::Other(boxed) => (boxed.0 as usize, boxed.1.clone()),
+        }
+    }
+
+    /// Bytes it takes, counted against [`LABEL_CACHE_BYTES`].
+    fn cost(label: &Label) -> usize {
+        let boxed = match label {
+            Label::Drop(Reason::Repeat { .. }) => 0,
+            _ => std::mem::size_of::<(u32, Label)>(),
+        };
+        std::mem::size_of::<CachedDrop>() + boxed
+    }
+}
 
 /// The run's budget for [`CachedLabels`].
 struct LabelCache {
@@ -84,13 +119,13 @@ impl LabelCache {
 
     /// The dropped blocks of `labels`, or `None` once the budget is spent.
     fn keep(&self, labels: &[Label]) -> Option<CachedLabels> {
-        let drops = labels.iter().filter(|l| !l.is_keep()).count();
-        let cost = std::mem::size_of::<CachedLabels>() + drops * std::mem::size_of::<(u32, Label)>();
+        let drops: usize = labels.iter().filter(|l| !l.is_keep()).map(CachedDrop::cost).sum();
+        let cost = std::mem::size_of::<CachedLabels>() + drops;
         if self.used.fetch_add(cost, Ordering::Relaxed) + cost > LABEL_CACHE_BYTES {
             return None;
         }
         let kept = labels.iter().enumerate().filter(|(_, l)| !l.is_keep());
-        Some(kept.map(|(i, l)| (i as u32, l.clone())).collect())
+        Some(kept.map(|(i, l)| CachedDrop::new(i, l)).collect())
     }
 }
 
@@ -292,8 +327,9 @@ fn relabel<'a>(
     };
     let page = segment::segment(text);
     let mut labels = vec![Label::Keep; page.blocks.len()];
-    for (index, label) in cached.iter() {
-        labels[*index as usize] = label.clone();
+    for drop in cached.iter() {
+        let (index, label) = drop.label();
+        labels[index] = label;
     }
     Labelled { page, labels }
 }
