@@ -9,8 +9,8 @@
 //!     cargo run --release --example gen_corpus -- --mb 300 --out /tmp/corpus
 //!     cargo run --release --example gen_corpus -- --mb 64 --pages 7000 --out /tmp/c64
 //!
-//! `--pages N` with `--mb M` gives N pages of about M/N bytes each (seed pages are cut or
-//! repeated, shuffled, to that size); without `--pages`, pages keep their seed's size and the
+//! `--pages N` with `--mb M` gives N pages of about M/N bytes each (seed pages are cut, or
+//! filled up with lines of the next seed pages, to that size); without `--pages`, pages keep their seed's size and the
 //! generator stops once M MiB are written.
 
 use std::fs;
@@ -89,11 +89,24 @@ fn read_seeds(dir: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// One page from `seed`: fixed head and tail, shuffled middle, the middle cut or repeated so the
-/// page has about `target` bytes (when given).
-fn make_page(seed: &[String], target: Option<usize>, rng: &mut XorShift) -> String {
+/// One page from `seeds[pick]`: fixed head and tail, shuffled middle, the middle cut so the
+/// page has about `target` bytes (when given), or filled up with the middle lines of the
+/// following seed pages (never repeating a line, which would turn into repeated blocks).
+fn make_page(seeds: &[Vec<String>], pick: usize, target: Option<usize>, rng: &mut XorShift) -> String {
+    let seed = &seeds[pick];
     let (head, rest) = seed.split_at(FIXED_LINES);
-    let (middle, tail) = rest.split_at(rest.len() - FIXED_LINES);
+    let (own, tail) = rest.split_at(rest.len() - FIXED_LINES);
+    let mut middle: Vec<&String> = own.iter().collect();
+    if let Some(target) = target {
+        let mut size: usize = seed.iter().map(|l| l.len() + 1).sum();
+        let mut next = pick;
+        while size < target && next != (pick + seeds.len() - 1) % seeds.len() {
+            next = (next + 1) % seeds.len();
+            let other = &seeds[next][FIXED_LINES..seeds[next].len() - FIXED_LINES];
+            size += other.iter().map(|l| l.len() + 1).sum::<usize>();
+            middle.extend(other);
+        }
+    }
     let mut order: Vec<usize> = (0..middle.len()).collect();
     for i in (1..order.len()).rev() {
         order.swap(i, rng.below(i + 1));
@@ -105,22 +118,13 @@ fn make_page(seed: &[String], target: Option<usize>, rng: &mut XorShift) -> Stri
     }
     let fixed: usize = head.iter().chain(tail).map(|l| l.len() + 1).sum();
     let mut written = 0usize;
-    let mut round = 0usize;
-    'fill: loop {
-        for &i in &order {
-            if let Some(target) = target {
-                if fixed + written >= target {
-                    break 'fill;
-                }
-            }
-            page.push_str(&middle[i]);
-            page.push('\n');
-            written += middle[i].len() + 1;
-        }
-        round += 1;
-        if target.is_none() || round > 64 {
+    for &i in &order {
+        if target.is_some_and(|target| fixed + written >= target) {
             break;
         }
+        page.push_str(middle[i]);
+        page.push('\n');
+        written += middle[i].len() + 1;
     }
     for line in tail {
         page.push_str(line);
@@ -159,10 +163,10 @@ fn main() -> ExitCode {
         Some(n) => count < n,
         None => total < budget,
     } {
-        let seed = &seeds[rng.below(seeds.len())];
+        let pick = rng.below(seeds.len());
         // Vary page size by +-25% around the target so pages differ in length too.
         let size = target.map(|t| t * 3 / 4 + rng.below(t / 2 + 1));
-        let page = make_page(seed, size, &mut rng);
+        let page = make_page(&seeds, pick, size, &mut rng);
         let dir = args.out.join(format!("d{:04}", count / args.per_dir.max(1)));
         if count % args.per_dir.max(1) == 0 {
             if let Err(e) = fs::create_dir_all(&dir) {

@@ -24,46 +24,77 @@ pub const SHINGLE_WORDS: usize = 3;
 /// assert_eq!(out, "hello world 0000");
 /// ```
 pub fn normalize_into(text: &str, out: &mut String) {
-    out.clear();
-    out.reserve(text.len());
+    // Output never outgrows 3/2 of the input: a separator writes nothing and pays for the one
+    // space it may cause, and lower-casing grows a character by at most half (Ⱥ to ⱥ, İ to i̇).
+    let mut buf = std::mem::take(out).into_bytes();
+    buf.clear();
+    buf.resize(text.len() + text.len() / 2 + 4, 0);
     let bytes = text.as_bytes();
+    let mut n = 0;
     let mut pending_space = false;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
         if b.is_ascii() {
-            // ASCII fast path, the same decisions as the general path below.
+            // ASCII fast path, the same decisions as the general path below, without branches:
+            // the space and the byte are always stored and only counted when they belong
+            // (bytes past `n` are overwritten or cut off).
             i += 1;
-            if b.is_ascii_alphanumeric() {
-                if pending_space && !out.is_empty() {
-                    out.push(' ');
-                }
-                pending_space = false;
-                out.push(if b.is_ascii_digit() { '0' } else { b.to_ascii_lowercase() as char });
-            } else if b != b'\'' {
-                pending_space = true;
-            }
+            let mapped = ASCII_NORMAL[usize::from(b)];
+            let word = mapped > ASCII_JOIN;
+            buf[n] = b' ';
+            n += usize::from(word & pending_space & (n > 0));
+            buf[n] = mapped;
+            n += usize::from(word);
+            pending_space = (pending_space | (mapped == ASCII_SPLIT)) & !word;
             continue;
         }
         let c = text[i..].chars().next().expect("i is at a char boundary");
         i += c.len_utf8();
         if c.is_alphanumeric() {
-            if pending_space && !out.is_empty() {
-                out.push(' ');
+            if pending_space && n > 0 {
+                buf[n] = b' ';
+                n += 1;
             }
             pending_space = false;
             if c.is_numeric() {
-                out.push('0');
+                buf[n] = b'0';
+                n += 1;
             } else if c.is_lowercase() || !c.is_uppercase() {
-                out.push(c);
+                n += c.encode_utf8(&mut buf[n..]).len();
             } else {
-                out.extend(c.to_lowercase());
+                for lower in c.to_lowercase() {
+                    n += lower.encode_utf8(&mut buf[n..]).len();
+                }
             }
         } else if !is_joiner(c) {
             pending_space = true;
         }
     }
+    buf.truncate(n);
+    *out = String::from_utf8(buf).expect("built from whole characters");
 }
+
+/// [`ASCII_NORMAL`] entry of a byte that separates words.
+const ASCII_SPLIT: u8 = 0;
+/// [`ASCII_NORMAL`] entry of a byte that is dropped inside a word (the apostrophe).
+const ASCII_JOIN: u8 = 1;
+/// What [`normalize_into`] writes for each ASCII byte: the lower-case letter, `0` for a digit,
+/// or [`ASCII_SPLIT`] / [`ASCII_JOIN`].
+static ASCII_NORMAL: [u8; 128] = {
+    let mut table = [ASCII_SPLIT; 128];
+    let mut b = 0u8;
+    while b < 128 {
+        if b.is_ascii_digit() {
+            table[b as usize] = b'0';
+        } else if b.is_ascii_alphabetic() {
+            table[b as usize] = b.to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    table[b'\'' as usize] = ASCII_JOIN;
+    table
+};
 
 /// Marks inside words that neither split nor count: apostrophes, combining marks, joiners.
 fn is_joiner(c: char) -> bool {
@@ -161,14 +192,15 @@ pub fn is_unspaced_script(c: char) -> bool {
         | 0x20000..=0x2FA1F) // CJK extensions B..
 }
 
-/// For every byte value, +1 in lane `bit` where that bit is set and -1 where it is not.
-static SIGN_LANES: [[i32; 8]; 256] = {
-    let mut table = [[0i32; 8]; 256];
+/// For every byte value, a `u64` whose byte `b` is bit `b` of the value (0 or 1): adding these
+/// counts eight bit positions at once, one per byte.
+static SPREAD: [u64; 256] = {
+    let mut table = [0u64; 256];
     let mut byte = 0;
     while byte < 256 {
         let mut bit = 0;
         while bit < 8 {
-            table[byte][bit] = if (byte >> bit) & 1 == 1 { 1 } else { -1 };
+            table[byte] |= (((byte >> bit) & 1) as u64) << (8 * bit);
             bit += 1;
         }
         byte += 1;
@@ -176,31 +208,52 @@ static SIGN_LANES: [[i32; 8]; 256] = {
     table
 };
 
+/// Features a byte-wide counter in [`SimhashBuilder`] takes before it is flushed.
+const LANE_LIMIT: u32 = 255;
+
 /// Accumulates a 64-bit simhash (Charikar) from feature hashes, each with weight 1.
+///
+/// Counts how many features set each bit: eight byte-wide counters per `u64` lane (one table
+/// lookup and one addition per byte of the hash), flushed into `u32` totals every 255 features.
 #[derive(Debug, Clone)]
 pub struct SimhashBuilder {
-    counts: [i32; 64],
+    ones: [u32; 64],
+    lanes: [u64; 8],
+    in_lanes: u32,
     features: u32,
 }
 
 impl Default for SimhashBuilder {
     fn default() -> Self {
-        Self { counts: [0; 64], features: 0 }
+        Self { ones: [0; 64], lanes: [0; 8], in_lanes: 0, features: 0 }
     }
 }
 
 impl SimhashBuilder {
-    /// Adds one feature hash with weight 1: one table lookup and eight lane additions per byte
-    /// of the hash instead of a loop over its 64 bits.
+    /// Adds one feature hash with weight 1.
     #[inline]
     pub fn add(&mut self, hash: u64) {
         self.features += 1;
-        for (byte_index, lane) in self.counts.chunks_exact_mut(8).enumerate() {
-            let delta = &SIGN_LANES[usize::from((hash >> (byte_index * 8)) as u8)];
-            for (count, d) in lane.iter_mut().zip(delta) {
-                *count += d;
+        for (byte_index, lane) in self.lanes.iter_mut().enumerate() {
+            *lane += SPREAD[usize::from((hash >> (byte_index * 8)) as u8)];
+        }
+        self.in_lanes += 1;
+        if self.in_lanes == LANE_LIMIT {
+            self.ones = self.totals();
+            self.lanes = [0; 8];
+            self.in_lanes = 0;
+        }
+    }
+
+    /// Per bit, how many features set it.
+    fn totals(&self) -> [u32; 64] {
+        let mut ones = self.ones;
+        for (byte_index, lane) in self.lanes.iter().enumerate() {
+            for bit in 0..8 {
+                ones[byte_index * 8 + bit] += ((lane >> (8 * bit)) & 0xff) as u32;
             }
         }
+        ones
     }
 
     /// Number of features added.
@@ -210,7 +263,14 @@ impl SimhashBuilder {
 
     /// The simhash: bit i is set when more features had bit i set than not.
     pub fn finish(&self) -> u64 {
-        self.counts.iter().enumerate().fold(0u64, |acc, (i, &c)| if c > 0 { acc | (1 << i) } else { acc })
+        let features = u64::from(self.features);
+        self.totals().iter().enumerate().fold(0u64, |acc, (i, &ones)| {
+            if 2 * u64::from(ones) > features {
+                acc | (1 << i)
+            } else {
+                acc
+            }
+        })
     }
 }
 
@@ -385,6 +445,18 @@ mod tests {
     }
 
     #[test]
+    fn lower_casing_grows_no_character_by_more_than_half() {
+        // normalize_into sizes its buffer on this.
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let lower: usize = c.to_lowercase().map(char::len_utf8).sum();
+            assert!(2 * lower <= 3 * c.len_utf8(), "{c:?}");
+        }
+        let mut out = String::new();
+        normalize_into(&"ȺİẞK".repeat(50), &mut out);
+        assert!(out.starts_with("ⱥi\u{307}ßkⱥ"), "{out}");
+    }
+
+    #[test]
     fn simhash_lanes_match_the_bit_loop() {
         let mut state = 1u64;
         let (mut fast, mut counts) = (SimhashBuilder::default(), [0i32; 64]);
@@ -395,7 +467,10 @@ mod tests {
                 *count += if (state >> bit) & 1 == 1 { 1 } else { -1 };
             }
         }
-        assert_eq!(fast.counts, counts);
+        let ones = fast.totals();
+        for (bit, count) in counts.iter().enumerate() {
+            assert_eq!(2 * ones[bit] as i32 - fast.features() as i32, *count);
+        }
     }
 
     #[test]

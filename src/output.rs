@@ -92,8 +92,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    fs::create_dir_all(parent)?;
-    let mut tmp = tempfile::Builder::new().prefix(".textsift-").suffix(".tmp").tempfile_in(parent)?;
+    let builder = || tempfile::Builder::new().prefix(".textsift-").suffix(".tmp").tempfile_in(parent);
+    // Create the folders only when the first try says they are missing: most writes land in a
+    // folder that already exists, and this saves a mkdir and a stat each.
+    let mut tmp = match builder() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(parent)?;
+            builder()?
+        }
+        other => other?,
+    };
     let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
     if name.ends_with(".gz") {
         let mut gz = flate2::write::GzEncoder::new(tmp.as_file_mut(), flate2::Compression::default());

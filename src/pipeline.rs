@@ -8,6 +8,7 @@
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -19,13 +20,19 @@ use crate::decode::{self, DecodeError};
 use crate::error::{ConfigError, Error};
 use crate::input::jsonl::{self, BrokenLine, Record};
 use crate::input::{Format, Origin, Source};
-use crate::label::Label;
+use crate::label::{Label, Reason};
 use crate::output;
 use crate::report::{BlockCounts, DocumentEntry, DuplicateEntry, Report, SkippedEntry};
 use crate::segment::{self, Segmented};
 
 /// Inputs from which a progress bar is shown (when stderr is a terminal).
 const PROGRESS_MIN_INPUTS: usize = 200;
+
+/// Bytes of page-pass labels that pass 1 may keep for pass 2 (only the dropped blocks of each
+/// page are kept). Pages whose labels fit are not labelled again in pass 2; the others are. The
+/// page pass is a pure function of the page, so the output is the same either way; the budget
+/// only bounds memory.
+pub const LABEL_CACHE_BYTES: usize = 32 << 20;
 
 /// What a run produced.
 #[derive(Debug)]
@@ -57,6 +64,68 @@ enum Scan {
 struct PageScan {
     id: String,
     summary: PageSummary,
+    /// The page-pass labels of pass 1 when they fitted in [`LABEL_CACHE_BYTES`].
+    labels: Option<CachedLabels>,
+}
+
+/// One page's page-pass labels as pass 1 left them: the dropped blocks by index.
+type CachedLabels = Box<[CachedDrop]>;
+
+/// One dropped block in [`CachedLabels`]: 16 bytes for the common in-page repeat, a boxed label
+/// for the other reasons.
+enum CachedDrop {
+    /// `Drop(Repeat { of })` of block `index`.
+    Repeat { index: u32, of: u32 },
+    /// Any other label of a block, with the block's index.
+    Other(Box<(u32, Label)>),
+}
+
+impl CachedDrop {
+    fn new(index: usize, label: &Label) -> Self {
+        match label {
+            Label::Drop(Reason::Repeat { of }) => CachedDrop::Repeat { index: index as u32, of: *of },
+            other => CachedDrop::Other(Box::new((index as u32, other.clone()))),
+        }
+    }
+
+    /// Block index and label.
+    fn label(&self) -> (usize, Label) {
+        match self {
+            CachedDrop::Repeat { index, of } => (*index as usize, Label::Drop(Reason::Repeat { of: *of })),
+            CachedDrop::Other(boxed) => (boxed.0 as usize, boxed.1.clone()),
+        }
+    }
+
+    /// Bytes it takes, counted against [`LABEL_CACHE_BYTES`].
+    fn cost(label: &Label) -> usize {
+        let boxed = match label {
+            Label::Drop(Reason::Repeat { .. }) => 0,
+            _ => std::mem::size_of::<(u32, Label)>(),
+        };
+        std::mem::size_of::<CachedDrop>() + boxed
+    }
+}
+
+/// The run's budget for [`CachedLabels`].
+struct LabelCache {
+    used: AtomicUsize,
+}
+
+impl LabelCache {
+    fn new() -> Self {
+        Self { used: AtomicUsize::new(0) }
+    }
+
+    /// The dropped blocks of `labels`, or `None` once the budget is spent.
+    fn keep(&self, labels: &[Label]) -> Option<CachedLabels> {
+        let drops: usize = labels.iter().filter(|l| !l.is_keep()).map(CachedDrop::cost).sum();
+        let cost = std::mem::size_of::<CachedLabels>() + drops;
+        if self.used.fetch_add(cost, Ordering::Relaxed) + cost > LABEL_CACHE_BYTES {
+            return None;
+        }
+        let kept = labels.iter().enumerate().filter(|(_, l)| !l.is_keep());
+        Some(kept.map(|(i, l)| CachedDrop::new(i, l)).collect())
+    }
 }
 
 /// What pass 2 produced for one input.
@@ -102,11 +171,12 @@ pub fn run(
 
     let progress = progress_bar(config, sources.len());
     let recurrence = corpus::Recurrence::default();
+    let cache = LabelCache::new();
     let mut scans: Vec<Scan> = pool.install(|| {
         sources
             .par_iter()
             .map(|source| {
-                let scan = scan(source, config, &recurrence);
+                let scan = scan(source, config, &recurrence, &cache);
                 progress.inc(1);
                 scan
             })
@@ -319,7 +389,26 @@ fn label_page<'a>(text: &'a str, host: Option<&str>, config: &Config) -> Labelle
     Labelled { page, labels }
 }
 
-fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence) -> Scan {
+/// Labels a page again in pass 2, from pass 1's labels when they were kept.
+fn relabel<'a>(
+    text: &'a str,
+    host: Option<&str>,
+    cached: Option<&CachedLabels>,
+    config: &Config,
+) -> Labelled<'a> {
+    let Some(cached) = cached else {
+        return label_page(text, host, config);
+    };
+    let page = segment::segment(text);
+    let mut labels = vec![Label::Keep; page.blocks.len()];
+    for drop in cached.iter() {
+        let (index, label) = drop.label();
+        labels[index] = label;
+    }
+    Labelled { page, labels }
+}
+
+fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache: &LabelCache) -> Scan {
     let bytes = match source.read() {
         Ok(bytes) => bytes,
         Err(error) => return Scan::Failed(error),
@@ -332,9 +421,10 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence) -> Sc
                 let labelled = label_page(&text, None, config);
                 let site = config.site_from.site_of(&source.relative);
                 let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
+                let labels = cache.keep(&labelled.labels);
                 Scan::Pages {
                     content_hash,
-                    pages: vec![PageScan { id: source.id(), summary }],
+                    pages: vec![PageScan { id: source.id(), summary, labels }],
                     broken: Vec::new(),
                 }
             }
@@ -351,7 +441,8 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence) -> Sc
                         let host = record.host();
                         let labelled = label_page(&text, host.as_deref(), config);
                         let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
-                        pages.push(PageScan { id: record.id(&config.keys, &file_id), summary });
+                        let labels = cache.keep(&labelled.labels);
+                        pages.push(PageScan { id: record.id(&config.keys, &file_id), summary, labels });
                     }
                 }
             }
@@ -370,7 +461,7 @@ fn write_source(
     config: &Config,
 ) -> Written {
     let mut written = Written::default();
-    let Scan::Pages { content_hash, .. } = scan else {
+    let Scan::Pages { content_hash, pages, .. } = scan else {
         return written;
     };
     let bytes = match source.read() {
@@ -394,7 +485,8 @@ fn write_source(
                 return written;
             };
             let page_index = first_page;
-            let mut labelled = label_page(&text, None, config);
+            let cached = pages.first().and_then(|p| p.labels.as_ref());
+            let mut labelled = relabel(&text, None, cached, config);
             verdict.apply(page_index, &labelled.page, &mut labelled.labels);
             let duplicate = duplicate_entry(page_index, ids, verdict);
             let suppressed = duplicate.is_some() && !config.keep_duplicates;
@@ -434,7 +526,8 @@ fn write_source(
                 let page_index = first_page + offset;
                 let text = decode::fold(record.text(&config.keys).to_string());
                 let host = record.host();
-                let mut labelled = label_page(&text, host.as_deref(), config);
+                let cached = pages.get(offset).and_then(|p| p.labels.as_ref());
+                let mut labelled = relabel(&text, host.as_deref(), cached, config);
                 verdict.apply(page_index, &labelled.page, &mut labelled.labels);
                 let duplicate = duplicate_entry(page_index, ids, verdict);
                 let suppressed = duplicate.is_some() && !config.keep_duplicates;
@@ -539,6 +632,11 @@ fn round3(x: f64) -> f64 {
 }
 
 fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    // Usually the target does not exist yet: one failed stat instead of resolving both paths
+    // component by component.
+    if std::fs::symlink_metadata(b).is_err() {
+        return false;
+    }
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,

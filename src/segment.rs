@@ -81,13 +81,14 @@ pub struct Segmented<'a> {
 /// assert_eq!(texts, ["Title", "First paragraph, wrapped\nover two lines.", "- a list item", "- another"]);
 /// ```
 pub fn segment(text: &str) -> Segmented<'_> {
-    let layout = detect_layout(text);
+    // One scan for the lines, trimmed once, shared by the layout guess and the blocks.
+    let trimmed: Vec<&str> = lines(text).map(str::trim).collect();
+    let layout = detect_layout(&trimmed);
     let mut blocks: Vec<Block<'_>> = Vec::new();
     let mut previous_blank = true;
     let base = text.as_ptr() as usize;
-    for (index, raw_line) in text.split('\n').enumerate() {
+    for (index, &line) in trimmed.iter().enumerate() {
         let line_no = index as u32 + 1;
-        let line = raw_line.trim();
         if line.is_empty() {
             previous_blank = true;
             continue;
@@ -112,11 +113,22 @@ pub fn segment(text: &str) -> Segmented<'_> {
     Segmented { layout, blocks }
 }
 
-fn detect_layout(text: &str) -> Layout {
+/// The same lines as `text.split('\n')`, found with the SIMD `memchr` search.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', text.as_bytes()).map(Some).chain(std::iter::once(None)).map(move |end| {
+        let end = end.unwrap_or(text.len());
+        let line = &text[start..end];
+        start = end + 1;
+        line
+    })
+}
+
+fn detect_layout(trimmed_lines: &[&str]) -> Layout {
     // Count the gaps between text lines that hold at least one blank line.
     let (mut gaps, mut filled, mut in_gap) = (0usize, 0usize, false);
-    for line in text.split('\n') {
-        if line.trim().is_empty() {
+    for line in trimmed_lines {
+        if line.is_empty() {
             in_gap = filled > 0;
         } else {
             gaps += usize::from(in_gap);

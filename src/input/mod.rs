@@ -204,15 +204,17 @@ impl Discovery {
 
     fn walk(&self, root: &Path, sources: &mut Vec<Source>, errors: &mut Vec<Error>) {
         let exclude = self.exclude.as_deref();
-        let walker = walkdir::WalkDir::new(root)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|entry| {
-                let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
-                let excluded = exclude.is_some_and(|ex| entry.path().canonicalize().is_ok_and(|p| p == ex));
-                !hidden && !excluded
-            });
+        let walker =
+            walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter().filter_entry(
+                |entry| {
+                    let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
+                    // Only a folder can be the output folder; resolving every file's path would cost a
+                    // readlink per path component.
+                    let excluded = entry.file_type().is_dir()
+                        && exclude.is_some_and(|ex| entry.path().canonicalize().is_ok_and(|p| p == ex));
+                    !hidden && !excluded
+                },
+            );
         for entry in walker {
             match entry {
                 Err(e) => {
