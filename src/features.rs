@@ -108,7 +108,7 @@ pub struct Features {
     pub digits: u32,
     /// Looks like a URL, an e-mail address or a file name.
     pub link_like: bool,
-    /// Separators typical of menus and breadcrumbs (`|`, `•`, `»`, `·`, `/` between words).
+    /// Separators typical of menus and breadcrumbs (`|`, `•`, `·`, `›`, `►`).
     pub separators: u32,
 }
 
@@ -157,7 +157,7 @@ pub fn features(text: &str, stopwords: &Stopwords, scratch: &mut String) -> Feat
         if c.is_ascii_digit() {
             f.digits += 1;
         }
-        if matches!(c, '|' | '•' | '»' | '·' | '›' | '►' | '▸') {
+        if matches!(c, '|' | '•' | '·' | '›' | '►' | '▸') {
             f.separators += 1;
         }
         if is_unspaced_script(c) {

@@ -40,6 +40,8 @@ pub const PROSE_MIN_WORDS: u32 = 10;
 pub const PROSE_MIN_STOPWORD_SHARE: f64 = 0.18;
 /// Cap on the score one prose block adds, so a single huge block does not decide alone.
 pub const PROSE_MAX_SCORE: f64 = 120.0;
+/// Most words of a block that the separator rule calls a link list.
+pub const LINK_LIST_MAX_WORDS: u32 = 20;
 /// Cost of a short line that is neither prose nor a chrome phrase.
 pub const SHORT_LINE_COST: f64 = 2.5;
 /// Cost of a block that matches a chrome phrase.
@@ -54,6 +56,12 @@ pub const TITLE_LOOKBACK: usize = 8;
 /// The context reason of blocks after a section opener ("Related Articles").
 pub const AFTER_OPENER: &str = "after a section opener";
 
+/// Families whose `start` and `contains` rules only name short blocks: a byline, a caption or a
+/// menu entry is a few words, while prose may well start with "By" or "Photo".
+const SHORT_FAMILIES: &[&str] = &["byline", "caption", "nav", "ads", "related"];
+/// Most words of a block that a [`SHORT_FAMILIES`] rule may name.
+pub const SHORT_FAMILY_MAX_WORDS: u32 = 12;
+
 /// How a phrase rule matches the normalised block text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -62,8 +70,11 @@ pub enum How {
     Line,
     /// The block starts with the phrase.
     Start,
-    /// The phrase occurs in the block (on word boundaries).
+    /// The phrase occurs in the block (on word boundaries), when the block is short.
     Contains,
+    /// The phrase occurs in the block, whatever its length: for phrases specific enough never
+    /// to stand in article prose ("comments are moderated").
+    Anywhere,
 }
 
 #[derive(Debug, Clone)]
@@ -107,11 +118,15 @@ impl PhraseRules {
             let at_end = m.end() == norm.len();
             let bounded = (at_start || norm.as_bytes()[m.start() - 1] == b' ')
                 && (at_end || norm.as_bytes()[m.end()] == b' ');
+            let short_family =
+                SHORT_FAMILIES.contains(&rule.family.as_ref()) && words > SHORT_FAMILY_MAX_WORDS;
             let hit = bounded
+                && !short_family
                 && match rule.how {
                     How::Line => at_start && at_end && words <= START_MAX_WORDS,
                     How::Start => at_start && words <= START_MAX_WORDS,
                     How::Contains => words <= CONTAINS_MAX_WORDS,
+                    How::Anywhere => true,
                 };
             if !hit || rule.host.as_deref().is_some_and(|h| Some(h) != host) {
                 continue;
@@ -136,6 +151,7 @@ fn parse_builtin() -> Vec<(String, Rule)> {
         let how = match how {
             "line" => How::Line,
             "start" => How::Start,
+            "anywhere" => How::Anywhere,
             _ => How::Contains,
         };
         normalize_into(phrase, &mut norm);
@@ -291,19 +307,11 @@ fn mark_with(
             s.rules.push(None);
             continue;
         }
-        let mut rule = None;
-        if f.words <= START_MAX_WORDS {
-            normalize_into(block.text, &mut s.norm);
-            let found = user.rules.as_ref().and_then(|r| r.find(&s.norm, f.words, host));
-            rule = found.or_else(|| builtin().find(&s.norm, f.words, host)).cloned();
-            if rule.is_none() && block.text.contains('©') {
-                rule = Some(Rule {
-                    family: Cow::Borrowed("copyright"),
-                    how: How::Contains,
-                    keep: false,
-                    host: None,
-                });
-            }
+        normalize_into(block.text, &mut s.norm);
+        let found = user.rules.as_ref().and_then(|r| r.find(&s.norm, f.words, host));
+        let mut rule = found.or_else(|| builtin().find(&s.norm, f.words, host)).cloned();
+        if rule.is_none() && f.words <= CONTAINS_MAX_WORDS {
+            rule = raw_rule(block.text, &f);
         }
         let class = match &rule {
             Some(r) if r.keep => Class::Kept,
@@ -316,6 +324,7 @@ fn mark_with(
                 Class::Chrome
             }
             None if block.kind != BlockKind::TableRow
+                && f.words <= LINK_LIST_MAX_WORDS
                 && (f.separators >= 2 || (f.link_like && f.words <= 3)) =>
             {
                 rule = Some(Rule {
@@ -427,13 +436,52 @@ fn chrome(rule: &Option<Cow<'static, str>>) -> Label {
     Label::Drop(Reason::Chrome { rule: rule.clone().unwrap_or(Cow::Borrowed("chrome")) })
 }
 
+/// Marks in the raw text (case and punctuation matter) of chrome in short blocks: copyright
+/// signs, photo credits, comment headers ("Anna says:").
+const CREDIT_MARKS: &[&str] = &[
+    "Foto:",
+    "Fotos:",
+    "Photo:",
+    "Photos:",
+    "Bild:",
+    "Image:",
+    "Fuente:",
+    "Źródło:",
+    "Quelle:",
+    "Crédito:",
+    "(crédito:",
+    "Credit:",
+    "Crédit photo",
+    "Photo credit",
+    "/ AFP",
+    "/AFP",
+    "(AFP)",
+    "/ Reuters",
+    "/Reuters",
+];
+/// Endings of comment headers.
+const COMMENT_HEADER_ENDS: &[&str] =
+    &["sagt:", "says:", "said:", "dit :", "dit:", "schreibt:", "escribió:", "wrote:"];
+
+fn raw_rule(text: &str, f: &Features) -> Option<Rule> {
+    let family = if text.contains('©') {
+        "copyright"
+    } else if CREDIT_MARKS.iter().any(|m| text.contains(m)) {
+        "caption"
+    } else if f.words <= 8 && COMMENT_HEADER_ENDS.iter().any(|e| text.ends_with(e)) {
+        "comments"
+    } else {
+        return None;
+    };
+    Some(Rule { family: Cow::Borrowed(family), how: How::Contains, keep: false, host: None })
+}
+
 /// Running prose: enough words, enough stopwords, not a link list.
 fn is_prose(f: &Features, kind: BlockKind) -> bool {
     let long_enough = f.words >= PROSE_MIN_WORDS || (f.words >= 6 && f.ends_sentence);
     long_enough
         && f.stopword_share() >= PROSE_MIN_STOPWORD_SHARE
         && !f.link_like
-        && f.separators < 2
         && (f.ends_sentence || f.words >= 2 * PROSE_MIN_WORDS || kind != BlockKind::Text)
 }
 
@@ -446,11 +494,16 @@ fn is_dateline(f: &Features, text: &str) -> bool {
     let has_year = bytes
         .windows(4)
         .any(|w| (w.starts_with(b"19") || w.starts_with(b"20")) && w.iter().all(u8::is_ascii_digit));
-    let has_time = bytes.windows(3).any(|w| w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit());
-    let date_like = bytes
-        .windows(3)
-        .any(|w| w[0].is_ascii_digit() && matches!(w[1], b'-' | b'/' | b'.') && w[2].is_ascii_digit());
-    has_year || has_time || date_like
+    let has_time = bytes
+        .windows(4)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit() && w[3].is_ascii_digit());
+    let date_like = bytes.windows(4).any(|w| {
+        w[0].is_ascii_digit()
+            && matches!(w[1], b'-' | b'/' | b'.')
+            && w[2].is_ascii_digit()
+            && w[3].is_ascii_digit()
+    });
+    has_time || (date_like && has_year) || (has_year && f.words <= 4 && f.digits * 4 >= f.chars)
 }
 
 /// A title: a few words, not a sentence ending in a full stop, no separators or links.
