@@ -41,13 +41,18 @@ else
     ts=$(median <"$out/ts"); wc=$(median <"$out/wc")
 fi
 
+# One more run of each for peak RSS and CPU seconds (user + sys), which a loaded machine
+# disturbs less than wall-clock time.
 rm -rf "$out/o"
-/usr/bin/time -f %M -o "$out/rss" "$bin" clean "$corpus" -o "$out/o" -q
-rss=$(cat "$out/rss")
+/usr/bin/time -f "%M %U %S" -o "$out/ts.rss" "$bin" clean "$corpus" -o "$out/o" -q
+/usr/bin/time -f "%M %U %S" -o "$out/wc.rss" sh -c "$wc_cmd"
+read -r rss ts_user ts_sys <"$out/ts.rss"
+read -r _ wc_user wc_sys <"$out/wc.rss"
 
-awk -v b="$bytes" -v ts="$ts" -v wc="$wc" -v rss="$rss" 'BEGIN {
-    printf "%-10s %9s %9s\n", "", "median s", "MB/s"
-    printf "%-10s %9.3f %9.1f\n", "textsift", ts, b / 1e6 / ts
-    printf "%-10s %9.3f %9.1f\n", "wc -w", wc, b / 1e6 / wc
-    printf "ratio textsift/wc: %.2fx; textsift peak RSS: %.1f MB\n", ts / wc, rss / 1024
+awk -v b="$bytes" -v ts="$ts" -v wc="$wc" -v rss="$rss" -v tc="$(echo "$ts_user + $ts_sys" | bc)" \
+    -v wcc="$(echo "$wc_user + $wc_sys" | bc)" 'BEGIN {
+    printf "%-10s %9s %9s %9s\n", "", "median s", "MB/s", "CPU s"
+    printf "%-10s %9.3f %9.1f %9.2f\n", "textsift", ts, b / 1e6 / ts, tc
+    printf "%-10s %9.3f %9.1f %9.2f\n", "wc -w", wc, b / 1e6 / wc, wcc
+    printf "ratio textsift/wc: %.2fx wall, %.2fx CPU; textsift peak RSS: %.1f MB\n", ts / wc, tc / wcc, rss / 1024
 }'

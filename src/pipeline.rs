@@ -507,6 +507,9 @@ fn write_source(
                 output::render_clean(&labelled.page, &labelled.labels, &mut rendered);
                 any_written = true;
             }
+            // One entry: an exact allocation, not the four slots a first push reserves (it is
+            // kept until the report is built, so it counts per page).
+            written.documents.reserve_exact(1);
             written.documents.push(DocumentEntry {
                 id: ids[page_index].clone(),
                 counts: BlockCounts::from_labels(&labelled.labels),

@@ -89,8 +89,15 @@ impl Record {
     /// The record as one JSON line with the text replaced by `clean` and `summary` stored as
     /// `metadata.textsift` (a `metadata` object is created when there is none).
     pub fn to_clean_line(&self, keys: &Keys, clean: &str, summary: Value) -> String {
-        let mut fields = self.fields.clone();
-        fields.insert(keys.text.clone(), Value::String(clean.to_string()));
+        // Copy every field but the page text, which is replaced anyway (no clone of the dirty text).
+        let mut fields: Map<String, Value> = self
+            .fields
+            .iter()
+            .map(|(k, v)| {
+                let v = if *k == keys.text { Value::String(clean.to_string()) } else { v.clone() };
+                (k.clone(), v)
+            })
+            .collect();
         match fields.entry("metadata").or_insert_with(|| Value::Object(Map::new())) {
             Value::Object(meta) => {
                 meta.insert("textsift".into(), summary);

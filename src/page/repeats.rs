@@ -44,15 +44,16 @@ pub fn mark(blocks: &[Block<'_>], labels: &mut [Label], scratch: &mut Scratch) {
         if memchr::memchr_iter(b' ', normalized.as_bytes()).count() + 1 < NEAR_REPEAT_MIN_WORDS {
             continue;
         }
-        shingles_a.clear();
         let mut sim = SimhashBuilder::default();
-        fingerprint::for_each_shingle(normalized, |h| {
-            sim.add(h);
-            shingles_a.push(h);
-        });
+        fingerprint::for_each_shingle(normalized, |h| sim.add(h));
         let hash = sim.finish();
+        // The block's shingle list is only needed when a candidate turns up.
+        shingles_a.clear();
         let near = long_blocks.iter().find(|&&(other, other_hash)| {
             hamming(hash, other_hash) <= NEAR_REPEAT_CANDIDATE_BITS && {
+                if shingles_a.is_empty() {
+                    fingerprint::for_each_shingle(normalized, |h| shingles_a.push(h));
+                }
                 shingles_b.clear();
                 fingerprint::normalize_into(blocks[other as usize].text, other_normalized);
                 fingerprint::for_each_shingle(other_normalized, |h| shingles_b.push(h));
