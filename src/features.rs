@@ -80,7 +80,7 @@ fn table() -> &'static StopwordTable {
 }
 
 /// How many characters of a page's longest blocks the language guess reads.
-pub const LANGUAGE_SAMPLE_CHARS: usize = 2000;
+pub const LANGUAGE_SAMPLE_CHARS: usize = 600;
 
 /// The stopwords of the page's language, guessed with whatlang from `sample`; the union of all
 /// shipped lists when the language is unknown or has no list.

@@ -32,7 +32,7 @@ const PROGRESS_MIN_INPUTS: usize = 200;
 /// page are kept). Pages whose labels fit are not labelled again in pass 2; the others are. The
 /// page pass is a pure function of the page, so the output is the same either way; the budget
 /// only bounds memory.
-pub const LABEL_CACHE_BYTES: usize = 32 << 20;
+pub const LABEL_CACHE_BYTES: usize = 128 << 20;
 
 /// What a run produced.
 #[derive(Debug)]
@@ -617,14 +617,16 @@ fn reread(
     match source.format {
         Format::Text => {
             if let Ok(text) = decode::decode(bytes) {
-                each(first_page, &label_page(&text, None, config));
+                let cached = pages.first().and_then(|p| p.labels.as_ref());
+                each(first_page, &relabel(&text, None, cached, config));
             }
         }
         Format::Jsonl => {
             let records = jsonl::parse(&bytes, &config.keys).into_iter().filter_map(Result::ok);
             for (offset, record) in records.enumerate().filter(|(offset, _)| wanted(first_page + offset)) {
                 let text = decode::fold(record.text(&config.keys).to_string());
-                each(first_page + offset, &label_page(&text, record.host().as_deref(), config));
+                let cached = pages.get(offset).and_then(|p| p.labels.as_ref());
+                each(first_page + offset, &relabel(&text, record.host().as_deref(), cached, config));
             }
         }
     }

@@ -85,56 +85,72 @@ struct Rule {
     host: Option<String>,
 }
 
-/// A compiled set of phrase rules.
+/// One automaton over a list of phrases and their rules.
 #[derive(Debug, Clone)]
-pub struct PhraseRules {
+struct PhraseSet {
     matcher: AhoCorasick,
     rules: Vec<Rule>,
 }
 
-impl Default for PhraseRules {
-    fn default() -> Self {
-        Self::build(Vec::new())
+impl PhraseSet {
+    fn build(entries: Vec<(String, Rule)>) -> Option<Self> {
+        if entries.is_empty() {
+            return None;
+        }
+        let (phrases, rules): (Vec<String>, Vec<Rule>) = entries.into_iter().unzip();
+        let matcher = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&phrases)
+            .expect("phrase rules compile");
+        Some(PhraseSet { matcher, rules })
     }
+}
+
+/// A compiled set of phrase rules: the `anywhere` rules apart, so that a long block, which no
+/// other rule can name, is only matched against them.
+#[derive(Debug, Clone, Default)]
+pub struct PhraseRules {
+    short: Option<PhraseSet>,
+    anywhere: Option<PhraseSet>,
 }
 
 impl PhraseRules {
     fn build(entries: Vec<(String, Rule)>) -> Self {
-        let (phrases, rules): (Vec<String>, Vec<Rule>) = entries.into_iter().unzip();
-        let matcher = AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::Standard)
-            .build(&phrases)
-            .expect("phrase rules compile");
-        PhraseRules { matcher, rules }
+        let (anywhere, short) = entries.into_iter().partition(|(_, rule)| rule.how == How::Anywhere);
+        PhraseRules { short: PhraseSet::build(short), anywhere: PhraseSet::build(anywhere) }
     }
 
     /// The first rule matching the normalised text `norm` of a block with `words` words on
     /// `host`: keep rules win over drop rules.
     fn find(&self, norm: &str, words: u32, host: Option<&str>) -> Option<&Rule> {
         let mut found: Option<&Rule> = None;
-        for m in self.matcher.find_overlapping_iter(norm) {
-            let rule = &self.rules[m.pattern().as_usize()];
-            let at_start = m.start() == 0;
-            let at_end = m.end() == norm.len();
-            let bounded = (at_start || norm.as_bytes()[m.start() - 1] == b' ')
-                && (at_end || norm.as_bytes()[m.end()] == b' ');
-            let short_family =
-                SHORT_FAMILIES.contains(&rule.family.as_ref()) && words > SHORT_FAMILY_MAX_WORDS;
-            let hit = bounded
-                && !short_family
-                && match rule.how {
-                    How::Line => at_start && at_end && words <= START_MAX_WORDS,
-                    How::Start => at_start && words <= START_MAX_WORDS,
-                    How::Contains => words <= CONTAINS_MAX_WORDS,
-                    How::Anywhere => true,
-                };
-            if !hit || rule.host.as_deref().is_some_and(|h| Some(h) != host) {
-                continue;
+        let sets = [self.anywhere.as_ref(), self.short.as_ref().filter(|_| words <= START_MAX_WORDS)];
+        for set in sets.into_iter().flatten() {
+            for m in set.matcher.find_overlapping_iter(norm) {
+                let rule = &set.rules[m.pattern().as_usize()];
+                let at_start = m.start() == 0;
+                let at_end = m.end() == norm.len();
+                let bounded = (at_start || norm.as_bytes()[m.start() - 1] == b' ')
+                    && (at_end || norm.as_bytes()[m.end()] == b' ');
+                let short_family =
+                    SHORT_FAMILIES.contains(&rule.family.as_ref()) && words > SHORT_FAMILY_MAX_WORDS;
+                let hit = bounded
+                    && !short_family
+                    && match rule.how {
+                        How::Line => at_start && at_end,
+                        How::Start => at_start,
+                        How::Contains => words <= CONTAINS_MAX_WORDS,
+                        How::Anywhere => true,
+                    };
+                if !hit || rule.host.as_deref().is_some_and(|h| Some(h) != host) {
+                    continue;
+                }
+                if rule.keep {
+                    return Some(rule);
+                }
+                found = found.or(Some(rule));
             }
-            if rule.keep {
-                return Some(rule);
-            }
-            found = found.or(Some(rule));
         }
         found
     }
