@@ -474,6 +474,15 @@ const CREDIT_MARKS: &[&str] = &[
     "(AFP)",
     "/ Reuters",
     "/Reuters",
+    "photo:",
+    "foto:",
+    "Fot.",
+    "PAP/",
+    "/ Agencja Gazeta",
+    "(c) 19",
+    "(c) 20",
+    "(C) 19",
+    "(C) 20",
 ];
 /// Endings of comment headers.
 const COMMENT_HEADER_ENDS: &[&str] =
