@@ -1,0 +1,81 @@
+//! Repeats, the `--out` layout, standard output, the report and the explain view.
+
+use crate::*;
+
+#[test]
+fn seed_000_pasted_body_appears_once() {
+    let expect = read_json(&fixtures().join("seeds/expect.json"));
+    let clean = fold(&clean_stdout(&seed("000")));
+    for snippet in expect["000_0ef7c7d691b69c51.txt"]["keep_once"].as_array().unwrap() {
+        let snippet = fold(snippet.as_str().unwrap());
+        assert_eq!(clean.matches(&snippet).count(), 1, "{snippet}");
+    }
+}
+
+#[test]
+fn seed_003_title_is_kept_once() {
+    let clean = fold(&clean_stdout(&seed("003")));
+    let title =
+        "Japan pulls out of talks with Trump administration after ‘being ordered to spend more on defence'";
+    assert_eq!(clean.matches(title).count(), 1);
+}
+
+#[test]
+fn out_keeps_paths_relative_to_the_input_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(input.join("a/b")).unwrap();
+    std::fs::copy(seed("002"), input.join("a/b/page.txt")).unwrap();
+    std::fs::copy(seed("004"), input.join("top.txt")).unwrap();
+    let out = dir.path().join("out");
+    textsift().arg("clean").arg(&input).arg(seed("001")).arg("-o").arg(&out).assert().success();
+    assert!(out.join("a/b/page.txt").is_file());
+    assert!(out.join("top.txt").is_file());
+    assert!(out.join("001_1c1240f4140953fa.txt").is_file(), "a file given directly lands at its name");
+}
+
+#[test]
+fn standard_input_goes_to_standard_output() {
+    let page = std::fs::read_to_string(seed("003")).unwrap();
+    let out = textsift().args(["clean", "-"]).write_stdin(page).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), clean_stdout(&seed("003")));
+}
+
+#[test]
+fn report_has_the_documented_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    textsift()
+        .arg("clean")
+        .arg(fixtures().join("seeds"))
+        .arg("-o")
+        .arg(dir.path().join("out"))
+        .arg("--report")
+        .arg(&report)
+        .assert()
+        .success();
+    let r = read_json(&report);
+    assert_eq!(r["version"], env!("CARGO_PKG_VERSION"));
+    let docs = r["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 5);
+    for key in ["id", "blocks", "kept", "dropped", "bytes_in", "bytes_out", "duplicate_of"] {
+        assert!(docs[0].get(key).is_some(), "documents[].{key}");
+    }
+    assert_eq!(docs[0]["id"], "000_0ef7c7d691b69c51.txt");
+    assert!(docs[0]["dropped"]["repeat"].as_u64().unwrap() >= 9, "the pasted body is dropped as repeats");
+    assert!(r["duplicates"].is_array() && r["skipped"].is_array());
+    let kept: u64 = docs.iter().map(|d| d["kept"].as_u64().unwrap()).sum();
+    assert_eq!(r["totals"]["kept"].as_u64().unwrap(), kept);
+    assert_eq!(r["totals"]["documents"], 5);
+}
+
+#[test]
+fn explain_shows_every_block_with_its_reason_and_no_colour_in_a_pipe() {
+    let out = textsift().arg("clean").arg(seed("003")).arg("--explain").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("== 003_0eff458de775143f.txt: "));
+    assert!(text.contains("DROP L4        [repeat of block 2] Japan pulls out"));
+    assert!(text.lines().skip(1).all(|l| l.starts_with("KEEP ") || l.starts_with("DROP ")));
+    assert!(!text.contains('\x1b'));
+}

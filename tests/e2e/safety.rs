@@ -1,0 +1,105 @@
+//! Usage errors, never writing inputs, whole files only, closed pipes.
+
+use std::process::Stdio;
+
+use crate::*;
+
+#[test]
+fn out_inside_an_input_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(seed("002"), dir.path().join("a.txt")).unwrap();
+    textsift()
+        .arg("clean")
+        .arg(dir.path())
+        .arg("-o")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("inside the input folder"));
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn several_text_inputs_without_out_is_a_usage_error() {
+    textsift().arg("clean").arg(seed("001")).arg(seed("002")).assert().code(2);
+}
+
+#[test]
+fn zero_threads_is_a_usage_error() {
+    textsift().arg("clean").arg(seed("001")).args(["-j", "0"]).assert().code(2);
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let cmd = format!(
+        "{} clean {} | head -c 1",
+        assert_cmd::cargo::cargo_bin("textsift").display(),
+        seed("000").display()
+    );
+    let out =
+        std::process::Command::new("bash").args(["-c", &format!("set -o pipefail; {cmd}")]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_run_killed_mid_way_leaves_only_whole_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let pages: Vec<String> = ["000", "001", "002", "003", "004"]
+        .iter()
+        .map(|p| std::fs::read_to_string(seed(p)).unwrap())
+        .collect();
+    for i in 0..3000 {
+        let sub = input.join(format!("d{}", i / 500));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(
+            sub.join(format!("p{i}.txt")),
+            format!("Page number {i} of the run.\n\n{}", pages[i % 5]),
+        )
+        .unwrap();
+    }
+    let full = dir.path().join("full");
+    let started = std::time::Instant::now();
+    textsift().arg("clean").arg(&input).arg("-o").arg(&full).arg("-q").assert().success();
+    let kill_after = started.elapsed();
+
+    let killed = dir.path().join("killed");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("textsift"))
+        .arg("clean")
+        .arg(&input)
+        .arg("-o")
+        .arg(&killed)
+        .arg("-q")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it as soon as its write pass has begun (or after twice the full run's time).
+    let deadline = std::time::Instant::now() + kill_after * 3;
+    while std::time::Instant::now() < deadline
+        && std::fs::read_dir(killed.join("d0")).map_or(true, |d| d.count() < 50)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut whole = 0;
+    for entry in
+        walkdir::WalkDir::new(&killed).into_iter().map(|e| e.unwrap()).filter(|e| e.file_type().is_file())
+    {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with(".textsift-") {
+            continue; // a hidden temporary file is allowed
+        }
+        let relative = entry.path().strip_prefix(&killed).unwrap();
+        assert_eq!(
+            std::fs::read(entry.path()).unwrap(),
+            std::fs::read(full.join(relative)).unwrap(),
+            "{name}"
+        );
+        whole += 1;
+    }
+    eprintln!("killed mid-run: {whole} of 3000 outputs written, all whole");
+    assert!(whole < 3000, "the run finished before it could be killed");
+}
