@@ -20,6 +20,24 @@ pub struct Cli {
 pub enum Command {
     /// Clean page text files, folders, standard input or JSONL records.
     Clean(CleanArgs),
+    /// Score cleaned pages against keep/drop annotations (precision, recall, F1).
+    Eval(EvalArgs),
+}
+
+/// Options of `textsift eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Folder of cleaned pages, one `<file>` per annotated page.
+    #[arg(value_name = "CLEAN_DIR")]
+    pub clean_dir: PathBuf,
+
+    /// Annotations, JSONL: `{"file", "keep": [...], "drop": [...]}` per page.
+    #[arg(long, value_name = "FILE")]
+    pub annotations: PathBuf,
+
+    /// Also list every page's lost and leaked snippets.
+    #[arg(long)]
+    pub per_page: bool,
 }
 
 /// How to read inputs.
@@ -115,6 +133,10 @@ pub struct CleanArgs {
     /// JSONL field holding the record id.
     #[arg(long, default_value = "id", value_name = "KEY")]
     pub id_key: String,
+
+    /// Extra chrome rules (TOML): phrases to drop or keep, optionally per site host.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
 
     /// JSONL field holding the page text.
     #[arg(long, default_value = "text", value_name = "KEY")]

@@ -111,6 +111,10 @@ impl Config {
             }
         }
         let discovery = Discovery::new(&args.glob, format, out_canonical).map_err(usage)?;
+        let rules = match &args.rules {
+            Some(path) => crate::page::chrome::UserRules::load(path)?,
+            None => crate::page::chrome::UserRules::default(),
+        };
         let stderr_tty = std::io::stderr().is_terminal();
         Ok(Config {
             inputs: args.inputs,
@@ -127,7 +131,7 @@ impl Config {
             progress: stderr_tty && !args.quiet,
             keep_duplicates: args.keep_duplicates,
             keys: Keys { id: args.id_key, text: args.text_key },
-            page: PagePass::default(),
+            page: PagePass { rules },
             corpus: CorpusOptions {
                 site_chrome: !args.no_site_chrome,
                 similarity: args.similarity,

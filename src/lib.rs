@@ -22,6 +22,7 @@ pub mod config;
 pub mod corpus;
 pub mod decode;
 pub mod error;
+pub mod eval;
 pub mod exit_codes;
 pub mod features;
 pub mod fingerprint;

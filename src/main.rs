@@ -10,6 +10,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Clean(args) => clean(args),
+        Command::Eval(args) => eval(args),
     };
     code.into()
 }
@@ -30,5 +31,21 @@ fn clean(args: textsift::cli::CleanArgs) -> ExitCode {
         }
         Ok(outcome) if outcome.failures > 0 => ExitCode::SomeFailed,
         Ok(_) => ExitCode::Success,
+    }
+}
+
+fn eval(args: textsift::cli::EvalArgs) -> ExitCode {
+    match textsift::eval::evaluate(&args.clean_dir, &args.annotations, args.per_page) {
+        Ok(scores) => {
+            for miss in &scores.misses {
+                println!("{miss}");
+            }
+            println!("{}", scores.summary());
+            ExitCode::Success
+        }
+        Err(e) => {
+            eprintln!("textsift: {e}");
+            ExitCode::Usage
+        }
     }
 }

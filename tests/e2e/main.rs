@@ -5,6 +5,7 @@ mod determinism;
 mod inputs;
 mod jsonl;
 mod output;
+mod rules_eval;
 mod safety;
 
 use std::path::{Path, PathBuf};
