@@ -58,7 +58,7 @@ pub const AFTER_OPENER: &str = "after a section opener";
 
 /// Families whose `start` and `contains` rules only name short blocks: a byline, a caption or a
 /// menu entry is a few words, while prose may well start with "By" or "Photo".
-const SHORT_FAMILIES: &[&str] = &["byline", "caption", "nav", "ads", "related"];
+pub const SHORT_FAMILIES: &[&str] = &["byline", "caption", "nav", "ads", "related"];
 /// Most words of a block that a [`SHORT_FAMILIES`] rule may name.
 pub const SHORT_FAMILY_MAX_WORDS: u32 = 12;
 
