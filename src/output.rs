@@ -84,6 +84,9 @@ pub fn render_explain(
     }
 }
 
+/// Permission bits of written outputs on Unix (read for everyone, write for the owner).
+pub const OUTPUT_MODE: u32 = 0o644;
+
 /// Writes `bytes` to `path` through a hidden temporary file in the same folder and a rename,
 /// so a reader (or a run killed at any moment) only ever sees the old file or the whole new one.
 /// Missing parent folders are created. A `.gz` or `.zst` path is written compressed.
@@ -115,6 +118,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         tmp.write_all(bytes)?;
     }
     tmp.as_file_mut().flush()?;
+    // The temporary file is created private (0600); an output is an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(fs::Permissions::from_mode(OUTPUT_MODE))?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -168,6 +177,16 @@ mod tests {
         write_atomic(&path, b"two").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
         assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_are_ordinary_readable_files_not_private_temporaries() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        write_atomic(&path, b"x").unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, OUTPUT_MODE);
     }
 
     #[test]
