@@ -36,17 +36,21 @@ pub fn normalize_into(text: &str, out: &mut String) {
     while i < bytes.len() {
         let b = bytes[i];
         if b.is_ascii() {
-            // ASCII fast path, the same decisions as the general path below, without branches:
-            // the space and the byte are always stored and only counted when they belong
-            // (bytes past `n` are overwritten or cut off).
+            // ASCII fast path, the same decisions as the general path below.
             i += 1;
-            let mapped = ASCII_NORMAL[usize::from(b)];
-            let word = mapped > ASCII_JOIN;
-            buf[n] = b' ';
-            n += usize::from(word & pending_space & (n > 0));
-            buf[n] = mapped;
-            n += usize::from(word);
-            pending_space = (pending_space | (mapped == ASCII_SPLIT)) & !word;
+            match ASCII_NORMAL[usize::from(b)] {
+                ASCII_SPLIT => pending_space = true,
+                ASCII_JOIN => {}
+                mapped => {
+                    if pending_space && n > 0 {
+                        buf[n] = b' ';
+                        n += 1;
+                    }
+                    pending_space = false;
+                    buf[n] = mapped;
+                    n += 1;
+                }
+            }
             continue;
         }
         let c = text[i..].chars().next().expect("i is at a char boundary");
