@@ -190,8 +190,7 @@ fn ends_sentence(text: &str) -> bool {
 }
 
 fn link_like(text: &str) -> bool {
-    text.contains("http://")
-        || text.contains("https://")
+    text.contains("://")
         || text.contains("www.")
         || (text.len() < 80
             && !text.contains(' ')

@@ -6,6 +6,7 @@
 //! output never depends on the thread count. The corpus pass sees only small summaries, so memory
 //! grows with the number of pages, not with the bytes read.
 
+use std::borrow::Cow;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -71,20 +72,30 @@ struct PageScan {
 /// One page's page-pass labels as pass 1 left them: the dropped blocks by index.
 type CachedLabels = Box<[CachedDrop]>;
 
-/// One dropped block in [`CachedLabels`]: 16 bytes for the common in-page repeat, a boxed label
-/// for the other reasons.
+/// One dropped block in [`CachedLabels`]: 24 bytes, no allocation, for the reasons the page
+/// pass gives with static texts (repeats, built-in chrome rules, context); a boxed label for the
+/// rest (user rules).
 enum CachedDrop {
     /// `Drop(Repeat { of })` of block `index`.
     Repeat { index: u32, of: u32 },
+    /// `Drop(Chrome { rule })` with a built-in (static) rule name.
+    Chrome { index: u32, rule: &'static str },
+    /// `Drop(Context { .. })` with a static description.
+    Context { index: u32, why: &'static str, words: u32, stopword_pct: u8 },
     /// Any other label of a block, with the block's index.
     Other(Box<(u32, Label)>),
 }
 
 impl CachedDrop {
     fn new(index: usize, label: &Label) -> Self {
+        let index = index as u32;
         match label {
-            Label::Drop(Reason::Repeat { of }) => CachedDrop::Repeat { index: index as u32, of: *of },
-            other => CachedDrop::Other(Box::new((index as u32, other.clone()))),
+            Label::Drop(Reason::Repeat { of }) => CachedDrop::Repeat { index, of: *of },
+            Label::Drop(Reason::Chrome { rule: Cow::Borrowed(rule) }) => CachedDrop::Chrome { index, rule },
+            Label::Drop(Reason::Context { why: Cow::Borrowed(why), words, stopword_pct }) => {
+                CachedDrop::Context { index, why, words: *words, stopword_pct: *stopword_pct }
+            }
+            other => CachedDrop::Other(Box::new((index, other.clone()))),
         }
     }
 
@@ -92,6 +103,17 @@ impl CachedDrop {
     fn label(&self) -> (usize, Label) {
         match self {
             CachedDrop::Repeat { index, of } => (*index as usize, Label::Drop(Reason::Repeat { of: *of })),
+            CachedDrop::Chrome { index, rule } => {
+                (*index as usize, Label::Drop(Reason::Chrome { rule: Cow::Borrowed(rule) }))
+            }
+            CachedDrop::Context { index, why, words, stopword_pct } => (
+                *index as usize,
+                Label::Drop(Reason::Context {
+                    why: Cow::Borrowed(why),
+                    words: *words,
+                    stopword_pct: *stopword_pct,
+                }),
+            ),
             CachedDrop::Other(boxed) => (boxed.0 as usize, boxed.1.clone()),
         }
     }
@@ -99,7 +121,9 @@ impl CachedDrop {
     /// Bytes it takes, counted against [`LABEL_CACHE_BYTES`].
     fn cost(label: &Label) -> usize {
         let boxed = match label {
-            Label::Drop(Reason::Repeat { .. }) => 0,
+            Label::Drop(Reason::Repeat { .. })
+            | Label::Drop(Reason::Chrome { rule: Cow::Borrowed(_) })
+            | Label::Drop(Reason::Context { why: Cow::Borrowed(_), .. }) => 0,
             _ => std::mem::size_of::<(u32, Label)>(),
         };
         std::mem::size_of::<CachedDrop>() + boxed

@@ -489,9 +489,11 @@ const COMMENT_HEADER_ENDS: &[&str] =
     &["sagt:", "says:", "said:", "dit :", "dit:", "schreibt:", "escribió:", "wrote:"];
 
 fn raw_rule(text: &str, f: &Features) -> Option<Rule> {
+    static MARKS: OnceLock<AhoCorasick> = OnceLock::new();
+    let marks = MARKS.get_or_init(|| AhoCorasick::new(CREDIT_MARKS).expect("credit marks compile"));
     let family = if text.contains('©') {
         "copyright"
-    } else if CREDIT_MARKS.iter().any(|m| text.contains(m)) {
+    } else if marks.is_match(text) {
         "caption"
     } else if f.words <= 8 && COMMENT_HEADER_ENDS.iter().any(|e| text.ends_with(e)) {
         "comments"
