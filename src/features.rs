@@ -3,11 +3,12 @@
 //! block (the caller passes a scratch buffer).
 
 use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::fingerprint::is_unspaced_script;
+use crate::fingerprint::{is_unspaced_script, PrehashedKey};
 
 /// Stopword lists, one line a language (`code: words`), shipped inside the binary.
 const STOPWORD_DATA: &str = include_str!("page/data/stopwords.txt");
@@ -15,7 +16,7 @@ const STOPWORD_DATA: &str = include_str!("page/data/stopwords.txt");
 /// The stopwords of one language, as hashes of their lower-case form.
 #[derive(Debug, Default)]
 pub struct Stopwords {
-    hashes: HashSet<u64, BuildIdentity>,
+    hashes: HashSet<u64, BuildHasherDefault<PrehashedKey>>,
 }
 
 impl Stopwords {
@@ -23,35 +24,6 @@ impl Stopwords {
     #[inline]
     pub fn contains(&self, lowercase_word: &str) -> bool {
         self.hashes.contains(&xxh3_64(lowercase_word.as_bytes()))
-    }
-}
-
-/// Identity hasher for keys that are already xxh3 hashes.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct BuildIdentity;
-
-impl std::hash::BuildHasher for BuildIdentity {
-    type Hasher = IdentityHasher;
-    fn build_hasher(&self) -> IdentityHasher {
-        IdentityHasher(0)
-    }
-}
-
-/// Passes a `u64` key through unchanged.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct IdentityHasher(u64);
-
-impl std::hash::Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
     }
 }
 

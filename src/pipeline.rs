@@ -515,17 +515,7 @@ fn write_source(
             let duplicate = duplicate_entry(page_index, ids, verdict);
             let suppressed = duplicate.is_some() && !config.keep_duplicates;
             if config.explain {
-                let extra = duplicate
-                    .as_ref()
-                    .map(|d| format!("duplicate of {} (similarity {:.2})", d.duplicate_of, d.similarity));
-                output::render_explain(
-                    &ids[page_index],
-                    &labelled.page,
-                    &labelled.labels,
-                    extra.as_deref(),
-                    config.color,
-                    &mut rendered,
-                );
+                explain_page(&ids[page_index], &labelled, duplicate.as_ref(), config, &mut rendered);
                 any_written = true;
             } else if !suppressed {
                 output::render_clean(&labelled.page, &labelled.labels, &mut rendered);
@@ -563,17 +553,7 @@ fn write_source(
                 output::render_clean(&labelled.page, &labelled.labels, &mut clean);
                 let bytes_out = if suppressed { 0 } else { clean.len() as u64 };
                 if config.explain {
-                    let extra = duplicate
-                        .as_ref()
-                        .map(|d| format!("duplicate of {} (similarity {:.2})", d.duplicate_of, d.similarity));
-                    output::render_explain(
-                        &ids[page_index],
-                        &labelled.page,
-                        &labelled.labels,
-                        extra.as_deref(),
-                        config.color,
-                        &mut rendered,
-                    );
+                    explain_page(&ids[page_index], &labelled, duplicate.as_ref(), config, &mut rendered);
                 } else if !suppressed {
                     let summary = serde_json::json!({ "kept": counts.kept, "dropped": counts.dropped });
                     rendered.push_str(&record.to_clean_line(&config.keys, &clean, summary));
@@ -658,6 +638,19 @@ fn reread(
 
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+/// Appends the explain view of one labelled page, naming the page it duplicates, if any.
+fn explain_page(
+    id: &str,
+    labelled: &Labelled<'_>,
+    duplicate: Option<&DuplicateEntry>,
+    config: &Config,
+    out: &mut String,
+) {
+    let extra =
+        duplicate.map(|d| format!("duplicate of {} (similarity {:.2})", d.duplicate_of, d.similarity));
+    output::render_explain(id, &labelled.page, &labelled.labels, extra.as_deref(), config.color, out);
 }
 
 fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
