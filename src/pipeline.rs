@@ -7,6 +7,7 @@
 //! grows with the number of pages, not with the bytes read.
 
 use std::borrow::Cow;
+use std::collections::hash_map::{Entry, HashMap};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -171,12 +172,33 @@ pub fn run(
     stdin: impl FnOnce() -> io::Result<Vec<u8>>,
     report_error: &(dyn Fn(&Error) + Sync),
 ) -> Result<Outcome, ConfigError> {
-    let (sources, walk_errors) = config.discovery.discover(&config.inputs, stdin);
+    let (mut sources, walk_errors) = config.discovery.discover(&config.inputs, stdin);
     let mut skipped: Vec<SkippedEntry> = Vec::new();
     let mut failures = walk_errors.len();
     for error in &walk_errors {
         report_error(error);
         skipped.push(SkippedEntry { id: error_path(error), reason: error.to_string() });
+    }
+    if let Some(out) = &config.out {
+        // Two inputs mapping to one output file: the first keeps it, the later ones are skipped.
+        let mut taken: HashMap<PathBuf, PathBuf> = HashMap::new();
+        sources.retain(|source| match taken.entry(out.join(&source.relative)) {
+            Entry::Vacant(entry) => {
+                entry.insert(source.display_path());
+                true
+            }
+            Entry::Occupied(entry) => {
+                let error = Error::OutputClash {
+                    path: source.display_path(),
+                    other: entry.get().clone(),
+                    out: entry.key().clone(),
+                };
+                report_error(&error);
+                failures += 1;
+                skipped.push(SkippedEntry { id: error_path(&error), reason: error.to_string() });
+                false
+            }
+        });
     }
     if config.out.is_none()
         && sources.len() > 1

@@ -103,3 +103,23 @@ fn a_run_killed_mid_way_leaves_only_whole_files() {
     eprintln!("killed mid-run: {whole} of 3000 outputs written, all whole");
     assert!(whole < 3000, "the run finished before it could be killed");
 }
+
+#[test]
+fn two_inputs_with_one_output_path_do_not_overwrite_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    for (sub, prefix) in [("a", "002"), ("b", "004")] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        std::fs::copy(seed(prefix), dir.path().join(sub).join("x.txt")).unwrap();
+    }
+    let out = dir.path().join("out");
+    textsift()
+        .arg("clean")
+        .arg(dir.path().join("a/x.txt"))
+        .arg(dir.path().join("b/x.txt"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("would be written to"));
+    assert_eq!(std::fs::read_to_string(out.join("x.txt")).unwrap(), clean_stdout(&seed("002")));
+}
