@@ -36,8 +36,10 @@ pub struct BrokenLine {
     pub message: String,
 }
 
-/// Parses every non-blank line of `bytes`; broken lines come back as errors with their number.
+/// Parses every non-blank line of `bytes` (after a UTF-8 byte-order mark, if any); broken lines
+/// come back as errors with their number.
 pub fn parse(bytes: &[u8], keys: &Keys) -> Vec<Result<Record, BrokenLine>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     bytes
         .split(|&b| b == b'\n')
         .enumerate()

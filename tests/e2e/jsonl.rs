@@ -70,3 +70,22 @@ fn broken_lines_are_named_counted_and_the_rest_processed() {
     assert_eq!(r["totals"]["documents"], 2);
     assert!(out.join("p.jsonl").is_file());
 }
+
+/// Regression: a JSONL file starting with a UTF-8 byte-order mark (as Windows tools write
+/// them) lost its first record as "invalid JSON" on line 1.
+#[test]
+fn a_utf8_bom_before_the_first_record_does_not_break_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bom.jsonl");
+    let a = serde_json::json!({"id": "a", "text": page("002")});
+    let b = serde_json::json!({"id": "b", "text": page("004")});
+    std::fs::write(&input, format!("\u{feff}{a}\n{b}\n")).unwrap();
+    let out = textsift().arg("clean").arg(&input).output().unwrap();
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ids: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["a", "b"]);
+}
