@@ -84,7 +84,8 @@ pub fn render_explain(
     }
 }
 
-/// Permission bits of written outputs on Unix (read for everyone, write for the owner).
+/// Permission bits of written outputs on Unix: read for everyone, write for the owner, the mode
+/// most new files get.
 pub const OUTPUT_MODE: u32 = 0o644;
 
 /// Writes `bytes` to `path` through a hidden temporary file in the same folder and a rename,
