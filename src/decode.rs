@@ -35,6 +35,10 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, DecodeError> {
     }
     if let Some(utf16) = sniff_utf16(&bytes) {
         let (text, _) = utf16.decode_without_bom_handling(&bytes);
+        // Binary 16-bit data (small numbers) has the same NUL pattern; its "text" is controls.
+        if mostly_controls(&text) {
+            return Err(DecodeError::Binary);
+        }
         return finish(text.into_owned());
     }
     if looks_binary(&bytes) {
@@ -84,6 +88,19 @@ fn looks_binary(bytes: &[u8]) -> bool {
         .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c | 0x0b | 0x1b))
         .count();
     !head.is_empty() && controls as f64 / head.len() as f64 > BINARY_CONTROL_SHARE
+}
+
+/// More than [`BINARY_CONTROL_SHARE`] of the characters are control characters other than
+/// line ends, tabs and form feeds.
+fn mostly_controls(text: &str) -> bool {
+    let (mut total, mut controls) = (0usize, 0usize);
+    for c in text.chars() {
+        total += 1;
+        if c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{b}' | '\u{c}' | '\u{1b}') {
+            controls += 1;
+        }
+    }
+    total > 0 && controls as f64 / total as f64 > BINARY_CONTROL_SHARE
 }
 
 /// UTF-16 without a BOM: most even (or odd) bytes are NUL and the others are not.

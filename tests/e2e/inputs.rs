@@ -147,3 +147,26 @@ fn a_30_mb_single_line_file_is_cleaned() {
         .success();
     assert_eq!(std::fs::read_to_string(out.join("long.txt")).unwrap(), format!("{}\n", line.trim_end()));
 }
+
+/// Regression: 16-bit binary samples (a NUL in every other byte) were decoded as BOM-less
+/// UTF-16 and written out as garbage.
+#[test]
+fn sixteen_bit_binary_data_is_not_taken_for_utf16_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples: Vec<u8> = (0..5000u16).flat_map(|i| ((i * 7) % 200 + 1).to_le_bytes()).collect();
+    let path = dir.path().join("samples.txt");
+    std::fs::write(&path, samples).unwrap();
+    textsift()
+        .arg("clean")
+        .arg(&path)
+        .arg("-o")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("samples.txt: skipped, binary file"));
+    assert!(!dir.path().join("out/samples.txt").exists());
+    let text = "Le café de la gare a rouvert ses portes après des années de travaux.\n";
+    let utf16 = dir.path().join("utf16.txt");
+    std::fs::write(&utf16, text.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>()).unwrap();
+    assert_eq!(clean_stdout(&utf16), text);
+}
