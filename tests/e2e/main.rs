@@ -1,6 +1,7 @@
 //! End-to-end tests of `textsift clean` through the built binary: one test binary, a module per
 //! feature, each test in its own fresh folder.
 
+mod behaviour;
 mod determinism;
 mod inputs;
 mod jsonl;
