@@ -24,8 +24,8 @@ pub enum Reason {
     /// The context pass put this block outside the article (before it, after it, or after a
     /// section opener such as "Related Articles").
     Context {
-        /// Where the block stood relative to the article, shown in the explain view.
-        why: Cow<'static, str>,
+        /// Where the block stood relative to the article.
+        why: Placement,
         /// The block's word count, one of the features behind the decision.
         words: u32,
         /// The block's stopword share in percent, the other feature behind the decision.
@@ -60,6 +60,27 @@ impl fmt::Display for Reason {
             }
             Reason::SiteChrome { pages } => write!(f, "site chrome: on {pages} pages"),
         }
+    }
+}
+
+/// Where the context pass found a block it dropped, relative to the article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Before the article's first block.
+    BeforeArticle,
+    /// After the article's last block, before any section opener.
+    AfterArticle,
+    /// After a section opener ("Related Articles") that ended the article.
+    AfterOpener,
+}
+
+impl fmt::Display for Placement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Placement::BeforeArticle => "before the article",
+            Placement::AfterArticle => "after the article",
+            Placement::AfterOpener => "after a section opener",
+        })
     }
 }
 
@@ -102,7 +123,7 @@ mod tests {
         let kinds: Vec<_> = [
             Reason::Repeat { of: 1 },
             Reason::Chrome { rule: "x".into() },
-            Reason::Context { why: "y".into(), words: 3, stopword_pct: 10 },
+            Reason::Context { why: Placement::AfterArticle, words: 3, stopword_pct: 10 },
             Reason::SiteChrome { pages: 2 },
         ]
         .iter()

@@ -22,7 +22,7 @@ use crate::decode::{self, DecodeError};
 use crate::error::{ConfigError, Error};
 use crate::input::jsonl::{self, BrokenLine, Record};
 use crate::input::{Format, Origin, Source};
-use crate::label::{Label, Reason};
+use crate::label::{Label, Placement, Reason};
 use crate::output;
 use crate::report::{BlockCounts, DocumentEntry, DuplicateEntry, Report, SkippedEntry};
 use crate::segment::{self, Segmented};
@@ -81,8 +81,8 @@ enum CachedDrop {
     Repeat { index: u32, of: u32 },
     /// `Drop(Chrome { rule })` with a built-in (static) rule name.
     Chrome { index: u32, rule: &'static str },
-    /// `Drop(Context { .. })` with a static description.
-    Context { index: u32, why: &'static str, words: u32, stopword_pct: u8 },
+    /// `Drop(Context { .. })`.
+    Context { index: u32, why: Placement, words: u32, stopword_pct: u8 },
     /// Any other label of a block, with the block's index.
     Other(Box<(u32, Label)>),
 }
@@ -93,8 +93,8 @@ impl CachedDrop {
         match label {
             Label::Drop(Reason::Repeat { of }) => CachedDrop::Repeat { index, of: *of },
             Label::Drop(Reason::Chrome { rule: Cow::Borrowed(rule) }) => CachedDrop::Chrome { index, rule },
-            Label::Drop(Reason::Context { why: Cow::Borrowed(why), words, stopword_pct }) => {
-                CachedDrop::Context { index, why, words: *words, stopword_pct: *stopword_pct }
+            Label::Drop(Reason::Context { why, words, stopword_pct }) => {
+                CachedDrop::Context { index, why: *why, words: *words, stopword_pct: *stopword_pct }
             }
             other => CachedDrop::Other(Box::new((index, other.clone()))),
         }
@@ -109,11 +109,7 @@ impl CachedDrop {
             }
             CachedDrop::Context { index, why, words, stopword_pct } => (
                 *index as usize,
-                Label::Drop(Reason::Context {
-                    why: Cow::Borrowed(why),
-                    words: *words,
-                    stopword_pct: *stopword_pct,
-                }),
+                Label::Drop(Reason::Context { why: *why, words: *words, stopword_pct: *stopword_pct }),
             ),
             CachedDrop::Other(boxed) => (boxed.0 as usize, boxed.1.clone()),
         }
@@ -124,7 +120,7 @@ impl CachedDrop {
         let boxed = match label {
             Label::Drop(Reason::Repeat { .. })
             | Label::Drop(Reason::Chrome { rule: Cow::Borrowed(_) })
-            | Label::Drop(Reason::Context { why: Cow::Borrowed(_), .. }) => 0,
+            | Label::Drop(Reason::Context { .. }) => 0,
             _ => std::mem::size_of::<(u32, Label)>(),
         };
         std::mem::size_of::<CachedDrop>() + boxed

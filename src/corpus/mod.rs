@@ -22,7 +22,7 @@ pub mod site;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::fingerprint::{self, block_key, SEED};
-use crate::label::{Label, Reason};
+use crate::label::{Label, Placement, Reason};
 use crate::segment::Segmented;
 
 pub use dedup::{Fingerprint, Groups};
@@ -180,8 +180,7 @@ pub fn apply_site_chrome(page: &Segmented<'_>, labels: &mut [Label], site: u64, 
         && context_site as f64 >= RESTORE_MIN_SITE_SHARE * context as f64
     {
         for label in labels.iter_mut() {
-            if matches!(label, Label::Drop(Reason::Context { why, .. }) if why != crate::page::chrome::AFTER_OPENER)
-            {
+            if matches!(label, Label::Drop(Reason::Context { why, .. }) if *why != Placement::AfterOpener) {
                 *label = Label::Keep;
             }
         }

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use crate::error::ConfigError;
 use crate::features::{self, Features, LANGUAGE_SAMPLE_CHARS};
 use crate::fingerprint::normalize_into;
-use crate::label::{Label, Reason};
+use crate::label::{Label, Placement, Reason};
 use crate::segment::{BlockKind, Segmented};
 
 /// The built-in phrase rules.
@@ -52,9 +52,6 @@ pub const OPENER_MIN_PROSE_WORDS: u32 = 40;
 pub const OPENER_MIN_PROSE_SHARE: f64 = 0.25;
 /// How many blocks before the article the title may stand.
 pub const TITLE_LOOKBACK: usize = 8;
-
-/// The context reason of blocks after a section opener ("Related Articles").
-pub const AFTER_OPENER: &str = "after a section opener";
 
 /// Families whose `start` and `contains` rules only name short blocks: a byline, a caption or a
 /// menu entry is a few words, while prose may well start with "By" or "Photo".
@@ -409,9 +406,9 @@ fn mark_with(
 
     for (i, label) in labels.iter_mut().enumerate() {
         let f = &s.features[i];
-        let context = |why: &'static str| {
+        let context = |why: Placement| {
             Label::Drop(Reason::Context {
-                why: Cow::Borrowed(why),
+                why,
                 words: f.words,
                 stopword_pct: (f.stopword_share() * 100.0).round() as u8,
             })
@@ -421,10 +418,10 @@ fn mark_with(
             Class::Kept => Label::Keep,
             Class::Chrome | Class::Opener => chrome(&s.rules[i]),
             _ if Some(i) == title => Label::Keep,
-            _ if i < best_start => context("before the article"),
+            _ if i < best_start => context(Placement::BeforeArticle),
             _ if i <= end => Label::Keep,
-            _ if i < cut => context("after the article"),
-            _ => context(AFTER_OPENER),
+            _ if i < cut => context(Placement::AfterArticle),
+            _ => context(Placement::AfterOpener),
         };
     }
 }
