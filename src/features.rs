@@ -2,7 +2,7 @@
 //! digits, link and separator shapes. Pure functions over a block's text, no allocation per
 //! block (the caller passes a scratch buffer).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
@@ -13,54 +13,114 @@ use crate::fingerprint::{is_unspaced_script, PrehashedKey};
 /// Stopword lists, one line a language (`code: words`), shipped inside the binary.
 const STOPWORD_DATA: &str = include_str!("page/data/stopwords.txt");
 
-/// The stopwords of one language, as hashes of their lower-case form.
-#[derive(Debug, Default)]
-pub struct Stopwords {
-    hashes: HashSet<u64, BuildHasherDefault<PrehashedKey>>,
-}
-
-impl Stopwords {
-    /// True when `lowercase_word` is a stopword.
-    #[inline]
-    pub fn contains(&self, lowercase_word: &str) -> bool {
-        self.hashes.contains(&xxh3_64(lowercase_word.as_bytes()))
-    }
-}
-
+/// The shipped stopword lists: for each stopword's hash, the languages whose list holds it.
 struct StopwordTable {
-    by_code: Vec<(&'static str, Stopwords)>,
-    union: Stopwords,
+    /// Language codes, in file order: bit `i` of a mask and slot `i` of [`StopwordHits`].
+    codes: Vec<&'static str>,
+    /// Stopword hash to language mask (bit `i`: `codes[i]`).
+    languages_of: HashMap<u64, u32, BuildHasherDefault<PrehashedKey>>,
 }
 
 fn table() -> &'static StopwordTable {
     static TABLE: OnceLock<StopwordTable> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut by_code = Vec::new();
-        let mut union = Stopwords::default();
+        let mut codes = Vec::new();
+        let mut languages_of: HashMap<u64, u32, BuildHasherDefault<PrehashedKey>> = HashMap::default();
         for line in STOPWORD_DATA.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
             let Some((code, words)) = line.split_once(':') else { continue };
-            let mut list = Stopwords::default();
+            assert!(codes.len() < MAX_LANGUAGES, "at most {MAX_LANGUAGES} stopword languages");
+            let bit = 1u32 << codes.len();
             for word in words.split_whitespace() {
-                let hash = xxh3_64(word.as_bytes());
-                list.hashes.insert(hash);
-                union.hashes.insert(hash);
+                *languages_of.entry(xxh3_64(word.as_bytes())).or_default() |= bit;
             }
-            by_code.push((code.trim(), list));
+            codes.push(code.trim());
         }
-        StopwordTable { by_code, union }
+        StopwordTable { codes, languages_of }
     })
 }
 
-/// How many characters of a page's longest blocks the language guess reads.
-pub const LANGUAGE_SAMPLE_CHARS: usize = 600;
+/// Most stopword languages the data file may list (one bit of a `u32` mask each).
+const MAX_LANGUAGES: usize = 31;
 
-/// The stopwords of the page's language, guessed with whatlang from `sample`; the union of all
-/// shipped lists when the language is unknown or has no list.
-pub fn stopwords_for(sample: &str) -> &'static Stopwords {
-    let table = table();
-    let code = whatlang::detect_lang(sample).map(|lang| lang.code());
-    code.and_then(|code| table.by_code.iter().find(|(c, _)| *c == code).map(|(_, s)| s))
-        .unwrap_or(&table.union)
+/// How many bytes of a page's longest blocks the language guess reads.
+pub const LANGUAGE_SAMPLE_BYTES: usize = 4000;
+
+/// Stopword hits a language needs in the sample before its list is chosen.
+pub const LANGUAGE_MIN_HITS: u32 = 3;
+
+/// A block's stopword counts in every shipped language, and in their union (the last slot).
+/// The page's language is chosen after every block is counted, so one pass over the words
+/// serves both the language guess and the stopword shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopwordHits([u32; MAX_LANGUAGES + 1]);
+
+impl Default for StopwordHits {
+    fn default() -> Self {
+        Self([0; MAX_LANGUAGES + 1])
+    }
+}
+
+impl StopwordHits {
+    /// Adds another block's counts (for the page's language sample).
+    pub fn add(&mut self, other: &StopwordHits) {
+        for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
+            *a += b;
+        }
+    }
+
+    /// Counts in the page's `language`.
+    pub fn of(&self, language: Language) -> u32 {
+        self.0[language.0]
+    }
+
+    #[inline]
+    fn count(&mut self, word_hash: u64) {
+        if let Some(&languages) = table().languages_of.get(&word_hash) {
+            let mut bits = languages;
+            while bits != 0 {
+                self.0[bits.trailing_zeros() as usize] += 1;
+                bits &= bits - 1;
+            }
+            self.0[MAX_LANGUAGES] += 1;
+        }
+    }
+}
+
+/// The language whose stopwords a page's blocks are measured with, or the union of all lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Language(usize);
+
+impl Language {
+    /// Every shipped list at once: for a language without a list, or too little text.
+    pub const UNKNOWN: Language = Language(MAX_LANGUAGES);
+
+    /// The language of a page, from the hits of a sample of its blocks: the shipped list that
+    /// most words of the sample belong to (the first listed wins a tie), or [`Language::UNKNOWN`]
+    /// when none reaches [`LANGUAGE_MIN_HITS`].
+    ///
+    /// Choosing the list by its hits is what the stopword share needs: it measures how much of a
+    /// block is function words, and a page's language is the one whose function words fill it.
+    /// It costs one hash lookup a word, which the stopword counts need anyway.
+    pub fn guess(sample: &StopwordHits) -> Language {
+        let languages = table().codes.len();
+        let best = (0..languages).fold(0, |best, i| if sample.0[i] > sample.0[best] { i } else { best });
+        if languages > 0 && sample.0[best] >= LANGUAGE_MIN_HITS {
+            Language(best)
+        } else {
+            Language::UNKNOWN
+        }
+    }
+
+    /// The ISO 639-3 code of the language's list (`None` for [`Language::UNKNOWN`]).
+    pub fn code(self) -> Option<&'static str> {
+        table().codes.get(self.0).copied()
+    }
+}
+
+/// Characters that make up a word (with unspaced scripts, which count apart).
+#[inline]
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '\'' || c == '’' || c == '-'
 }
 
 /// What the page pass knows of one block.
@@ -68,7 +128,8 @@ pub fn stopwords_for(sample: &str) -> &'static Stopwords {
 pub struct Features {
     /// Words (a character of an unspaced script such as Chinese counts as half a word).
     pub words: u32,
-    /// Words that are stopwords of the page's language.
+    /// Words that are stopwords of the page's language (of any shipped language until the
+    /// caller sets it from [`StopwordHits::of`]).
     pub stopwords: u32,
     /// Characters, white space excluded.
     pub chars: u32,
@@ -95,33 +156,33 @@ impl Features {
     }
 }
 
-/// Computes the features of `text` with the page's `stopwords`; `scratch` holds one lower-cased
-/// word at a time.
-pub fn features(text: &str, stopwords: &Stopwords, scratch: &mut String) -> Features {
+/// Computes the features of `text` and counts its stopwords in every language into `hits`;
+/// `scratch` holds one lower-cased word at a time.
+pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Features {
     let mut f = Features::default();
     let mut unspaced = 0u32;
     let mut word_start: Option<usize> = None;
-    let flush = |start: usize, end: usize, f: &mut Features, scratch: &mut String| {
-        let word = &text[start..end];
-        f.words += 1;
-        if word.chars().next().is_some_and(char::is_uppercase) {
-            f.capitalised += 1;
-        }
-        scratch.clear();
-        if word.is_ascii() {
-            scratch.push_str(word);
-            scratch.make_ascii_lowercase();
-        } else {
-            scratch.extend(word.chars().flat_map(char::to_lowercase));
-        }
-        if stopwords.contains(scratch) {
-            f.stopwords += 1;
-        }
-    };
+    *hits = StopwordHits::default();
+    let flush =
+        |start: usize, end: usize, f: &mut Features, hits: &mut StopwordHits, scratch: &mut String| {
+            let word = &text[start..end];
+            f.words += 1;
+            if word.chars().next().is_some_and(char::is_uppercase) {
+                f.capitalised += 1;
+            }
+            scratch.clear();
+            if word.is_ascii() {
+                scratch.push_str(word);
+                scratch.make_ascii_lowercase();
+            } else {
+                scratch.extend(word.chars().flat_map(char::to_lowercase));
+            }
+            hits.count(xxh3_64(scratch.as_bytes()));
+        };
     for (i, c) in text.char_indices() {
         if c.is_whitespace() {
             if let Some(s) = word_start.take() {
-                flush(s, i, &mut f, scratch);
+                flush(s, i, &mut f, hits, scratch);
             }
             continue;
         }
@@ -135,22 +196,23 @@ pub fn features(text: &str, stopwords: &Stopwords, scratch: &mut String) -> Feat
         if is_unspaced_script(c) {
             unspaced += 1;
             if let Some(s) = word_start.take() {
-                flush(s, i, &mut f, scratch);
+                flush(s, i, &mut f, hits, scratch);
             }
             continue;
         }
-        if c.is_alphanumeric() || c == '\'' || c == '’' || c == '-' {
+        if is_word_char(c) {
             if word_start.is_none() {
                 word_start = Some(i);
             }
         } else if let Some(s) = word_start.take() {
-            flush(s, i, &mut f, scratch);
+            flush(s, i, &mut f, hits, scratch);
         }
     }
     if let Some(s) = word_start.take() {
-        flush(s, text.len(), &mut f, scratch);
+        flush(s, text.len(), &mut f, hits, scratch);
     }
     f.words += unspaced / 2;
+    f.stopwords = hits.0[MAX_LANGUAGES];
     f.ends_sentence = ends_sentence(text);
     f.link_like = link_like(text);
     f
@@ -173,16 +235,27 @@ fn link_like(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Features of `text` measured in the language that `sample` is guessed to be in.
+    fn measured(text: &str, sample: &str) -> (Features, Language) {
+        let (mut hits, mut s) = (StopwordHits::default(), String::new());
+        features(sample, &mut hits, &mut s);
+        let language = Language::guess(&hits);
+        let mut f = features(text, &mut hits, &mut s);
+        f.stopwords = hits.of(language);
+        (f, language)
+    }
+
+    const ENGLISH: &str = "Japan has cancelled a high-level meeting with its closest ally, the United States, after the administration demanded more spending.";
+
     #[test]
     fn english_prose_has_many_stopwords() {
-        let sw = stopwords_for("Japan has cancelled a high-level meeting with its closest ally, the United States, after the administration demanded more spending.");
-        let mut s = String::new();
-        let f =
-            features("The meeting was cancelled after the US asked Japan to raise its spending.", sw, &mut s);
+        let (f, language) =
+            measured("The meeting was cancelled after the US asked Japan to raise its spending.", ENGLISH);
+        assert_eq!(language.code(), Some("eng"));
         assert_eq!(f.words, 13);
         assert!(f.stopword_share() > 0.3, "{f:?}");
         assert!(f.ends_sentence);
-        let menu = features("Home | World | Business | Sport", sw, &mut s);
+        let (menu, _) = measured("Home | World | Business | Sport", ENGLISH);
         assert_eq!(menu.stopwords, 0);
         assert_eq!(menu.separators, 3);
         assert!(!menu.ends_sentence);
@@ -190,27 +263,37 @@ mod tests {
 
     #[test]
     fn german_page_uses_german_stopwords() {
-        let sw = stopwords_for("Die Regierung hat am Montag beschlossen, dass die Steuern für alle Bürger nicht erhöht werden, wie der Minister sagte.");
-        let mut s = String::new();
-        let f = features("Die Regierung hat beschlossen, dass die Steuern nicht steigen.", sw, &mut s);
+        let sample = "Die Regierung hat am Montag beschlossen, dass die Steuern für alle Bürger nicht erhöht werden, wie der Minister sagte.";
+        let (f, language) =
+            measured("Die Regierung hat beschlossen, dass die Steuern nicht steigen.", sample);
+        assert_eq!(language.code(), Some("deu"));
         assert!(f.stopword_share() > 0.3, "{f:?}");
+        // English function words do not count on a German page.
+        let (f, _) = measured("the of and to with", sample);
+        assert_eq!(f.stopwords, 0);
+    }
+
+    #[test]
+    fn too_little_text_measures_with_every_list() {
+        let (f, language) = measured("the der le", "Menu Home");
+        assert_eq!(language, Language::UNKNOWN);
+        assert_eq!(language.code(), None);
+        assert_eq!(f.stopwords, 3);
     }
 
     #[test]
     fn cjk_counts_characters_as_half_words() {
-        let sw = stopwords_for("日本は米国との会議を中止した");
-        let mut s = String::new();
-        let f = features("日本は米国との会議を中止した。", sw, &mut s);
+        let (f, language) = measured("日本は米国との会議を中止した。", "日本は米国との会議を中止した");
+        assert_eq!(language, Language::UNKNOWN);
         assert_eq!(f.words, 7);
         assert!(f.ends_sentence);
     }
 
     #[test]
     fn links_and_addresses_are_link_like() {
-        let sw = stopwords_for("");
-        let mut s = String::new();
-        assert!(features("i.redd.it/whs5mnaxwft31.jpg", sw, &mut s).link_like);
-        assert!(features("Visit https://example.com today", sw, &mut s).link_like);
-        assert!(!features("A plain sentence here.", sw, &mut s).link_like);
+        let link_like = |text: &str| measured(text, "").0.link_like;
+        assert!(link_like("i.redd.it/whs5mnaxwft31.jpg"));
+        assert!(link_like("Visit https://example.com today"));
+        assert!(!link_like("A plain sentence here."));
     }
 }

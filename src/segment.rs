@@ -7,7 +7,9 @@
 //! Everywhere else each non-blank line is a block. List items and table rows are always blocks of
 //! their own.
 
-use std::ops::RangeInclusive;
+use std::ops::{Range, RangeInclusive};
+
+use crate::fingerprint;
 
 /// Share of the gaps between text lines that hold a blank line, from which a page counts as
 /// blank-line separated.
@@ -35,6 +37,11 @@ pub struct Block<'a> {
     pub last_line: u32,
     /// What the block looks like.
     pub kind: BlockKind,
+    /// Hash of the block's normalised text ([`fingerprint::block_key`]); `None` when nothing
+    /// alphanumeric is left. Repeats, phrase rules and site chrome all compare these.
+    pub key: Option<u64>,
+    /// Where the block's normalised text sits in [`Segmented::normalized`].
+    norm: Range<usize>,
 }
 
 impl Block<'_> {
@@ -70,6 +77,17 @@ pub struct Segmented<'a> {
     pub layout: Layout,
     /// The blocks in page order.
     pub blocks: Vec<Block<'a>>,
+    /// Every block's normalised text ([`fingerprint::normalize_into`]), one after the other:
+    /// computed once here so that no later stage normalises a block again.
+    normalized: String,
+}
+
+impl Segmented<'_> {
+    /// The normalised text of block `index` (lower case, digits as `0`, words separated by one
+    /// space; see [`fingerprint::normalize_into`]).
+    pub fn normalized(&self, index: usize) -> &str {
+        &self.normalized[self.blocks[index].norm.clone()]
+    }
 }
 
 /// Splits folded page text (see [`crate::decode::fold`]) into blocks.
@@ -107,10 +125,24 @@ pub fn segment(text: &str) -> Segmented<'_> {
             last.text = &text[start..end];
             last.last_line = line_no;
         } else {
-            blocks.push(Block { text: line, first_line: line_no, last_line: line_no, kind });
+            blocks.push(Block {
+                text: line,
+                first_line: line_no,
+                last_line: line_no,
+                kind,
+                key: None,
+                norm: 0..0,
+            });
         }
     }
-    Segmented { layout, blocks }
+    let mut normalized = String::with_capacity(text.len());
+    for block in &mut blocks {
+        let start = normalized.len();
+        fingerprint::normalize_append(block.text, &mut normalized);
+        block.norm = start..normalized.len();
+        block.key = fingerprint::key_of_normalized(&normalized[start..]);
+    }
+    Segmented { layout, blocks, normalized }
 }
 
 /// The same lines as `text.split('\n')`, found with the SIMD `memchr` search.
@@ -213,6 +245,16 @@ mod tests {
     #[test]
     fn leading_and_trailing_space_is_trimmed() {
         assert_eq!(texts("   |   Economy  \n\n  • The Independent"), ["|   Economy", "• The Independent"]);
+    }
+
+    #[test]
+    fn blocks_carry_their_normalised_text_and_key() {
+        let page = segment("Hello,  WORLD!\n-- | --\nhello world");
+        assert_eq!(page.normalized(0), "hello world");
+        assert_eq!(page.normalized(1), "");
+        assert_eq!(page.blocks[1].key, None);
+        assert_eq!(page.blocks[0].key, page.blocks[2].key);
+        assert_eq!(page.blocks[0].key, fingerprint::block_key("hello world", &mut String::new()));
     }
 
     #[test]

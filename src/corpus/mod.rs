@@ -21,7 +21,7 @@ pub mod site;
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use crate::fingerprint::{self, block_key, SEED};
+use crate::fingerprint::{self, SEED};
 use crate::label::{Label, Placement, Reason};
 use crate::segment::Segmented;
 
@@ -66,8 +66,7 @@ pub fn site_of(host: Option<&str>) -> u64 {
 
 /// The distinct normalised keys of all the blocks of a page, sorted.
 pub fn page_keys(page: &Segmented<'_>) -> Vec<u64> {
-    let mut scratch = String::new();
-    let mut keys: Vec<u64> = page.blocks.iter().filter_map(|b| block_key(b.text, &mut scratch)).collect();
+    let mut keys: Vec<u64> = page.blocks.iter().filter_map(|b| b.key).collect();
     keys.sort_unstable();
     keys.dedup();
     keys
@@ -95,20 +94,15 @@ pub fn provisional(recurrence: &mut Recurrence, options: &CorpusOptions) -> Site
 /// in `chrome`. When leaving the chrome out leaves too little text to compare (a site made of
 /// copies of one page), every kept block is signed instead.
 pub fn fingerprint(page: &Segmented<'_>, labels: &[Label], site: u64, chrome: &SiteChrome) -> Fingerprint {
-    let mut normalized = String::new();
     let mut with_site = labels.to_vec();
     apply_site_chrome(page, &mut with_site, site, chrome);
-    let mut sign = |skip_chrome: bool| {
+    let sign = |skip_chrome: bool| {
         let mut builder = dedup::SignatureBuilder::default();
         let labels = if skip_chrome { &with_site } else { labels };
-        for (block, label) in page.blocks.iter().zip(labels) {
-            if !label.is_keep() {
-                continue;
+        for (index, label) in labels.iter().enumerate() {
+            if label.is_keep() {
+                fingerprint::for_each_shingle(page.normalized(index), |h| builder.add(h));
             }
-            if block_key(block.text, &mut normalized).is_none() {
-                continue;
-            }
-            fingerprint::for_each_shingle(&normalized, |h| builder.add(h));
         }
         builder
     };
@@ -162,7 +156,6 @@ pub fn apply_site_chrome(page: &Segmented<'_>, labels: &mut [Label], site: u64, 
     if chrome.is_empty() {
         return;
     }
-    let mut scratch = String::new();
     let (mut site_blocks, mut context, mut context_site) = (0usize, 0usize, 0usize);
     for (block, label) in page.blocks.iter().zip(labels.iter_mut()) {
         if matches!(label, Label::Drop(Reason::Repeat { .. })) {
@@ -170,7 +163,7 @@ pub fn apply_site_chrome(page: &Segmented<'_>, labels: &mut [Label], site: u64, 
         }
         let was_context = matches!(label, Label::Drop(Reason::Context { .. }));
         context += usize::from(was_context);
-        if let Some(pages) = block_key(block.text, &mut scratch).and_then(|k| chrome.pages(site, k)) {
+        if let Some(pages) = block.key.and_then(|k| chrome.pages(site, k)) {
             *label = Label::Drop(Reason::SiteChrome { pages });
             site_blocks += 1;
             context_site += usize::from(was_context);

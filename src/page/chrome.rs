@@ -21,7 +21,7 @@ use aho_corasick::AhoCorasick;
 use serde::Deserialize;
 
 use crate::error::ConfigError;
-use crate::features::{self, Features, LANGUAGE_SAMPLE_CHARS};
+use crate::features::{self, Features, Language, StopwordHits, LANGUAGE_SAMPLE_BYTES};
 use crate::fingerprint::normalize_into;
 use crate::label::{Label, Placement, Reason};
 use crate::segment::{BlockKind, Segmented};
@@ -265,10 +265,9 @@ enum Class {
 
 #[derive(Default)]
 struct Scratch {
-    norm: String,
     word: String,
-    sample: String,
     features: Vec<Features>,
+    hits: Vec<StopwordHits>,
     classes: Vec<Class>,
     rules: Vec<Option<Cow<'static, str>>>,
     order: Vec<usize>,
@@ -295,34 +294,43 @@ fn mark_with(
     if n == 0 {
         return;
     }
-    // The language sample: the longest blocks, up to LANGUAGE_SAMPLE_CHARS.
+    // Features and stopword counts of every block; then the page's language, guessed from its
+    // longest blocks (up to LANGUAGE_SAMPLE_BYTES), decides which counts are the stopwords.
+    s.features.clear();
+    s.hits.clear();
+    for block in blocks {
+        let mut hits = StopwordHits::default();
+        s.features.push(features::features(block.text, &mut hits, &mut s.word));
+        s.hits.push(hits);
+    }
     s.order.clear();
     s.order.extend(0..n);
     s.order.sort_by_key(|&i| std::cmp::Reverse(blocks[i].text.len()));
-    s.sample.clear();
+    let (mut sample, mut sampled) = (StopwordHits::default(), 0);
     for &i in &s.order {
-        if s.sample.len() >= LANGUAGE_SAMPLE_CHARS {
+        if sampled >= LANGUAGE_SAMPLE_BYTES {
             break;
         }
-        s.sample.push_str(blocks[i].text);
-        s.sample.push(' ');
+        sample.add(&s.hits[i]);
+        sampled += blocks[i].text.len() + 1;
     }
-    let stopwords = features::stopwords_for(&s.sample);
+    let language = Language::guess(&sample);
+    for (f, hits) in s.features.iter_mut().zip(&s.hits) {
+        f.stopwords = hits.of(language);
+    }
 
-    s.features.clear();
     s.classes.clear();
     s.rules.clear();
-    for (block, label) in blocks.iter().zip(labels.iter()) {
-        let f = features::features(block.text, stopwords, &mut s.word);
-        s.features.push(f);
+    for (index, (block, label)) in blocks.iter().zip(labels.iter()).enumerate() {
+        let f = s.features[index];
         if !label.is_keep() {
             s.classes.push(Class::Gone);
             s.rules.push(None);
             continue;
         }
-        normalize_into(block.text, &mut s.norm);
-        let found = user.rules.as_ref().and_then(|r| r.find(&s.norm, f.words, host));
-        let mut rule = found.or_else(|| builtin().find(&s.norm, f.words, host)).cloned();
+        let norm = page.normalized(index);
+        let found = user.rules.as_ref().and_then(|r| r.find(norm, f.words, host));
+        let mut rule = found.or_else(|| builtin().find(norm, f.words, host)).cloned();
         if rule.is_none() && f.words <= CONTAINS_MAX_WORDS {
             rule = raw_rule(block.text, &f);
         }
@@ -548,7 +556,7 @@ mod tests {
     fn classify(text: &str) -> Vec<(String, Label)> {
         let page = segment(text);
         let mut labels = vec![Label::Keep; page.blocks.len()];
-        crate::page::repeats::mark(&page.blocks, &mut labels, &mut Default::default());
+        crate::page::repeats::mark(&page, &mut labels, &mut Default::default());
         mark(&page, None, &UserRules::default(), &mut labels);
         page.blocks.iter().map(|b| b.text.to_string()).zip(labels).collect()
     }
@@ -619,11 +627,10 @@ mod tests {
 
     #[test]
     fn datelines_are_recognised() {
-        let sw = features::stopwords_for("");
-        let mut s = String::new();
-        let f = features::features("- 06:42 PM, Jun 21, 2025", sw, &mut s);
+        let (mut hits, mut s) = (StopwordHits::default(), String::new());
+        let f = features::features("- 06:42 PM, Jun 21, 2025", &mut hits, &mut s);
         assert!(is_dateline(&f, "- 06:42 PM, Jun 21, 2025"));
-        let f = features::features("The meeting is on July 1.", sw, &mut s);
+        let f = features::features("The meeting is on July 1.", &mut hits, &mut s);
         assert!(!is_dateline(&f, "The meeting is on July 1."));
     }
 }

@@ -28,7 +28,7 @@ impl PagePass {
     /// Labels every block of `page`; `host` is the page's site when known (for per-site rules).
     pub fn classify(&self, page: &Segmented<'_>, host: Option<&str>) -> Vec<Label> {
         let mut labels = vec![Label::Keep; page.blocks.len()];
-        SCRATCH.with(|scratch| repeats::mark(&page.blocks, &mut labels, &mut scratch.borrow_mut()));
+        SCRATCH.with(|scratch| repeats::mark(page, &mut labels, &mut scratch.borrow_mut()));
         chrome::mark(page, host, &self.rules, &mut labels);
         labels
     }

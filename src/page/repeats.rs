@@ -3,7 +3,7 @@
 
 use crate::fingerprint::{self, hamming, KeyMap, SimhashBuilder};
 use crate::label::{Label, Reason};
-use crate::segment::Block;
+use crate::segment::Segmented;
 
 /// Blocks with at least this many words are also compared for near repeats.
 pub const NEAR_REPEAT_MIN_WORDS: usize = 12;
@@ -18,24 +18,23 @@ pub const RUN_GAP: usize = 3;
 /// Reusable buffers, so the per-block path does not allocate.
 #[derive(Default)]
 pub struct Scratch {
-    normalized: String,
-    other_normalized: String,
     shingles_a: Vec<u64>,
     shingles_b: Vec<u64>,
     first_of_key: KeyMap<u32>,
     long_blocks: Vec<(u32, u64)>,
 }
 
-/// Marks every kept block that repeats an earlier block as `Drop(Repeat { of })`.
-pub fn mark(blocks: &[Block<'_>], labels: &mut [Label], scratch: &mut Scratch) {
-    let Scratch { normalized, other_normalized, shingles_a, shingles_b, first_of_key, long_blocks } = scratch;
+/// Marks every kept block of `page` that repeats an earlier block as `Drop(Repeat { of })`.
+pub fn mark(page: &Segmented<'_>, labels: &mut [Label], scratch: &mut Scratch) {
+    let Scratch { shingles_a, shingles_b, first_of_key, long_blocks } = scratch;
     first_of_key.clear();
     long_blocks.clear();
-    for (index, block) in blocks.iter().enumerate() {
-        let index = index as u32;
-        let Some(key) = fingerprint::block_key(block.text, normalized) else {
+    for (index, block) in page.blocks.iter().enumerate() {
+        let Some(key) = block.key else {
             continue;
         };
+        let normalized = page.normalized(index);
+        let index = index as u32;
         if let Some(&first) = first_of_key.get(&key) {
             labels[index as usize] = Label::Drop(Reason::Repeat { of: first });
             continue;
@@ -55,8 +54,7 @@ pub fn mark(blocks: &[Block<'_>], labels: &mut [Label], scratch: &mut Scratch) {
                     fingerprint::for_each_shingle(normalized, |h| shingles_a.push(h));
                 }
                 shingles_b.clear();
-                fingerprint::normalize_into(blocks[other as usize].text, other_normalized);
-                fingerprint::for_each_shingle(other_normalized, |h| shingles_b.push(h));
+                fingerprint::for_each_shingle(page.normalized(other as usize), |h| shingles_b.push(h));
                 jaccard(shingles_a, shingles_b) >= NEAR_REPEAT_JACCARD
             }
         });
@@ -134,7 +132,7 @@ mod tests {
     fn run(text: &str) -> Vec<Label> {
         let page = segment(text);
         let mut labels = vec![Label::Keep; page.blocks.len()];
-        mark(&page.blocks, &mut labels, &mut Scratch::default());
+        mark(&page, &mut labels, &mut Scratch::default());
         labels
     }
 
