@@ -135,13 +135,14 @@ pub fn segment(text: &str) -> Segmented<'_> {
             });
         }
     }
-    let mut normalized = String::with_capacity(text.len());
+    let mut normalized = Vec::with_capacity(text.len() + text.len() / 2 + 4);
     for block in &mut blocks {
         let start = normalized.len();
         fingerprint::normalize_append(block.text, &mut normalized);
         block.norm = start..normalized.len();
-        block.key = fingerprint::key_of_normalized(&normalized[start..]);
+        block.key = fingerprint::key_of_bytes(&normalized[start..]);
     }
+    let normalized = String::from_utf8(normalized).expect("normalize_append writes whole characters");
     Segmented { layout, blocks, normalized }
 }
 

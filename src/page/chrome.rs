@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use crate::error::ConfigError;
 use crate::features::{self, Features, Language, StopwordHits, LANGUAGE_SAMPLE_BYTES};
-use crate::fingerprint::normalize_into;
+use crate::fingerprint::{key_of_normalized, normalize_into, KeyMap};
 use crate::label::{Label, Placement, Reason};
 use crate::segment::{BlockKind, Segmented};
 
@@ -104,53 +104,97 @@ impl PhraseSet {
     }
 }
 
-/// A compiled set of phrase rules: the `anywhere` rules apart, so that a long block, which no
-/// other rule can name, is only matched against them.
+/// A compiled set of phrase rules. `line` and `start` rules are looked up by the hash of the
+/// block's normalised text and of its first words (no scan); `contains` and `anywhere` rules
+/// are automata, the first run only over short blocks.
 #[derive(Debug, Clone, Default)]
 pub struct PhraseRules {
-    short: Option<PhraseSet>,
+    /// `line` rules by the key of their phrase.
+    lines: KeyMap<Vec<Rule>>,
+    /// `start` rules by the key of their phrase.
+    starts: KeyMap<Vec<Rule>>,
+    /// Most words of a `start` phrase.
+    start_max_words: usize,
+    contains: Option<PhraseSet>,
     anywhere: Option<PhraseSet>,
 }
 
 impl PhraseRules {
     fn build(entries: Vec<(String, Rule)>) -> Self {
-        let (anywhere, short) = entries.into_iter().partition(|(_, rule)| rule.how == How::Anywhere);
-        PhraseRules { short: PhraseSet::build(short), anywhere: PhraseSet::build(anywhere) }
+        let mut rules = PhraseRules::default();
+        let (mut contains, mut anywhere) = (Vec::new(), Vec::new());
+        for (phrase, rule) in entries {
+            let key = key_of_normalized(&phrase).expect("phrases are not empty");
+            match rule.how {
+                How::Line => rules.lines.entry(key).or_default().push(rule),
+                How::Start => {
+                    let words = phrase.split(' ').count();
+                    assert!(words <= MAX_START_WORDS, "start phrases are checked when parsed");
+                    rules.start_max_words = rules.start_max_words.max(words);
+                    rules.starts.entry(key).or_default().push(rule);
+                }
+                How::Contains => contains.push((phrase, rule)),
+                How::Anywhere => anywhere.push((phrase, rule)),
+            }
+        }
+        rules.contains = PhraseSet::build(contains);
+        rules.anywhere = PhraseSet::build(anywhere);
+        rules
     }
 
-    /// The first rule matching the normalised text `norm` of a block with `words` words on
-    /// `host`: keep rules win over drop rules.
-    fn find(&self, norm: &str, words: u32, host: Option<&str>) -> Option<&Rule> {
-        let mut found: Option<&Rule> = None;
-        let sets = [self.anywhere.as_ref(), self.short.as_ref().filter(|_| words <= START_MAX_WORDS)];
-        for set in sets.into_iter().flatten() {
-            for m in set.matcher.find_overlapping_iter(norm) {
-                let rule = &set.rules[m.pattern().as_usize()];
-                let at_start = m.start() == 0;
-                let at_end = m.end() == norm.len();
-                let bounded = (at_start || norm.as_bytes()[m.start() - 1] == b' ')
-                    && (at_end || norm.as_bytes()[m.end()] == b' ');
-                let short_family =
-                    SHORT_FAMILIES.contains(&rule.family.as_ref()) && words > SHORT_FAMILY_MAX_WORDS;
-                let hit = bounded
-                    && !short_family
-                    && match rule.how {
-                        How::Line => at_start && at_end,
-                        How::Start => at_start,
-                        How::Contains => words <= CONTAINS_MAX_WORDS,
-                        How::Anywhere => true,
-                    };
-                if !hit || rule.host.as_deref().is_some_and(|h| Some(h) != host) {
-                    continue;
-                }
-                if rule.keep {
-                    return Some(rule);
-                }
-                found = found.or(Some(rule));
+    /// The first rule matching the normalised text `norm` (with block key `key`) of a block
+    /// with `words` words on `host`: keep rules win over drop rules, and the most specific
+    /// match over the others: `line`, then `start` (longest phrase first), `contains`, `anywhere`.
+    fn find(&self, norm: &str, key: Option<u64>, words: u32, host: Option<&str>) -> Option<&Rule> {
+        let anywhere = self.anywhere.iter().flat_map(|set| set.hits(norm));
+        let mut prefixes = [0u64; MAX_START_WORDS];
+        let mut count = 0;
+        if words <= START_MAX_WORDS {
+            for key in prefix_keys(norm, self.start_max_words) {
+                prefixes[count] = key;
+                count += 1;
             }
+        }
+        let starts = prefixes[..count].iter().rev().filter_map(|prefix| self.starts.get(prefix)).flatten();
+        let contains =
+            self.contains.iter().filter(|_| words <= CONTAINS_MAX_WORDS).flat_map(|set| set.hits(norm));
+        let lines = key.and_then(|key| self.lines.get(&key)).into_iter().flatten();
+        let mut found = None;
+        for rule in lines.chain(starts).chain(contains).chain(anywhere) {
+            let too_long = SHORT_FAMILIES.contains(&rule.family.as_ref()) && words > SHORT_FAMILY_MAX_WORDS;
+            if too_long || rule.host.as_deref().is_some_and(|h| Some(h) != host) {
+                continue;
+            }
+            if rule.keep {
+                return Some(rule);
+            }
+            found = found.or(Some(rule));
         }
         found
     }
+}
+
+impl PhraseSet {
+    /// The rules whose phrase occurs in `norm` on word boundaries.
+    fn hits<'r, 'n>(&'r self, norm: &'n str) -> impl Iterator<Item = &'r Rule> + use<'r, 'n> {
+        let bytes = norm.as_bytes();
+        self.matcher
+            .find_overlapping_iter(norm)
+            .filter(move |m| {
+                (m.start() == 0 || bytes[m.start() - 1] == b' ')
+                    && (m.end() == bytes.len() || bytes[m.end()] == b' ')
+            })
+            .map(move |m| &self.rules[m.pattern().as_usize()])
+    }
+}
+
+/// Most words of a `start` phrase (the rules files are checked for it).
+pub const MAX_START_WORDS: usize = 32;
+
+/// The keys of the first one, two, ... `max_words` words of normalised text.
+fn prefix_keys(norm: &str, max_words: usize) -> impl Iterator<Item = u64> + '_ {
+    let ends = memchr::memchr_iter(b' ', norm.as_bytes()).chain(std::iter::once(norm.len()));
+    ends.take(max_words).filter_map(|end| key_of_normalized(&norm[..end]))
 }
 
 fn parse_builtin() -> Vec<(String, Rule)> {
@@ -236,6 +280,12 @@ impl UserRules {
                 normalize_into(&rule.phrase, &mut norm);
                 if norm.is_empty() {
                     return Err(format!("phrase {:?} has no letters or digits", rule.phrase));
+                }
+                if rule.how == How::Start && norm.split(' ').count() > MAX_START_WORDS {
+                    return Err(format!(
+                        "phrase {:?}: a start phrase may have at most {MAX_START_WORDS} words",
+                        rule.phrase
+                    ));
                 }
                 let family = format!("user rule {:?}", rule.phrase);
                 let host = rule.host.map(|h| h.to_lowercase().trim_start_matches("www.").to_string());
@@ -329,8 +379,8 @@ fn mark_with(
             continue;
         }
         let norm = page.normalized(index);
-        let found = user.rules.as_ref().and_then(|r| r.find(norm, f.words, host));
-        let mut rule = found.or_else(|| builtin().find(norm, f.words, host)).cloned();
+        let found = user.rules.as_ref().and_then(|r| r.find(norm, block.key, f.words, host));
+        let mut rule = found.or_else(|| builtin().find(norm, block.key, f.words, host)).cloned();
         if rule.is_none() && f.words <= CONTAINS_MAX_WORDS {
             rule = raw_rule(block.text, &f);
         }
@@ -620,9 +670,53 @@ mod tests {
     }
 
     #[test]
+    fn each_rule_kind_matches_where_it_says() {
+        let rules = UserRules::parse(
+            "[[drop]]\nphrase = \"read more\"\nhow = \"start\"\n\
+             [[drop]]\nphrase = \"weather\"\nhow = \"line\"\n\
+             [[drop]]\nphrase = \"click here\"\nhow = \"contains\"\n",
+        )
+        .unwrap()
+        .rules
+        .unwrap();
+        let family = |text: &str| {
+            let mut norm = String::new();
+            normalize_into(text, &mut norm);
+            let words = norm.split(' ').count() as u32;
+            rules.find(&norm, key_of_normalized(&norm), words, None).map(|r| r.family.to_string())
+        };
+        assert_eq!(family("Read more: the full story").as_deref(), Some("user rule \"read more\""));
+        assert_eq!(family("Read moreover"), None, "a start phrase ends on a word boundary");
+        assert_eq!(family("We read more books"), None);
+        assert_eq!(family("Weather!").as_deref(), Some("user rule \"weather\""));
+        assert_eq!(family("Weather today"), None);
+        assert_eq!(family("Please click here now").as_deref(), Some("user rule \"click here\""));
+        assert_eq!(family("Please clicker here"), None);
+    }
+
+    #[test]
+    fn the_most_specific_rule_names_the_block() {
+        let rules = UserRules::parse(
+            "[[drop]]\nphrase = \"plus populaires\"\nhow = \"contains\"\n\
+             [[drop]]\nphrase = \"les plus\"\nhow = \"start\"\n\
+             [[drop]]\nphrase = \"les plus populaires\"\nhow = \"line\"\n",
+        )
+        .unwrap()
+        .rules
+        .unwrap();
+        let norm = "les plus populaires";
+        let rule = rules.find(norm, key_of_normalized(norm), 3, None).unwrap();
+        assert_eq!(rule.how, How::Line);
+        let norm = "les plus lus";
+        assert_eq!(rules.find(norm, key_of_normalized(norm), 3, None).unwrap().how, How::Start);
+    }
+
+    #[test]
     fn bad_rules_files_are_refused() {
         assert!(UserRules::parse("[[drop]]\nphrase = \"--\"\n").is_err());
         assert!(UserRules::parse("[[drop]]\nphras = \"x\"\n").is_err());
+        let long = format!("[[drop]]\nphrase = \"{}\"\nhow = \"start\"\n", "word ".repeat(33));
+        assert!(UserRules::parse(&long).unwrap_err().contains("at most 32 words"));
     }
 
     #[test]
