@@ -6,8 +6,6 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
-use xxhash_rust::xxh3::xxh3_64;
-
 use crate::fingerprint::{is_unspaced_script, PrehashedKey};
 
 /// Stopword lists, one line a language (`code: words`), shipped inside the binary.
@@ -17,25 +15,29 @@ const STOPWORD_DATA: &str = include_str!("page/data/stopwords.txt");
 struct StopwordTable {
     /// Language codes, in file order: bit `i` of a mask and slot `i` of [`StopwordHits`].
     codes: Vec<&'static str>,
-    /// Stopword hash to language mask (bit `i`: `codes[i]`).
+    /// Stopword hash ([`word_hash`]) to language mask (bit `i`: `codes[i]`).
     languages_of: HashMap<u64, u32, BuildHasherDefault<PrehashedKey>>,
+    /// Bytes of the longest stopword: longer words are not looked up.
+    max_stopword_bytes: usize,
 }
 
 fn table() -> &'static StopwordTable {
     static TABLE: OnceLock<StopwordTable> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut codes = Vec::new();
+        let mut max_stopword_bytes = 0;
         let mut languages_of: HashMap<u64, u32, BuildHasherDefault<PrehashedKey>> = HashMap::default();
         for line in STOPWORD_DATA.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
             let Some((code, words)) = line.split_once(':') else { continue };
             assert!(codes.len() < MAX_LANGUAGES, "at most {MAX_LANGUAGES} stopword languages");
             let bit = 1u32 << codes.len();
             for word in words.split_whitespace() {
-                *languages_of.entry(xxh3_64(word.as_bytes())).or_default() |= bit;
+                *languages_of.entry(word_hash(word.bytes())).or_default() |= bit;
+                max_stopword_bytes = max_stopword_bytes.max(word.len());
             }
             codes.push(code.trim());
         }
-        StopwordTable { codes, languages_of }
+        StopwordTable { codes, languages_of, max_stopword_bytes }
     })
 }
 
@@ -163,49 +165,77 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
     let mut unspaced = 0u32;
     let mut word_start: Option<usize> = None;
     *hits = StopwordHits::default();
+    let max_stopword = table().max_stopword_bytes;
     let flush =
         |start: usize, end: usize, f: &mut Features, hits: &mut StopwordHits, scratch: &mut String| {
             let word = &text[start..end];
             f.words += 1;
-            if word.chars().next().is_some_and(char::is_uppercase) {
+            let first = word.as_bytes()[0];
+            if first.is_ascii_uppercase()
+                || (!first.is_ascii() && word.chars().next().is_some_and(char::is_uppercase))
+            {
                 f.capitalised += 1;
             }
-            scratch.clear();
             if word.is_ascii() {
-                scratch.push_str(word);
-                scratch.make_ascii_lowercase();
+                if word.len() <= max_stopword {
+                    hits.count(word_hash(word.bytes().map(|b| b.to_ascii_lowercase())));
+                }
             } else {
+                scratch.clear();
                 scratch.extend(word.chars().flat_map(char::to_lowercase));
+                if scratch.len() <= max_stopword {
+                    hits.count(word_hash(scratch.bytes()));
+                }
             }
-            hits.count(xxh3_64(scratch.as_bytes()));
         };
-    for (i, c) in text.char_indices() {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii() {
+            // ASCII fast path: the same decisions as the general path below.
+            let class = ASCII_CLASS[usize::from(b)];
+            if class == ASCII_SPACE {
+                if let Some(s) = word_start.take() {
+                    flush(s, i, &mut f, hits, scratch);
+                }
+            } else {
+                f.chars += 1;
+                f.digits += u32::from(b.is_ascii_digit());
+                f.separators += u32::from(b == b'|');
+                if class == ASCII_WORD {
+                    word_start.get_or_insert(i);
+                } else if let Some(s) = word_start.take() {
+                    flush(s, i, &mut f, hits, scratch);
+                }
+            }
+            i += 1;
+            continue;
+        }
+        let c = text[i..].chars().next().expect("i is at a char boundary");
+        let at = i;
+        i += c.len_utf8();
         if c.is_whitespace() {
             if let Some(s) = word_start.take() {
-                flush(s, i, &mut f, hits, scratch);
+                flush(s, at, &mut f, hits, scratch);
             }
             continue;
         }
         f.chars += 1;
-        if c.is_ascii_digit() {
-            f.digits += 1;
-        }
-        if matches!(c, '|' | '•' | '·' | '›' | '►' | '▸') {
+        if matches!(c, '•' | '·' | '›' | '►' | '▸') {
             f.separators += 1;
         }
         if is_unspaced_script(c) {
             unspaced += 1;
             if let Some(s) = word_start.take() {
-                flush(s, i, &mut f, hits, scratch);
+                flush(s, at, &mut f, hits, scratch);
             }
             continue;
         }
         if is_word_char(c) {
-            if word_start.is_none() {
-                word_start = Some(i);
-            }
+            word_start.get_or_insert(at);
         } else if let Some(s) = word_start.take() {
-            flush(s, i, &mut f, hits, scratch);
+            flush(s, at, &mut f, hits, scratch);
         }
     }
     if let Some(s) = word_start.take() {
@@ -216,6 +246,34 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
     f.ends_sentence = ends_sentence(text);
     f.link_like = link_like(text);
     f
+}
+
+/// [`ASCII_CLASS`] of white space.
+const ASCII_SPACE: u8 = 0;
+/// [`ASCII_CLASS`] of a word character: a letter, a digit, `'` or `-`.
+const ASCII_WORD: u8 = 1;
+/// [`ASCII_CLASS`] of anything else (punctuation and symbols end a word).
+const ASCII_OTHER: u8 = 2;
+/// The class of each ASCII byte, as `char::is_whitespace` and [`is_word_char`] say.
+static ASCII_CLASS: [u8; 128] = {
+    let mut table = [ASCII_OTHER; 128];
+    let mut b = 0u8;
+    while b < 128 {
+        if b.is_ascii_alphanumeric() || b == b'\'' || b == b'-' {
+            table[b as usize] = ASCII_WORD;
+        } else if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C) {
+            table[b as usize] = ASCII_SPACE;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// The hash of a lower-case word's bytes (FNV-1a, 64 bits): cheap for the short words that can
+/// be stopwords, and computed without copying an ASCII word.
+#[inline]
+fn word_hash(bytes: impl Iterator<Item = u8>) -> u64 {
+    bytes.fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 fn ends_sentence(text: &str) -> bool {
