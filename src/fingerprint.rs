@@ -44,15 +44,30 @@ pub fn normalize_append(text: &str, out: &mut Vec<u8>) {
     while i < bytes.len() {
         let b = bytes[i];
         if b.is_ascii() {
-            // ASCII fast path, without branches: the same decisions as the general path below.
+            // ASCII fast path, the same decisions as the general path below: a separator only
+            // sets the pending space; a word is copied in one tight loop.
             i += 1;
             let mapped = ASCII_NORMAL[usize::from(b)];
-            let word = mapped > ASCII_JOIN;
-            buf[n] = b' ';
-            n += usize::from(word & pending_space & (n > start));
+            if mapped <= ASCII_JOIN {
+                pending_space |= mapped == ASCII_SPLIT;
+                continue;
+            }
+            if pending_space && n > start {
+                buf[n] = b' ';
+                n += 1;
+            }
+            pending_space = false;
             buf[n] = mapped;
-            n += usize::from(word);
-            pending_space = (pending_space | (mapped == ASCII_SPLIT)) & !word;
+            n += 1;
+            while let Some(&next) = bytes.get(i) {
+                let mapped = ASCII_NORMAL[usize::from(next & 0x7F)];
+                if next >= 0x80 || mapped <= ASCII_JOIN {
+                    break;
+                }
+                buf[n] = mapped;
+                n += 1;
+                i += 1;
+            }
             continue;
         }
         let c = text[i..].chars().next().expect("i is at a char boundary");
