@@ -363,7 +363,7 @@ fn corpus_pass(
                 .zip(first_page.par_iter())
                 .map(|((source, scan), &first)| {
                     let mut signed = Vec::new();
-                    reread(source, scan, first, config, &|_| true, &mut |index, labelled| {
+                    reread(source, scan, first, config, &|_| true, not_a_repeat, &mut |index, labelled| {
                         let site = summaries[index].site;
                         signed.push((
                             index,
@@ -387,7 +387,7 @@ fn corpus_pass(
         pool.install(|| {
             sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
                 |((source, scan), &first)| {
-                    reread(source, scan, first, config, &|index| uncounted[index], &mut |index, labelled| {
+                    reread(source, scan, first, config, &|index| uncounted[index], |_| true, &mut |index, labelled| {
                         corpus::uncount(&labelled.page, &summaries[index], &recurrence)
                     });
                 },
@@ -431,23 +431,32 @@ fn label_page<'a>(text: &'a str, host: Option<&str>, config: &Config) -> Labelle
     Labelled { page, labels }
 }
 
-/// Labels a page again in pass 2, from pass 1's labels when they were kept.
+/// Labels a page again after pass 1, from pass 1's labels when they were kept: then only the
+/// blocks whose label `needs` selects are normalised (every block otherwise).
 fn relabel<'a>(
     text: &'a str,
     host: Option<&str>,
     cached: Option<&CachedLabels>,
+    needs: fn(&Label) -> bool,
     config: &Config,
 ) -> Labelled<'a> {
     let Some(cached) = cached else {
         return label_page(text, host, config);
     };
-    let page = segment::segment(text);
+    let mut page = segment::split(text);
     let mut labels = vec![Label::Keep; page.blocks.len()];
     for drop in cached.iter() {
         let (index, label) = drop.label();
         labels[index] = label;
     }
+    page.normalize_where(|index| needs(&labels[index]));
     Labelled { page, labels }
+}
+
+/// What the corpus pass and the write pass look at: every block but repeats (site chrome and the
+/// fingerprint skip repeats, whatever their key).
+fn not_a_repeat(label: &Label) -> bool {
+    !matches!(label, Label::Drop(Reason::Repeat { .. }))
 }
 
 fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache: &LabelCache) -> Scan {
@@ -528,7 +537,7 @@ fn write_source(
             };
             let page_index = first_page;
             let cached = pages.first().and_then(|p| p.labels.as_ref());
-            let mut labelled = relabel(&text, None, cached, config);
+            let mut labelled = relabel(&text, None, cached, not_a_repeat, config);
             verdict.apply(page_index, &labelled.page, &mut labelled.labels);
             let duplicate = duplicate_entry(page_index, ids, verdict);
             let suppressed = duplicate.is_some() && !config.keep_duplicates;
@@ -562,7 +571,7 @@ fn write_source(
                 let text = decode::fold(record.text(&config.keys).to_string());
                 let host = record.host();
                 let cached = pages.get(offset).and_then(|p| p.labels.as_ref());
-                let mut labelled = relabel(&text, host.as_deref(), cached, config);
+                let mut labelled = relabel(&text, host.as_deref(), cached, not_a_repeat, config);
                 verdict.apply(page_index, &labelled.page, &mut labelled.labels);
                 let duplicate = duplicate_entry(page_index, ids, verdict);
                 let suppressed = duplicate.is_some() && !config.keep_duplicates;
@@ -616,7 +625,7 @@ fn write_source(
 }
 
 /// Reads a source again and calls `each` with every page that `wanted` selects (by page index),
-/// labelled as in pass 1. An input that is not needed, cannot be read or has changed is skipped
+/// labelled as in pass 1, with the blocks whose label `needs` selects normalised. An input that is not needed, cannot be read or has changed is skipped
 /// (its pages are never grouped or counted off); pass 2 names it.
 fn reread(
     source: &Source,
@@ -624,6 +633,7 @@ fn reread(
     first_page: usize,
     config: &Config,
     wanted: &(dyn Fn(usize) -> bool + Sync),
+    needs: fn(&Label) -> bool,
     each: &mut dyn FnMut(usize, &Labelled<'_>),
 ) {
     let Scan::Pages { content_hash, pages, .. } = scan else {
@@ -640,7 +650,7 @@ fn reread(
         Format::Text => {
             if let Ok(text) = decode::decode(bytes) {
                 let cached = pages.first().and_then(|p| p.labels.as_ref());
-                each(first_page, &relabel(&text, None, cached, config));
+                each(first_page, &relabel(&text, None, cached, needs, config));
             }
         }
         Format::Jsonl => {
@@ -648,7 +658,7 @@ fn reread(
             for (offset, record) in records.enumerate().filter(|(offset, _)| wanted(first_page + offset)) {
                 let text = decode::fold(record.text(&config.keys).to_string());
                 let cached = pages.get(offset).and_then(|p| p.labels.as_ref());
-                each(first_page + offset, &relabel(&text, record.host().as_deref(), cached, config));
+                each(first_page + offset, &relabel(&text, record.host().as_deref(), cached, needs, config));
             }
         }
     }

@@ -88,6 +88,24 @@ impl Segmented<'_> {
     pub fn normalized(&self, index: usize) -> &str {
         &self.normalized[self.blocks[index].norm.clone()]
     }
+
+    /// Normalises the blocks that `wanted` selects (by index) and sets their keys; the others
+    /// keep what they had. [`segment`] normalises every block.
+    pub fn normalize_where(&mut self, wanted: impl Fn(usize) -> bool) {
+        let text_bytes: usize = self.blocks.iter().map(|b| b.text.len()).sum();
+        let mut normalized = std::mem::take(&mut self.normalized).into_bytes();
+        normalized.reserve(text_bytes + text_bytes / 2 + 4);
+        for (index, block) in self.blocks.iter_mut().enumerate() {
+            if !wanted(index) {
+                continue;
+            }
+            let start = normalized.len();
+            fingerprint::normalize_append(block.text, &mut normalized);
+            block.norm = start..normalized.len();
+            block.key = fingerprint::key_of_bytes(&normalized[start..]);
+        }
+        self.normalized = String::from_utf8(normalized).expect("normalize_append writes whole characters");
+    }
 }
 
 /// Splits folded page text (see [`crate::decode::fold`]) into blocks.
@@ -99,6 +117,15 @@ impl Segmented<'_> {
 /// assert_eq!(texts, ["Title", "First paragraph, wrapped\nover two lines.", "- a list item", "- another"]);
 /// ```
 pub fn segment(text: &str) -> Segmented<'_> {
+    let mut page = split(text);
+    page.normalize_where(|_| true);
+    page
+}
+
+/// [`segment`] without normalising: every block's `key` is `None` and its normalised text empty
+/// until [`Segmented::normalize_where`] fills them in. For passes that know which blocks they
+/// will look at.
+pub fn split(text: &str) -> Segmented<'_> {
     // One scan for the lines, trimmed once, shared by the layout guess and the blocks.
     let trimmed: Vec<&str> = lines(text).map(str::trim).collect();
     let layout = detect_layout(&trimmed);
@@ -135,15 +162,7 @@ pub fn segment(text: &str) -> Segmented<'_> {
             });
         }
     }
-    let mut normalized = Vec::with_capacity(text.len() + text.len() / 2 + 4);
-    for block in &mut blocks {
-        let start = normalized.len();
-        fingerprint::normalize_append(block.text, &mut normalized);
-        block.norm = start..normalized.len();
-        block.key = fingerprint::key_of_bytes(&normalized[start..]);
-    }
-    let normalized = String::from_utf8(normalized).expect("normalize_append writes whole characters");
-    Segmented { layout, blocks, normalized }
+    Segmented { layout, blocks, normalized: String::new() }
 }
 
 /// The same lines as `text.split('\n')`, found with the SIMD `memchr` search.
@@ -256,6 +275,19 @@ mod tests {
         assert_eq!(page.blocks[1].key, None);
         assert_eq!(page.blocks[0].key, page.blocks[2].key);
         assert_eq!(page.blocks[0].key, fingerprint::block_key("hello world", &mut String::new()));
+    }
+
+    #[test]
+    fn split_normalises_only_the_blocks_asked_for() {
+        let text = "Hello, WORLD!\nSecond line\nhello world";
+        let mut page = split(text);
+        assert!(page.blocks.iter().all(|b| b.key.is_none()));
+        page.normalize_where(|i| i != 1);
+        assert_eq!(page.normalized(0), "hello world");
+        assert_eq!((page.normalized(1), page.blocks[1].key), ("", None));
+        let full = segment(text);
+        assert_eq!(page.blocks[2].key, full.blocks[2].key);
+        assert_eq!(full.normalized(1), "second line");
     }
 
     #[test]
