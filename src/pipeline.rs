@@ -387,9 +387,17 @@ fn corpus_pass(
         pool.install(|| {
             sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
                 |((source, scan), &first)| {
-                    reread(source, scan, first, config, &|index| uncounted[index], |_| true, &mut |index, labelled| {
-                        corpus::uncount(&labelled.page, &summaries[index], &recurrence)
-                    });
+                    reread(
+                        source,
+                        scan,
+                        first,
+                        config,
+                        &|index| uncounted[index],
+                        |_| true,
+                        &mut |index, labelled| {
+                            corpus::uncount(&labelled.page, &summaries[index], &recurrence)
+                        },
+                    );
                 },
             )
         });

@@ -65,6 +65,9 @@ pub const SHORT_FAMILY_MAX_WORDS: u32 = 12;
 pub enum How {
     /// The whole block is the phrase.
     Line,
+    /// The block is the phrase, maybe followed by up to [`HEADING_EXTRA_WORDS`] words: a
+    /// section heading with a site or date after it ("Mehr zum Thema vor 1 Woche").
+    Heading,
     /// The block starts with the phrase.
     Start,
     /// The phrase occurs in the block (on word boundaries), when the block is short.
@@ -111,6 +114,8 @@ impl PhraseSet {
 pub struct PhraseRules {
     /// `line` rules by the key of their phrase.
     lines: KeyMap<Vec<Rule>>,
+    /// `heading` rules by the key of their phrase.
+    headings: KeyMap<Vec<Rule>>,
     /// `start` rules by the key of their phrase.
     starts: KeyMap<Vec<Rule>>,
     /// Most words of a `start` phrase.
@@ -127,6 +132,12 @@ impl PhraseRules {
             let key = key_of_normalized(&phrase).expect("phrases are not empty");
             match rule.how {
                 How::Line => rules.lines.entry(key).or_default().push(rule),
+                How::Heading => {
+                    let words = phrase.split(' ').count();
+                    assert!(words <= MAX_START_WORDS, "heading phrases are checked when parsed");
+                    rules.start_max_words = rules.start_max_words.max(words);
+                    rules.headings.entry(key).or_default().push(rule);
+                }
                 How::Start => {
                     let words = phrase.split(' ').count();
                     assert!(words <= MAX_START_WORDS, "start phrases are checked when parsed");
@@ -144,7 +155,8 @@ impl PhraseRules {
 
     /// The first rule matching the normalised text `norm` (with block key `key`) of a block
     /// with `words` words on `host`: keep rules win over drop rules, and the most specific
-    /// match over the others: `line`, then `start` (longest phrase first), `contains`, `anywhere`.
+    /// match over the others: `line`, `heading`, then `start` (longest phrase first), `contains`,
+    /// `anywhere`.
     fn find(&self, norm: &str, key: Option<u64>, words: u32, host: Option<&str>) -> Option<&Rule> {
         let anywhere = self.anywhere.iter().flat_map(|set| set.hits(norm));
         let mut prefixes = [0u64; MAX_START_WORDS];
@@ -155,12 +167,20 @@ impl PhraseRules {
                 count += 1;
             }
         }
+        let norm_words = memchr::memchr_iter(b' ', norm.as_bytes()).count() + 1;
+        let headings = prefixes[..count]
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|&(k, _)| norm_words <= k + 1 + HEADING_EXTRA_WORDS)
+            .filter_map(|(_, prefix)| self.headings.get(prefix))
+            .flatten();
         let starts = prefixes[..count].iter().rev().filter_map(|prefix| self.starts.get(prefix)).flatten();
         let contains =
             self.contains.iter().filter(|_| words <= CONTAINS_MAX_WORDS).flat_map(|set| set.hits(norm));
         let lines = key.and_then(|key| self.lines.get(&key)).into_iter().flatten();
         let mut found = None;
-        for rule in lines.chain(starts).chain(contains).chain(anywhere) {
+        for rule in lines.chain(headings).chain(starts).chain(contains).chain(anywhere) {
             let too_long = SHORT_FAMILIES.contains(&rule.family.as_ref()) && words > SHORT_FAMILY_MAX_WORDS;
             if too_long || rule.host.as_deref().is_some_and(|h| Some(h) != host) {
                 continue;
@@ -188,7 +208,15 @@ impl PhraseSet {
     }
 }
 
-/// Most words of a `start` phrase (the rules files are checked for it).
+/// Blocks after a section opener in which a long paragraph makes it an inline link box.
+pub const INLINE_LOOKAHEAD: usize = 3;
+/// Words of a paragraph that, close after an opener, marks the article going on.
+pub const INLINE_PROSE_WORDS: u32 = 50;
+
+/// Words that may follow a `heading` phrase in its block.
+pub const HEADING_EXTRA_WORDS: usize = 3;
+
+/// Most words of a `start` or `heading` phrase (the rules files are checked for it).
 pub const MAX_START_WORDS: usize = 32;
 
 /// The keys of the first one, two, ... `max_words` words of normalised text.
@@ -207,6 +235,7 @@ fn parse_builtin() -> Vec<(String, Rule)> {
         };
         let how = match how {
             "line" => How::Line,
+            "heading" => How::Heading,
             "start" => How::Start,
             "anywhere" => How::Anywhere,
             _ => How::Contains,
@@ -251,7 +280,7 @@ struct RulesFile {
 /// ```toml
 /// [[drop]]
 /// phrase = "Weather forecast"    # matched on normalised text
-/// how = "line"                   # line | start | contains (default)
+/// how = "line"                   # line | heading | start | contains (default) | anywhere
 /// host = "example.com"           # optional: only pages of this site
 ///
 /// [[keep]]
@@ -281,9 +310,10 @@ impl UserRules {
                 if norm.is_empty() {
                     return Err(format!("phrase {:?} has no letters or digits", rule.phrase));
                 }
-                if rule.how == How::Start && norm.split(' ').count() > MAX_START_WORDS {
+                if matches!(rule.how, How::Start | How::Heading) && norm.split(' ').count() > MAX_START_WORDS
+                {
                     return Err(format!(
-                        "phrase {:?}: a start phrase may have at most {MAX_START_WORDS} words",
+                        "phrase {:?}: a start or heading phrase may have at most {MAX_START_WORDS} words",
                         rule.phrase
                     ));
                 }
@@ -432,11 +462,18 @@ fn mark_with(
             range.filter(|&i| s.classes[i] == Class::Prose).map(|i| s.features[i].words).sum()
         };
         let total = prose(start..end + 1);
+        // An opener with a long paragraph right after it is a link box inside the article
+        // ("Read also: <headline>", then the article goes on), not a trailing section.
+        let inline = |i: usize| {
+            (i + 1..(i + 1 + INLINE_LOOKAHEAD).min(n))
+                .any(|j| s.classes[j] == Class::Prose && s.features[j].words >= INLINE_PROSE_WORDS)
+        };
         let opener = (start..=end).find(|&i| {
             s.classes[i] == Class::Opener && {
                 let before = prose(start..i);
                 before >= OPENER_MIN_PROSE_WORDS
                     && f64::from(before) >= OPENER_MIN_PROSE_SHARE * f64::from(total)
+                    && !inline(i)
             }
         });
         if let Some(opener) = opener {
@@ -631,6 +668,15 @@ mod tests {
     }
 
     #[test]
+    fn an_opener_with_a_long_paragraph_after_it_does_not_end_the_article() {
+        let long = "Officials in Tokyo said the alliance remained strong, but that the budget would be decided by Japan alone and not under any pressure from abroad, and that the talks would resume once both sides had time to prepare. The opposition said the government had been caught off guard, and asked for a debate in parliament on the future of the alliance and on the cost of the new fighter jets.";
+        let page = format!("{BODY}Read also\nTokyo weighs its options\n{long}\n");
+        assert_eq!(kept(&page).len(), 5, "{:?}", classify(&page));
+        let page = format!("{BODY}Related Articles\nTokyo weighs its options\nA short teaser about the talks, in one line.\n");
+        assert_eq!(kept(&page).len(), 3, "{:?}", classify(&page));
+    }
+
+    #[test]
     fn headings_and_tables_between_paragraphs_stay() {
         let second = "Officials in Tokyo said the alliance remained strong, but that the budget would be decided by Japan alone and not under any pressure from abroad.";
         let page = format!("{BODY}Behind the dispute\n| a | b |\n| c | d |\n{second}\n");
@@ -674,7 +720,8 @@ mod tests {
         let rules = UserRules::parse(
             "[[drop]]\nphrase = \"read more\"\nhow = \"start\"\n\
              [[drop]]\nphrase = \"weather\"\nhow = \"line\"\n\
-             [[drop]]\nphrase = \"click here\"\nhow = \"contains\"\n",
+             [[drop]]\nphrase = \"click here\"\nhow = \"contains\"\n\
+             [[drop]]\nphrase = \"more on this\"\nhow = \"heading\"\n",
         )
         .unwrap()
         .rules
@@ -692,6 +739,11 @@ mod tests {
         assert_eq!(family("Weather today"), None);
         assert_eq!(family("Please click here now").as_deref(), Some("user rule \"click here\""));
         assert_eq!(family("Please clicker here"), None);
+        let heading = Some("user rule \"more on this\"");
+        assert_eq!(family("More on this").as_deref(), heading);
+        assert_eq!(family("More on this at example.com").as_deref(), heading);
+        assert_eq!(family("More on this story from our team"), None, "at most 3 words after");
+        assert_eq!(family("We want more on this"), None);
     }
 
     #[test]
