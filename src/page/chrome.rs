@@ -181,7 +181,9 @@ impl PhraseRules {
         let lines = key.and_then(|key| self.lines.get(&key)).into_iter().flatten();
         let mut found = None;
         for rule in lines.chain(headings).chain(starts).chain(contains).chain(anywhere) {
-            let too_long = SHORT_FAMILIES.contains(&rule.family.as_ref()) && words > SHORT_FAMILY_MAX_WORDS;
+            let too_long = matches!(rule.how, How::Start | How::Contains)
+                && SHORT_FAMILIES.contains(&rule.family.as_ref())
+                && words > SHORT_FAMILY_MAX_WORDS;
             if too_long || rule.host.as_deref().is_some_and(|h| Some(h) != host) {
                 continue;
             }
@@ -689,6 +691,13 @@ mod tests {
         let page = format!("{BODY}Share on Facebook\nOfficials in Tokyo said the alliance remained strong, but that the budget would be decided by Japan alone.\n");
         let labels = classify(&page);
         assert_eq!(labels[3].1, Label::Drop(Reason::Chrome { rule: "share".into() }));
+    }
+
+    #[test]
+    fn anywhere_rules_of_short_families_name_long_blocks_too() {
+        let note = "Für Links auf dieser Seite erhält die Redaktion gegebenenfalls eine Provision vom Händler, zum Beispiel für solche mit Symbol.";
+        let labels = classify(&format!("{BODY}{note}\n"));
+        assert_eq!(labels[3].1, Label::Drop(Reason::Chrome { rule: "ads".into() }), "{labels:?}");
     }
 
     #[test]
