@@ -497,9 +497,18 @@ fn mark_with(
         }
         return;
     };
-    let title = (best_start.saturating_sub(TITLE_LOOKBACK)..best_start)
-        .rev()
-        .find(|&i| s.classes[i] == Class::Short && is_title(&s.features[i], blocks[i].text, blocks[i].kind));
+    // The title: the nearest title-like short line before the article. When that line repeats an
+    // earlier one (the page title at the top, again as the heading over the article), the first
+    // copy is the one kept.
+    let title = (best_start.saturating_sub(TITLE_LOOKBACK)..best_start).rev().find_map(|i| {
+        let first = match (&labels[i], s.classes[i]) {
+            (_, Class::Short) => i,
+            (Label::Drop(Reason::Repeat { of }), Class::Gone) => *of as usize,
+            _ => return None,
+        };
+        (s.classes[first] == Class::Short && is_title(&s.features[i], blocks[i].text, blocks[i].kind))
+            .then_some(first)
+    });
 
     for (i, label) in labels.iter_mut().enumerate() {
         let f = &s.features[i];
@@ -676,6 +685,15 @@ mod tests {
         assert_eq!(kept(&page).len(), 5, "{:?}", classify(&page));
         let page = format!("{BODY}Related Articles\nTokyo weighs its options\nA short teaser about the talks, in one line.\n");
         assert_eq!(kept(&page).len(), 3, "{:?}", classify(&page));
+    }
+
+    #[test]
+    fn a_title_repeated_over_the_article_is_kept_once_where_it_first_stood() {
+        let page = format!("Japan cancels security talks\nMenu\nSearch\nJapan cancels security talks\n{BODY}");
+        let labels = classify(&page);
+        assert!(labels[0].1.is_keep(), "{labels:?}");
+        assert_eq!(labels[3].1, Label::Drop(Reason::Repeat { of: 0 }));
+        assert_eq!(kept(&page).len(), 4);
     }
 
     #[test]
