@@ -499,15 +499,18 @@ fn mark_with(
     };
     // The title: the nearest title-like short line before the article. When that line repeats an
     // earlier one (the page title at the top, again as the heading over the article), the first
-    // copy is the one kept.
+    // copy is the one kept if it is title-like itself ("Title | Site" is not: then the heading).
+    // A repeat of a line that a rule names (a dateline, a menu entry) is no title.
     let title = (best_start.saturating_sub(TITLE_LOOKBACK)..best_start).rev().find_map(|i| {
-        let first = match (&labels[i], s.classes[i]) {
-            (_, Class::Short) => i,
-            (Label::Drop(Reason::Repeat { of }), Class::Gone) => *of as usize,
-            _ => return None,
-        };
-        (s.classes[first] == Class::Short && is_title(&s.features[i], blocks[i].text, blocks[i].kind))
-            .then_some(first)
+        let title_like = |j: usize| is_title(&s.features[j], blocks[j].text, blocks[j].kind);
+        match (&labels[i], s.classes[i]) {
+            (_, Class::Short) if title_like(i) => Some(i),
+            (Label::Drop(Reason::Repeat { of }), Class::Gone) if title_like(i) => {
+                let first = *of as usize;
+                (s.classes[first] == Class::Short).then(|| if title_like(first) { first } else { i })
+            }
+            _ => None,
+        }
     });
 
     for (i, label) in labels.iter_mut().enumerate() {
@@ -520,10 +523,10 @@ fn mark_with(
             })
         };
         *label = match s.classes[i] {
+            _ if Some(i) == title => Label::Keep,
             Class::Gone => continue,
             Class::Kept => Label::Keep,
             Class::Chrome | Class::Opener => chrome(&s.rules[i]),
-            _ if Some(i) == title => Label::Keep,
             _ if i < best_start => context(Placement::BeforeArticle),
             _ if i <= end => Label::Keep,
             _ if i < cut => context(Placement::AfterArticle),
@@ -689,11 +692,20 @@ mod tests {
 
     #[test]
     fn a_title_repeated_over_the_article_is_kept_once_where_it_first_stood() {
-        let page = format!("Japan cancels security talks\nMenu\nSearch\nJapan cancels security talks\n{BODY}");
+        let page =
+            format!("Japan cancels security talks\nMenu\nSearch\nJapan cancels security talks\n{BODY}");
         let labels = classify(&page);
         assert!(labels[0].1.is_keep(), "{labels:?}");
         assert_eq!(labels[3].1, Label::Drop(Reason::Repeat { of: 0 }));
         assert_eq!(kept(&page).len(), 4);
+        // A first copy that is no title (a sentence) leaves the heading over the article.
+        let page = format!("Japan cancels security talks.\nMenu\nJapan cancels security talks\n{BODY}");
+        let labels = classify(&page);
+        assert_eq!(labels[2].1, Label::Keep, "{labels:?}");
+        assert!(!labels[0].1.is_keep(), "{labels:?}");
+        // A repeat of a line that a rule names is no title.
+        let labels = classify(&format!("Menu\nNews\nMenu\n{BODY}"));
+        assert!(!labels[2].1.is_keep(), "{labels:?}");
     }
 
     #[test]
