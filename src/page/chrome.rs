@@ -603,6 +603,9 @@ fn raw_rule(text: &str, f: &Features) -> Option<Rule> {
         "caption"
     } else if f.words <= 8 && COMMENT_HEADER_ENDS.iter().any(|e| text.ends_with(e)) {
         "comments"
+    } else if text.starts_with('←') || text.ends_with('→') {
+        // Links to the previous and next post: "← Older title   Newer title →".
+        "nav"
     } else {
         return None;
     };
@@ -728,6 +731,13 @@ mod tests {
         let note = "Für Links auf dieser Seite erhält die Redaktion gegebenenfalls eine Provision vom Händler, zum Beispiel für solche mit Symbol.";
         let labels = classify(&format!("{BODY}{note}\n"));
         assert_eq!(labels[3].1, Label::Drop(Reason::Chrome { rule: "ads".into() }), "{labels:?}");
+    }
+
+    #[test]
+    fn links_to_the_previous_and_next_post_go() {
+        let labels =
+            classify(&format!("{BODY}← An older post about the budget → A newer post about the alliance\n"));
+        assert_eq!(labels[3].1, Label::Drop(Reason::Chrome { rule: "nav".into() }), "{labels:?}");
     }
 
     #[test]
