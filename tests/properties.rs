@@ -2,7 +2,7 @@
 //! and the clean text is made of the input's own blocks, in their order.
 
 use proptest::prelude::*;
-use textsift::{decode, output, page::PagePass, segment};
+use textsift::{decode, features, output, page::PagePass, segment};
 
 /// Lines that look like scraped pages: prose, chrome, tables, lists, odd characters.
 const LINES: &[&str] = &[
@@ -73,5 +73,85 @@ proptest! {
         let text = decode::fold(raw);
         let page = segment::segment(&text);
         prop_assert_eq!(PagePass::default().classify(&page, None).len(), page.blocks.len());
+    }
+}
+
+/// The stopword list the page pass picks for `text`: whatlang's guess on the longest blocks, as
+/// `page::chrome` builds its sample (`features::LANGUAGE_SAMPLE_CHARS`).
+fn language(text: &str) -> *const features::Stopwords {
+    let page = segment::segment(text);
+    let mut order: Vec<&str> = page.blocks.iter().map(|b| b.text).collect();
+    order.sort_by_key(|b| std::cmp::Reverse(b.len()));
+    let mut sample = String::new();
+    for block in order {
+        if sample.len() >= features::LANGUAGE_SAMPLE_CHARS {
+            break;
+        }
+        sample.push_str(block);
+        sample.push(' ');
+    }
+    features::stopwords_for(&sample)
+}
+
+/// Lines of English pages only (prose, chrome, tables, lists), so the language guess is stable.
+const ENGLISH: &[&str] = &[
+    "Japan has cancelled a high-level meeting with its closest ally, the United States, after a dispute.",
+    "The meeting was expected to take place in Washington on July 1, officials said on Friday.",
+    "It is the first time in years that the two governments have called off talks at this level.",
+    "Menu",
+    "Search",
+    "Share on Facebook",
+    "Related Articles",
+    "Sign up for our newsletter to get the latest stories.",
+    "| Country | Official | Issue |",
+    "- a list item",
+    "1. first step",
+    "© 2025 Example News. All rights reserved.",
+    "",
+    "- 06:42 PM, Jun 21, 2025",
+    "Defence spending",
+    "word word word word word word word word word word word word word word",
+];
+
+/// English words for generated lines, stopwords among them as in real prose.
+const WORDS: &[&str] = &[
+    "the", "minister", "said", "on", "Friday", "that", "talks", "would", "resume", "in", "July",
+    "and", "officials", "of", "both", "countries", "were", "not", "available", "for", "comment",
+    "a", "spokesman", "told", "reporters", "it", "was", "too", "early", "to", "say", "Home",
+    "News", "Sport", "Login", "more", "budget", "defence", "with", "is", "by", "this", "week.",
+];
+
+fn english_page() -> impl Strategy<Value = String> {
+    let line = prop_oneof![
+        6 => prop::sample::select(ENGLISH).prop_map(str::to_string),
+        2 => prop::collection::vec(prop::sample::select(WORDS), 1..20).prop_map(|w| w.join(" ")),
+    ];
+    prop::collection::vec(line, 0..60).prop_map(|lines| lines.join("\n"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// Exact idempotence does not hold for every page: the page pass picks its stopword list
+    /// from whatlang's guess on the page's longest blocks, dropped ones included, so on a page
+    /// mixing languages the clean text may be guessed another language and a borderline block
+    /// reclassified (about 30% of the mixed generated pages change language; README: 1 of 466
+    /// devset pages changes). What holds: when the guess is the same, cleaning the clean text
+    /// again changes nothing.
+    #[test]
+    fn cleaning_is_idempotent_when_the_language_guess_is_unchanged(raw in page()) {
+        let text = decode::fold(raw);
+        let (once, _) = clean(&text);
+        let (twice, _) = clean(&once);
+        if language(&text) == language(&once) {
+            prop_assert_eq!(&twice, &once, "input {:?}", text);
+        }
+    }
+
+    #[test]
+    fn cleaning_an_english_page_twice_changes_nothing(raw in english_page()) {
+        let (once, _) = clean(&raw);
+        let (twice, _) = clean(&once);
+        prop_assert_eq!(&twice, &once, "input {:?}", raw);
     }
 }
