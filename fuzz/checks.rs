@@ -28,11 +28,8 @@ pub fn folded_text(text: &str) {
     assert_eq!(labels.len(), page.blocks.len(), "one label a block");
     let mut clean = String::new();
     output::render_clean(&page, &labels, &mut clean);
-    let blocks: Vec<String> = page
-        .blocks
-        .iter()
-        .map(|b| b.text.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
-        .collect();
+    let blocks: Vec<String> =
+        page.blocks.iter().map(|b| b.text.split('\n').map(str::trim).collect::<Vec<_>>().join(" ")).collect();
     let mut next = 0;
     for line in clean.split('\n').filter(|l| !l.is_empty()) {
         let found = blocks[next..].iter().position(|b| b == line);

@@ -115,10 +115,49 @@ const ENGLISH: &[&str] = &[
 
 /// English words for generated lines, stopwords among them as in real prose.
 const WORDS: &[&str] = &[
-    "the", "minister", "said", "on", "Friday", "that", "talks", "would", "resume", "in", "July",
-    "and", "officials", "of", "both", "countries", "were", "not", "available", "for", "comment",
-    "a", "spokesman", "told", "reporters", "it", "was", "too", "early", "to", "say", "Home",
-    "News", "Sport", "Login", "more", "budget", "defence", "with", "is", "by", "this", "week.",
+    "the",
+    "minister",
+    "said",
+    "on",
+    "Friday",
+    "that",
+    "talks",
+    "would",
+    "resume",
+    "in",
+    "July",
+    "and",
+    "officials",
+    "of",
+    "both",
+    "countries",
+    "were",
+    "not",
+    "available",
+    "for",
+    "comment",
+    "a",
+    "spokesman",
+    "told",
+    "reporters",
+    "it",
+    "was",
+    "too",
+    "early",
+    "to",
+    "say",
+    "Home",
+    "News",
+    "Sport",
+    "Login",
+    "more",
+    "budget",
+    "defence",
+    "with",
+    "is",
+    "by",
+    "this",
+    "week.",
 ];
 
 fn english_page() -> impl Strategy<Value = String> {
@@ -158,7 +197,11 @@ proptest! {
 
 /// Runs `textsift clean` on `files` (listed one by one, in that order) into a fresh `out/` with
 /// `threads` workers; returns the written files (name, bytes) and the report.
-fn run_binary(dir: &std::path::Path, files: &[String], threads: usize) -> (Vec<(String, Vec<u8>)>, serde_json::Value) {
+fn run_binary(
+    dir: &std::path::Path,
+    files: &[String],
+    threads: usize,
+) -> (Vec<(String, Vec<u8>)>, serde_json::Value) {
     let out = dir.join(format!("out-{threads}-{}", files.join("-").len() + files[0].len()));
     let _ = std::fs::remove_dir_all(&out);
     let report = out.with_extension("json");
@@ -203,7 +246,14 @@ fn order_free(report: &serde_json::Value) -> (Vec<String>, Vec<String>) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| format!("kept {} bytes_out {} duplicate {}", d["kept"], d["bytes_out"], !d["duplicate_of"].is_null()))
+        .map(|d| {
+            format!(
+                "kept {} bytes_out {} duplicate {}",
+                d["kept"],
+                d["bytes_out"],
+                !d["duplicate_of"].is_null()
+            )
+        })
         .collect();
     docs.sort();
     (totals, docs)

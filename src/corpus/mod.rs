@@ -135,7 +135,8 @@ pub fn group(pages: usize, fingerprints: &[Fingerprint], options: &CorpusOptions
 /// site chrome learned does not depend on the order the files are listed in. Copies on other
 /// sites are those sites' evidence and stay counted.
 pub fn uncounted(pages: &[PageSummary], groups: &Groups) -> Vec<bool> {
-    let mut counting: std::collections::HashMap<(u64, usize), (f64, usize)> = std::collections::HashMap::new();
+    let mut counting: std::collections::HashMap<(u64, usize), (f64, usize)> =
+        std::collections::HashMap::new();
     for (i, page) in pages.iter().enumerate() {
         let (group, closeness) = groups.duplicate_of[i].map_or((i, f64::INFINITY), |(of, sim)| (of, sim));
         let best = counting.entry((page.site, group)).or_insert((closeness, i));
