@@ -1,0 +1,480 @@
+//! Hostile inputs, end to end through the built binary. Heavy (a 1 GB file, 100,000 files, a
+//! tmpfs mount), so every test is opt-in:
+//!
+//!     cargo test --release --test hostile -- --ignored --test-threads 1
+//!
+//! Each test checks a clear error naming the file on stderr, the documented exit code (README,
+//! "Exit codes"), that the other inputs are still processed, and that nothing is written that is
+//! not whole (no hidden temporary file left, every output the clean text of its input). Work
+//! folders are made under the target folder (`CARGO_TARGET_TMPDIR`, on disk, not in RAM).
+
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_textsift")
+}
+
+fn workdir() -> tempfile::TempDir {
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("a work folder")
+}
+
+fn clean(args: &[&Path]) -> Output {
+    let mut cmd = Command::new(bin());
+    cmd.arg("clean").args(args);
+    cmd.output().expect("textsift runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Every file under `dir` (relative path, bytes), hidden ones included.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = walk(dir)
+        .into_iter()
+        .map(|p| (p.strip_prefix(dir).unwrap().to_string_lossy().into_owned(), fs::read(&p).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else {
+                out.push(entry.path());
+            }
+        }
+    }
+    out
+}
+
+/// No hidden temporary file (the writer's `.name.tmpXXXX`) anywhere under `dir`.
+fn assert_no_temporaries(dir: &Path) {
+    for path in walk(dir) {
+        let name = path.file_name().unwrap().to_string_lossy();
+        assert!(!name.starts_with('.'), "a temporary file was left behind: {}", path.display());
+    }
+}
+
+/// The clean text of one file, to standard output.
+fn clean_one(path: &Path) -> Vec<u8> {
+    let out = clean(&[path]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    out.stdout
+}
+
+/// Seed words, for generated prose.
+fn vocabulary() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seeds");
+    let mut words: Vec<String> = Vec::new();
+    let mut names: Vec<PathBuf> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    for name in names.iter().filter(|p| p.extension().is_some_and(|e| e == "txt")) {
+        words.extend(fs::read_to_string(name).unwrap().split_whitespace().map(str::to_string));
+    }
+    words
+}
+
+/// A deterministic xorshift.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Writes about `bytes` of prose lines (3 to 40 seed words each, a bit over 100 bytes on
+/// average) to `path`; returns the number of lines.
+fn write_prose(path: &Path, bytes: u64, seed: u64) -> u64 {
+    let words = vocabulary();
+    let mut rng = Rng(seed.wrapping_mul(2).wrapping_add(1));
+    let mut out = BufWriter::with_capacity(1 << 20, fs::File::create(path).unwrap());
+    let (mut written, mut lines) = (0u64, 0u64);
+    let mut line = String::new();
+    while written < bytes {
+        line.clear();
+        for i in 0..3 + rng.below(38) {
+            if i > 0 {
+                line.push(' ');
+            }
+            line.push_str(&words[rng.below(words.len())]);
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes()).unwrap();
+        written += line.len() as u64;
+        lines += 1;
+    }
+    out.flush().unwrap();
+    lines
+}
+
+/// Runs textsift under `/usr/bin/time -v`; returns the output and the peak RSS in bytes.
+fn clean_measured(args: &[&Path]) -> (Output, u64) {
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(bin())
+        .arg("clean")
+        .args(args)
+        .output()
+        .expect("/usr/bin/time runs");
+    let text = stderr(&out);
+    let kb: u64 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .expect("time -v reports the peak RSS")
+        .parse()
+        .unwrap();
+    (out, kb * 1024)
+}
+
+const GB: u64 = 1 << 30;
+
+/// A 1 GB file is one page: it is read whole once per pass (scan, fingerprint, write), never two
+/// copies at once. Peak memory is the file plus the page's block table (measured about 105 bytes
+/// a line: the line slices, the blocks, the labels and the features); this asserts under twice
+/// the file plus 160 bytes a line, and that the output is whole.
+#[test]
+#[ignore]
+fn a_1_gb_file_is_cleaned_without_two_copies_in_memory() {
+    let dir = workdir();
+    let big = dir.path().join("big.txt");
+    let lines = write_prose(&big, GB, 7);
+    let size = fs::metadata(&big).unwrap().len();
+    let out_dir = dir.path().join("out");
+    let started = Instant::now();
+    let (out, peak) = clean_measured(&[&big, Path::new("-o"), &out_dir, Path::new("-j"), Path::new("2")]);
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "1 GB page: {size} bytes, {lines} lines, {seconds:.1} s, peak RSS {} MB ({:.2}x the file, {:.0} bytes a line over it)",
+        peak >> 20,
+        peak as f64 / size as f64,
+        (peak as f64 - size as f64) / lines as f64
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(peak < 2 * size + 160 * lines, "peak RSS {peak} for a {size}-byte file of {lines} lines");
+    assert_no_temporaries(&out_dir);
+    let written = fs::read(out_dir.join("big.txt")).unwrap();
+    assert!(!written.is_empty() && written.ends_with(b"\n"), "the output is not whole");
+    assert!(std::str::from_utf8(&written).is_ok());
+}
+
+/// 100,000 tiny files in 200 folders: every one is read and written, and the report lists them.
+#[test]
+#[ignore]
+fn a_hundred_thousand_tiny_files_are_all_cleaned() {
+    let dir = workdir();
+    let input = dir.path().join("in");
+    for i in 0..100_000 {
+        let folder = input.join(format!("f{:03}", i / 500));
+        if i % 500 == 0 {
+            fs::create_dir_all(&folder).unwrap();
+        }
+        fs::write(folder.join(format!("{i}.txt")), format!("Page {i} says hello to its readers.\n")).unwrap();
+    }
+    let out_dir = dir.path().join("out");
+    let report = dir.path().join("report.json");
+    let started = Instant::now();
+    let out = clean(&[&input, Path::new("-o"), &out_dir, Path::new("--report"), &report, Path::new("-q")]);
+    eprintln!("100,000 files: {:.1} s", started.elapsed().as_secs_f64());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written = walk(&out_dir);
+    assert_eq!(written.len(), 100_000);
+    let report: serde_json::Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+    assert_eq!(report["totals"]["documents"], 100_000);
+    assert_eq!(
+        fs::read_to_string(out_dir.join("f123/61500.txt")).unwrap(),
+        "Page 61500 says hello to its readers.\n"
+    );
+}
+
+/// 200 nested folders: the deepest file is found and written at the same relative path.
+#[test]
+#[ignore]
+fn two_hundred_nested_folders_are_walked() {
+    let dir = workdir();
+    let input = dir.path().join("in");
+    let mut deep = input.clone();
+    let mut relative = PathBuf::new();
+    for _ in 0..200 {
+        deep.push("d");
+        relative.push("d");
+    }
+    fs::create_dir_all(&deep).unwrap();
+    fs::write(deep.join("bottom.txt"), "The deepest page of the tree is still read.\n").unwrap();
+    fs::write(input.join("top.txt"), "The top page is read as well.\n").unwrap();
+    let out_dir = dir.path().join("out");
+    let out = clean(&[&input, Path::new("-o"), &out_dir]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(out_dir.join(&relative).join("bottom.txt")).unwrap(),
+        "The deepest page of the tree is still read.\n"
+    );
+    assert_eq!(fs::read_to_string(out_dir.join("top.txt")).unwrap(), "The top page is read as well.\n");
+}
+
+/// A symlink back to an ancestor folder: the walk names the loop, does not follow it, does not
+/// hang, and cleans every page once (exit 1: something was named).
+#[test]
+#[ignore]
+fn a_symlink_loop_is_named_and_not_followed() {
+    let dir = workdir();
+    let input = dir.path().join("in");
+    fs::create_dir_all(input.join("a/b")).unwrap();
+    fs::write(input.join("a/page.txt"), "A page beside the loop is cleaned once.\n").unwrap();
+    fs::write(input.join("a/b/inner.txt"), "A page inside the loop is cleaned once.\n").unwrap();
+    std::os::unix::fs::symlink("../..", input.join("a/b/loop")).unwrap();
+    let out_dir = dir.path().join("out");
+    let mut child = Command::new(bin())
+        .arg("clean")
+        .arg(&input)
+        .arg("-o")
+        .arg(&out_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("textsift hangs on a symlink loop");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("loop") && err.contains("a/b/loop"), "{err}");
+    let written: Vec<String> = tree(&out_dir).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(written, ["a/b/inner.txt", "a/page.txt"]);
+}
+
+/// Bytes read by process `pid` so far (`rchar` of /proc/PID/io).
+fn bytes_read(pid: u32) -> Option<u64> {
+    let io = fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines().find_map(|l| l.strip_prefix("rchar: ")).and_then(|n| n.parse().ok())
+}
+
+/// Runs `clean` on a big page (listed first, `-j 1`) and a small one, and calls `meddle` on the
+/// small one once textsift is reading the big page again in the corpus pass: after the scan pass
+/// read both, before the write pass reads the small one again.
+fn meddle_mid_run(meddle: impl FnOnce(&Path)) -> (Output, tempfile::TempDir) {
+    let dir = workdir();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    let big = input.join("a_big.txt");
+    write_prose(&big, 60 << 20, 3);
+    let small = input.join("z_small.txt");
+    fs::write(&small, "The small page is read three times.\nIt has two lines of prose in it.\n").unwrap();
+    let size = fs::metadata(&big).unwrap().len();
+    let out_dir = dir.path().join("out");
+    let child = Command::new(bin())
+        .arg("clean")
+        .arg(&input)
+        .arg("-o")
+        .arg(&out_dir)
+        .arg("-j")
+        .arg("1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The scan pass reads the big page and the small one; the corpus pass reads the big one again.
+    loop {
+        let read = bytes_read(child.id()).expect("the run ended before the corpus pass");
+        if read >= 2 * size {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    meddle(&small);
+    (child.wait_with_output().unwrap(), dir)
+}
+
+#[test]
+#[ignore]
+fn a_file_that_changes_mid_run_is_named_and_not_written() {
+    let (out, dir) = meddle_mid_run(|small| {
+        fs::write(small, "Someone rewrote the small page while textsift was running.\n").unwrap()
+    });
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("z_small.txt: changed while textsift was running; not written"), "{err}");
+    let out_dir = dir.path().join("out");
+    assert_no_temporaries(&out_dir);
+    let written: Vec<String> = tree(&out_dir).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(written, ["a_big.txt"]);
+}
+
+#[test]
+#[ignore]
+fn a_file_that_vanishes_mid_run_is_named_and_the_rest_written() {
+    let (out, dir) = meddle_mid_run(|small| fs::remove_file(small).unwrap());
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("z_small.txt: No such file or directory"), "{err}");
+    let out_dir = dir.path().join("out");
+    assert_no_temporaries(&out_dir);
+    let written: Vec<String> = tree(&out_dir).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(written, ["a_big.txt"]);
+}
+
+/// A file without read permission is named and skipped. Root reads it anyway: then the test
+/// says so and checks nothing.
+#[test]
+#[ignore]
+fn an_unreadable_file_is_named_and_skipped() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = workdir();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    let locked = input.join("locked.txt");
+    fs::write(&locked, "Nobody may read this page.\n").unwrap();
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    fs::write(input.join("open.txt"), "Everybody may read this page.\n").unwrap();
+    if fs::read(&locked).is_ok() {
+        eprintln!("SKIPPED: running as root, chmod 000 does not stop reads");
+        return;
+    }
+    let out_dir = dir.path().join("out");
+    let out = clean(&[&input, Path::new("-o"), &out_dir]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("locked.txt: Permission denied"), "{err}");
+    let written: Vec<String> = tree(&out_dir).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(written, ["open.txt"]);
+}
+
+/// A few broken bytes in the middle of a UTF-8 file: still read as UTF-8 (not as a legacy
+/// encoding, which would garble every accent), the broken bytes as U+FFFD, exit 0.
+#[test]
+#[ignore]
+fn invalid_utf8_in_the_middle_of_a_utf8_file_keeps_the_rest_as_utf8() {
+    let dir = workdir();
+    let page = dir.path().join("page.txt");
+    let mut bytes = Vec::new();
+    // Letters, not digits, tell the lines apart (digits normalise alike: the lines would repeat).
+    let tag = |i: usize| format!("{}{}", (b'a' + (i / 26) as u8) as char, (b'a' + (i % 26) as u8) as char);
+    for i in 0..200 {
+        let line = format!("Über {} Grüße: café, naïve, São Paulo and Zürich were named.\n", tag(i));
+        bytes.extend_from_slice(line.as_bytes());
+        if i == 100 {
+            bytes.extend_from_slice(b"A line broken here \xff\xfe\xc3 in the middle.\n");
+        }
+    }
+    fs::write(&page, &bytes).unwrap();
+    let out = clean(&[&page]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).expect("the output is UTF-8");
+    assert!(text.contains("Über aa Grüße: café, naïve, São Paulo and Zürich were named."), "{text}");
+    assert!(text.contains("Über hr Grüße"), "{text}");
+    assert!(text.contains("A line broken here \u{FFFD}"), "{text}");
+    assert!(!text.contains("Ã"), "decoded as a legacy encoding: {text}");
+}
+
+/// JSONL with broken lines among good ones: each broken line is named with its number, listed
+/// under `skipped`, and every good record is written.
+#[test]
+#[ignore]
+fn jsonl_with_broken_lines_names_each_and_writes_the_rest() {
+    let dir = workdir();
+    let input = dir.path().join("pages.jsonl");
+    let mut lines = Vec::new();
+    let mut broken = Vec::new();
+    for i in 1..=1000 {
+        if i % 97 == 0 {
+            lines.push(format!("{{\"id\": \"r{i}\", \"text\": \"cut off"));
+            broken.push(i);
+        } else {
+            lines.push(
+                serde_json::json!({"id": format!("r{i}"), "text": format!("Record {i} has its own text.")})
+                    .to_string(),
+            );
+        }
+    }
+    fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let out_dir = dir.path().join("out");
+    let report = dir.path().join("report.json");
+    let out = clean(&[&input, Path::new("-o"), &out_dir, Path::new("--report"), &report]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for line in &broken {
+        assert!(err.contains(&format!("pages.jsonl:{line}: skipped, invalid JSON")), "line {line}: {err}");
+    }
+    let written = fs::read_to_string(out_dir.join("pages.jsonl")).unwrap();
+    assert_eq!(written.lines().count(), 1000 - broken.len());
+    let report: serde_json::Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+    assert_eq!(report["totals"]["skipped"], broken.len());
+    assert_eq!(report["totals"]["documents"], 1000 - broken.len());
+}
+
+/// A full disk: the output folder is a 1 MB tmpfs and the outputs need more. Every output that
+/// does not fit is named with the system's error; every file written is whole; no temporary is
+/// left. Needs `mount` (root in a container that allows it); otherwise says so and checks
+/// nothing (the injected write error of tests/e2e covers the path then).
+#[test]
+#[ignore]
+fn a_full_disk_is_named_and_leaves_only_whole_files() {
+    let dir = workdir();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    for i in 0..6 {
+        write_prose(&input.join(format!("p{i}.txt")), 1 << 20, 100 + i);
+    }
+    let out_dir = dir.path().join("out");
+    fs::create_dir_all(&out_dir).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&out_dir)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("SKIPPED: cannot mount a 1 MB tmpfs here");
+        return;
+    }
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(out_dir.clone());
+    let report = dir.path().join("report.json");
+    let out = clean(&[&input, Path::new("-o"), &out_dir, Path::new("--report"), &report]);
+    let err = stderr(&out);
+    let report = fs::read_to_string(&report).unwrap();
+    let err = format!("{err}\nreport: {report}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot write: No space left on device"), "{err}");
+    assert_no_temporaries(&out_dir);
+    let written = tree(&out_dir);
+    assert!(written.len() < 6, "everything fit: {} files", written.len());
+    for (name, bytes) in &written {
+        assert_eq!(bytes, &clean_one(&input.join(name)), "{name} is not whole");
+        assert!(!err.contains(&format!("{name}: cannot write")), "{name} was named and written");
+    }
+    for i in 0..6 {
+        let name = format!("p{i}.txt");
+        if !written.iter().any(|(n, _)| *n == name) {
+            assert!(err.contains(&format!("{name}: cannot write")), "{name} missing and not named: {err}");
+        }
+    }
+}
