@@ -103,6 +103,12 @@ impl Rng {
 /// Writes about `bytes` of prose lines (3 to 40 seed words each, a bit over 100 bytes on
 /// average) to `path`; returns the number of lines.
 fn write_prose(path: &Path, bytes: u64, seed: u64) -> u64 {
+    write_prose_lines(path, bytes, seed, 3..41)
+}
+
+/// Writes about `bytes` of prose lines of `words` seed words each to `path`; returns the number
+/// of lines.
+fn write_prose_lines(path: &Path, bytes: u64, seed: u64, words_a_line: std::ops::Range<usize>) -> u64 {
     let words = vocabulary();
     let mut rng = Rng(seed.wrapping_mul(2).wrapping_add(1));
     let mut out = BufWriter::with_capacity(1 << 20, fs::File::create(path).unwrap());
@@ -110,7 +116,7 @@ fn write_prose(path: &Path, bytes: u64, seed: u64) -> u64 {
     let mut line = String::new();
     while written < bytes {
         line.clear();
-        for i in 0..3 + rng.below(38) {
+        for i in 0..words_a_line.start + rng.below(words_a_line.len()) {
             if i > 0 {
                 line.push(' ');
             }
@@ -147,15 +153,16 @@ fn clean_measured(args: &[&Path]) -> (Output, u64) {
 const GB: u64 = 1 << 30;
 
 /// A 1 GB file is one page: it is read whole once per pass (scan, fingerprint, write), never two
-/// copies at once. Peak memory is the file plus the page's block table (measured about 105 bytes
-/// a line: the line slices, the blocks, the labels and the features); this asserts under twice
-/// the file plus 160 bytes a line, and that the output is whole.
+/// copies at once. The page is paragraphs of about 2 KB a line, so the page's block table is
+/// small beside the text and a second copy would show: peak RSS must stay under 1.5 times the
+/// file. (With 100-byte lines the block table dominates: 3.4 times the file, about 330 bytes a
+/// line, measured at 2e1de45; see README, Hardening.)
 #[test]
 #[ignore]
 fn a_1_gb_file_is_cleaned_without_two_copies_in_memory() {
     let dir = workdir();
     let big = dir.path().join("big.txt");
-    let lines = write_prose(&big, GB, 7);
+    let lines = write_prose_lines(&big, GB, 7, 250..400);
     let size = fs::metadata(&big).unwrap().len();
     let out_dir = dir.path().join("out");
     let started = Instant::now();
@@ -168,11 +175,18 @@ fn a_1_gb_file_is_cleaned_without_two_copies_in_memory() {
         (peak as f64 - size as f64) / lines as f64
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(peak < 2 * size + 160 * lines, "peak RSS {peak} for a {size}-byte file of {lines} lines");
+    assert!(peak < size + size / 2, "peak RSS {peak} for a {size}-byte file of {lines} lines");
     assert_no_temporaries(&out_dir);
     let written = fs::read(out_dir.join("big.txt")).unwrap();
     assert!(!written.is_empty() && written.ends_with(b"\n"), "the output is not whole");
     assert!(std::str::from_utf8(&written).is_ok());
+}
+
+/// A tiny page of its own: letters, not digits, tell pages apart (digits normalise alike, and
+/// one sentence on every page would be site chrome).
+fn tiny_page(i: usize) -> String {
+    let tag: String = (0..4).map(|k| (b'a' + (i / 26usize.pow(k) % 26) as u8) as char).collect();
+    format!("Page {tag} says hello to its readers.\n")
 }
 
 /// 100,000 tiny files in 200 folders: every one is read and written, and the report lists them.
@@ -186,7 +200,7 @@ fn a_hundred_thousand_tiny_files_are_all_cleaned() {
         if i % 500 == 0 {
             fs::create_dir_all(&folder).unwrap();
         }
-        fs::write(folder.join(format!("{i}.txt")), format!("Page {i} says hello to its readers.\n")).unwrap();
+        fs::write(folder.join(format!("{i}.txt")), tiny_page(i)).unwrap();
     }
     let out_dir = dir.path().join("out");
     let report = dir.path().join("report.json");
@@ -198,10 +212,7 @@ fn a_hundred_thousand_tiny_files_are_all_cleaned() {
     assert_eq!(written.len(), 100_000);
     let report: serde_json::Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
     assert_eq!(report["totals"]["documents"], 100_000);
-    assert_eq!(
-        fs::read_to_string(out_dir.join("f123/61500.txt")).unwrap(),
-        "Page 61500 says hello to its readers.\n"
-    );
+    assert_eq!(fs::read_to_string(out_dir.join("f123/61500.txt")).unwrap(), tiny_page(61500));
 }
 
 /// 200 nested folders: the deepest file is found and written at the same relative path.
@@ -477,4 +488,191 @@ fn a_full_disk_is_named_and_leaves_only_whole_files() {
             assert!(err.contains(&format!("{name}: cannot write")), "{name} missing and not named: {err}");
         }
     }
+}
+
+/// Median wall time of three `clean FILE -o DIR` runs, in seconds per byte of `inputs` (files or
+/// a folder) of `bytes` bytes.
+fn seconds_per_byte(inputs: &Path, bytes: u64, out_dir: &Path) -> f64 {
+    let mut times: Vec<f64> = (0..3)
+        .map(|_| {
+            let _ = fs::remove_dir_all(out_dir);
+            let started = Instant::now();
+            let out = clean(&[inputs, Path::new("-o"), out_dir, Path::new("-q")]);
+            let seconds = started.elapsed().as_secs_f64();
+            assert!(out.status.success(), "{}: {}", inputs.display(), stderr(&out));
+            seconds
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[1] / bytes as f64
+}
+
+/// Japanese sentences without spaces, from a pool of kana and kanji.
+fn cjk_sentence(rng: &mut Rng) -> String {
+    const POOL: &str = "日本米国安全保障会議中止防衛費対立背景政府首相外務大臣発表記者会見経済市場株価上昇下落円相場東京大阪選挙国会法案審議予算成立のはがをにでともからまでよりへやですますしたいるあるなった";
+    let chars: Vec<char> = POOL.chars().collect();
+    let mut s: String = (0..20 + rng.below(25)).map(|_| chars[rng.below(chars.len())]).collect();
+    s.push('。');
+    s
+}
+
+/// Pathological pages of about 4 MB each cost at most 10 times the corpus average per byte
+/// (the fixture pages, copied to a 4 MB folder), median of 3 runs each.
+#[test]
+#[ignore]
+fn pathological_pages_cost_at_most_ten_times_the_average_per_byte() {
+    const SIZE: usize = 4 << 20;
+    let dir = workdir();
+    let out_dir = dir.path().join("out");
+    // The corpus: every fixture page, copied into numbered folders up to SIZE bytes.
+    let corpus = dir.path().join("corpus");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let pages: Vec<PathBuf> =
+        walk(&fixtures).into_iter().filter(|p| p.extension().is_some_and(|e| e == "txt")).collect();
+    let mut corpus_bytes = 0u64;
+    let mut copy = 0;
+    while corpus_bytes < SIZE as u64 {
+        for page in &pages {
+            let target = corpus.join(format!("c{copy:03}")).join(page.strip_prefix(&fixtures).unwrap());
+            fs::create_dir_all(target.parent().unwrap()).unwrap();
+            fs::copy(page, &target).unwrap();
+            corpus_bytes += fs::metadata(&target).unwrap().len();
+        }
+        copy += 1;
+    }
+    let average = seconds_per_byte(&corpus, corpus_bytes, &out_dir);
+    eprintln!("corpus: {corpus_bytes} bytes, {:.1} ns a byte", average * 1e9);
+
+    let mut rng = Rng(11);
+    let words = vocabulary();
+    let fill = |mut piece: Box<dyn FnMut(&mut Rng) -> String>, rng: &mut Rng| {
+        let mut s = String::with_capacity(SIZE + 1024);
+        while s.len() < SIZE {
+            s.push_str(&piece(rng));
+        }
+        s
+    };
+    let cases: Vec<(&str, String)> = vec![
+        ("one word a million times, one line", "word ".repeat(1_000_000)),
+        ("one word a million times, a line each", "word\n".repeat(1_000_000)),
+        (
+            "only links",
+            fill(
+                Box::new(|r: &mut Rng| {
+                    format!("https://www.example.com/news/{}/{}-{}\n", r.below(50), r.next(), r.below(1000))
+                }),
+                &mut rng,
+            ),
+        ),
+        (
+            "only a table",
+            fill(
+                Box::new(|r: &mut Rng| {
+                    let w = &words;
+                    format!(
+                        "| {} | {} | {} | {} |\n",
+                        w[r.below(w.len())],
+                        r.below(100_000),
+                        w[r.below(w.len())],
+                        w[r.below(w.len())]
+                    )
+                }),
+                &mut rng,
+            ),
+        ),
+        (
+            "right-to-left, no line breaks",
+            fill(
+                Box::new(|r: &mut Rng| {
+                    const AR: &[&str] = &[
+                        "مرحبا",
+                        "بكم",
+                        "في",
+                        "موقعنا",
+                        "الإخباري",
+                        "هذا",
+                        "نص",
+                        "عربي",
+                        "من",
+                        "اليمين",
+                        "إلى",
+                        "اليسار",
+                        "الحكومة",
+                        "قالت",
+                    ];
+                    format!("{} ", AR[r.below(AR.len())])
+                }),
+                &mut rng,
+            ),
+        ),
+        ("CJK, no spaces, a sentence a line", fill(Box::new(|r: &mut Rng| cjk_sentence(r) + "\n"), &mut rng)),
+        ("CJK, no spaces, no line breaks", fill(Box::new(cjk_sentence), &mut rng)),
+        (
+            "emoji and combining marks",
+            fill(
+                Box::new(|r: &mut Rng| {
+                    const BITS: &[&str] = &[
+                        "e\u{301}",
+                        "a\u{308}\u{323}",
+                        "👩\u{200d}💻",
+                        "🇯🇵",
+                        "👍🏽",
+                        "n\u{303}",
+                        "ग\u{94d}",
+                        " ",
+                        " ",
+                        "\n",
+                    ];
+                    BITS[r.below(BITS.len())].to_string()
+                }),
+                &mut rng,
+            ),
+        ),
+    ];
+    let mut slow = Vec::new();
+    for (name, text) in &cases {
+        let file = dir.path().join("page.txt");
+        fs::write(&file, text).unwrap();
+        let per_byte = seconds_per_byte(&file, text.len() as u64, &out_dir);
+        let ratio = per_byte / average;
+        eprintln!("{name}: {} bytes, {:.1} ns a byte, {ratio:.2}x the corpus", text.len(), per_byte * 1e9);
+        if ratio > 10.0 {
+            slow.push(format!("{name}: {ratio:.1}x"));
+        }
+    }
+    assert!(slow.is_empty(), "slower than 10x the corpus per byte: {slow:?}");
+}
+
+/// CJK pages without spaces still make sense: a block per line, and two copies of a page (two
+/// sentences of 40 changed) are one near-duplicate group while another CJK page is not.
+#[test]
+#[ignore]
+fn cjk_pages_without_spaces_make_blocks_and_near_duplicates() {
+    let dir = workdir();
+    let input = dir.path().join("in");
+    fs::create_dir_all(&input).unwrap();
+    let mut rng = Rng(5);
+    let original: Vec<String> = (0..40).map(|_| cjk_sentence(&mut rng)).collect();
+    let mut copy = original.clone();
+    copy[10] = cjk_sentence(&mut rng);
+    copy[30] = cjk_sentence(&mut rng);
+    let other: Vec<String> = (0..40).map(|_| cjk_sentence(&mut rng)).collect();
+    fs::write(input.join("a.txt"), original.join("\n")).unwrap();
+    fs::write(input.join("b.txt"), copy.join("\n")).unwrap();
+    fs::write(input.join("c.txt"), other.join("\n")).unwrap();
+
+    let explain = clean(&[&input.join("a.txt"), Path::new("--explain")]);
+    let explain = String::from_utf8(explain.stdout).unwrap();
+    assert!(explain.starts_with("== a.txt: 40 blocks"), "{explain}");
+
+    let out_dir = dir.path().join("out");
+    let report = dir.path().join("report.json");
+    let out = clean(&[&input, Path::new("-o"), &out_dir, Path::new("--report"), &report]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+    let duplicates = report["duplicates"].as_array().unwrap();
+    assert_eq!(duplicates.len(), 1, "{report}");
+    assert_eq!(duplicates[0]["duplicate_of"], "a.txt", "{report}");
+    assert_eq!(duplicates[0]["id"], "b.txt", "{report}");
+    assert!(duplicates[0]["similarity"].as_f64().unwrap() > 0.6, "{report}");
 }
