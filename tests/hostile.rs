@@ -605,6 +605,18 @@ fn pathological_pages_cost_at_most_ten_times_the_average_per_byte() {
                 &mut rng,
             ),
         ),
+        (
+            // Every line a distinct long block: a near-repeat candidate of all earlier ones (was
+            // quadratic before NEAR_REPEAT_WINDOW).
+            "distinct 20-word lines",
+            fill(
+                Box::new(|r: &mut Rng| {
+                    let line: Vec<&str> = (0..20).map(|_| words[r.below(words.len())].as_str()).collect();
+                    line.join(" ") + "\n"
+                }),
+                &mut rng,
+            ),
+        ),
         ("CJK, no spaces, a sentence a line", fill(Box::new(|r: &mut Rng| cjk_sentence(r) + "\n"), &mut rng)),
         ("CJK, no spaces, no line breaks", fill(Box::new(cjk_sentence), &mut rng)),
         (
