@@ -2,7 +2,7 @@
 //! and the clean text is made of the input's own blocks, in their order.
 
 use proptest::prelude::*;
-use textsift::{decode, output, page::PagePass, segment};
+use textsift::{decode, features, output, page::PagePass, segment};
 
 /// Lines that look like scraped pages: prose, chrome, tables, lists, odd characters.
 const LINES: &[&str] = &[
@@ -73,5 +73,252 @@ proptest! {
         let text = decode::fold(raw);
         let page = segment::segment(&text);
         prop_assert_eq!(PagePass::default().classify(&page, None).len(), page.blocks.len());
+    }
+}
+
+/// The stopword list the page pass picks for `text`: whatlang's guess on the longest blocks, as
+/// `page::chrome` builds its sample (`features::LANGUAGE_SAMPLE_CHARS`).
+fn language(text: &str) -> *const features::Stopwords {
+    let page = segment::segment(text);
+    let mut order: Vec<&str> = page.blocks.iter().map(|b| b.text).collect();
+    order.sort_by_key(|b| std::cmp::Reverse(b.len()));
+    let mut sample = String::new();
+    for block in order {
+        if sample.len() >= features::LANGUAGE_SAMPLE_CHARS {
+            break;
+        }
+        sample.push_str(block);
+        sample.push(' ');
+    }
+    features::stopwords_for(&sample)
+}
+
+/// Lines of English pages only (prose, chrome, tables, lists), so the language guess is stable.
+const ENGLISH: &[&str] = &[
+    "Japan has cancelled a high-level meeting with its closest ally, the United States, after a dispute.",
+    "The meeting was expected to take place in Washington on July 1, officials said on Friday.",
+    "It is the first time in years that the two governments have called off talks at this level.",
+    "Menu",
+    "Search",
+    "Share on Facebook",
+    "Related Articles",
+    "Sign up for our newsletter to get the latest stories.",
+    "| Country | Official | Issue |",
+    "- a list item",
+    "1. first step",
+    "© 2025 Example News. All rights reserved.",
+    "",
+    "- 06:42 PM, Jun 21, 2025",
+    "Defence spending",
+    "word word word word word word word word word word word word word word",
+];
+
+/// English words for generated lines, stopwords among them as in real prose.
+const WORDS: &[&str] = &[
+    "the",
+    "minister",
+    "said",
+    "on",
+    "Friday",
+    "that",
+    "talks",
+    "would",
+    "resume",
+    "in",
+    "July",
+    "and",
+    "officials",
+    "of",
+    "both",
+    "countries",
+    "were",
+    "not",
+    "available",
+    "for",
+    "comment",
+    "a",
+    "spokesman",
+    "told",
+    "reporters",
+    "it",
+    "was",
+    "too",
+    "early",
+    "to",
+    "say",
+    "Home",
+    "News",
+    "Sport",
+    "Login",
+    "more",
+    "budget",
+    "defence",
+    "with",
+    "is",
+    "by",
+    "this",
+    "week.",
+];
+
+fn english_page() -> impl Strategy<Value = String> {
+    let line = prop_oneof![
+        6 => prop::sample::select(ENGLISH).prop_map(str::to_string),
+        2 => prop::collection::vec(prop::sample::select(WORDS), 1..20).prop_map(|w| w.join(" ")),
+    ];
+    prop::collection::vec(line, 0..60).prop_map(|lines| lines.join("\n"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// Exact idempotence does not hold for every page: the page pass picks its stopword list
+    /// from whatlang's guess on the page's longest blocks, dropped ones included, so on a page
+    /// mixing languages the clean text may be guessed another language and a borderline block
+    /// reclassified (about 30% of the mixed generated pages change language; README: 1 of 466
+    /// devset pages changes). What holds: when the guess is the same, cleaning the clean text
+    /// again changes nothing.
+    #[test]
+    fn cleaning_is_idempotent_when_the_language_guess_is_unchanged(raw in page()) {
+        let text = decode::fold(raw);
+        let (once, _) = clean(&text);
+        let (twice, _) = clean(&once);
+        if language(&text) == language(&once) {
+            prop_assert_eq!(&twice, &once, "input {:?}", text);
+        }
+    }
+
+    #[test]
+    fn cleaning_an_english_page_twice_changes_nothing(raw in english_page()) {
+        let (once, _) = clean(&raw);
+        let (twice, _) = clean(&once);
+        prop_assert_eq!(&twice, &once, "input {:?}", raw);
+    }
+}
+
+/// Runs `textsift clean` on `files` (listed one by one, in that order) into a fresh `out/` with
+/// `threads` workers; returns the written files (name, bytes) and the report.
+fn run_binary(
+    dir: &std::path::Path,
+    files: &[String],
+    threads: usize,
+) -> (Vec<(String, Vec<u8>)>, serde_json::Value) {
+    let out = dir.join(format!("out-{threads}-{}", files.join("-").len() + files[0].len()));
+    let _ = std::fs::remove_dir_all(&out);
+    let report = out.with_extension("json");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_textsift"))
+        .arg("clean")
+        .args(files.iter().map(|f| dir.join(f)))
+        .arg("-o")
+        .arg(&out)
+        .arg("--report")
+        .arg(&report)
+        .arg("-j")
+        .arg(threads.to_string())
+        .arg("-q")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let mut written: Vec<(String, Vec<u8>)> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .collect();
+    written.sort();
+    (written, serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap())
+}
+
+/// What of the report must not depend on the order the files are listed in: its totals but the
+/// split of drops by reason, and per document (ids aside) the blocks kept, the bytes written and
+/// whether it is a duplicate. Of copies whose clean texts tie for the centre of their group
+/// (identical signatures: the same article in different chrome), the first listed is kept and
+/// counted for site chrome, so which copy's other counts sit beside `duplicate_of`, and whether
+/// a block both copies drop is `chrome` or `site_chrome`, follow the listing order; the written
+/// text does not.
+fn order_free(report: &serde_json::Value) -> (Vec<String>, Vec<String>) {
+    let totals = &report["totals"];
+    let dropped: u64 = totals["dropped"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let totals = ["documents", "blocks", "kept", "bytes_in", "bytes_out", "duplicates", "skipped"]
+        .iter()
+        .map(|k| format!("{k} {}", totals[*k]))
+        .chain([format!("dropped {dropped}")])
+        .collect();
+    let mut docs: Vec<String> = report["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "kept {} bytes_out {} duplicate {}",
+                d["kept"],
+                d["bytes_out"],
+                !d["duplicate_of"].is_null()
+            )
+        })
+        .collect();
+    docs.sort();
+    (totals, docs)
+}
+
+/// A batch of 2 to 8 generated pages, some of them exact copies of an earlier one (so
+/// near-duplicate groups and site chrome come into play), and a permutation of them. Pages that
+/// are not copies each get a story of their own: two different pages whose clean texts are the
+/// same (the same article in different chrome) make the one limit of order independence, as the
+/// first listed is the copy counted for site chrome, which can move site-chrome decisions on
+/// other pages.
+fn batch() -> impl Strategy<Value = (Vec<String>, Vec<usize>)> {
+    prop::collection::vec((english_page(), page(), 0..4usize, any::<prop::sample::Index>()), 2..8)
+        .prop_map(|specs| {
+            let mut pages: Vec<String> = Vec::new();
+            for (i, (english, mixed, kind, copy)) in specs.into_iter().enumerate() {
+                let page = match kind {
+                    0 if !pages.is_empty() => {
+                        pages.push(pages[copy.index(pages.len())].clone());
+                        continue;
+                    }
+                    // Without control characters, which would make the page a binary file.
+                    1 => mixed.chars().filter(|c| *c == '\n' || !c.is_control()).collect(),
+                    _ => english,
+                };
+                // Shared chrome on every page, so site chrome is learned, and a story of its
+                // own, so two pages that are not copies never have the same clean text.
+                let own = format!(
+                    "The {} report describes what the council of {} decided on the harbour and the schools this spring.",
+                    ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"][i],
+                    ["Oslo", "Lyon", "Porto", "Graz", "Turku", "Ghent", "Cork", "Split"][i],
+                );
+                pages.push(format!("Home\nSign in\n{own}\n{page}\nAbout us | Contact | Careers\n"));
+            }
+            pages
+        })
+        .prop_flat_map(|pages| {
+            let n = pages.len();
+            (Just(pages), Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn output_does_not_depend_on_thread_count_or_listing_order((pages, order) in batch()) {
+        let dir = tempfile::tempdir().unwrap();
+        let names: Vec<String> = (0..pages.len()).map(|i| format!("p{i}.txt")).collect();
+        for (name, page) in names.iter().zip(&pages) {
+            std::fs::write(dir.path().join(name), page).unwrap();
+        }
+        let (one, report_one) = run_binary(dir.path(), &names, 1);
+        let (two, report_two) = run_binary(dir.path(), &names, 2);
+        prop_assert_eq!(&one, &two, "one vs two threads");
+        prop_assert_eq!(&report_one, &report_two, "reports with one vs two threads");
+
+        let shuffled: Vec<String> = order.iter().map(|&i| names[i].clone()).collect();
+        let (reordered, report_reordered) = run_binary(dir.path(), &shuffled, 2);
+        let contents = |files: &[(String, Vec<u8>)]| {
+            let mut c: Vec<Vec<u8>> = files.iter().map(|(_, b)| b.clone()).collect();
+            c.sort();
+            c
+        };
+        prop_assert_eq!(contents(&one), contents(&reordered), "listing order {:?}", shuffled);
+        prop_assert_eq!(order_free(&report_one), order_free(&report_reordered));
     }
 }

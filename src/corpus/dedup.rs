@@ -133,7 +133,7 @@ pub struct Groups {
 ///
 /// Candidates come from the banded index; every candidate pair's estimated Jaccard is checked
 /// against `threshold`. Groups are stars, never chains: pages are taken from most to least
-/// complete (most shingles first, ties by input order); a page not yet in a group keeps its copy
+/// complete (most shingles first, ties by signature, then by input order); a page not yet in a group keeps its copy
 /// and takes every checked neighbour not yet in a group as its duplicate. A page similar only to
 /// a duplicate stays apart. `related_threshold` (at most `threshold`) selects the related pairs.
 pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: f64) -> Groups {
@@ -155,7 +155,10 @@ pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: f64) -> G
     adjacency.sort_unstable_by_key(|&(a, b, _)| (a, b));
     let mut order: Vec<u32> = adjacency.iter().map(|e| e.0).collect();
     order.dedup();
-    order.sort_by_key(|&p| (std::cmp::Reverse(pages[p as usize].shingles), p));
+    // Ties on shingles are broken by the signature, so which of two different pages of equal
+    // length becomes the centre does not depend on the order the inputs are listed in; only
+    // pages with identical signatures (copies of one text) fall back to input order.
+    order.sort_by_key(|&p| (std::cmp::Reverse(pages[p as usize].shingles), pages[p as usize].slots, p));
 
     let mut duplicate_of: Vec<Option<(usize, f64)>> = vec![None; pages.len()];
     let mut grouped = vec![false; pages.len()];
@@ -265,6 +268,21 @@ pub(crate) mod tests {
         assert_eq!(groups.duplicate_of[3].map(|d| d.0), Some(2));
         assert_eq!(groups.duplicate_of[1], None);
         assert_eq!(groups.duplicate_of[2], None);
+    }
+
+    #[test]
+    fn the_centre_of_two_equally_long_pages_does_not_depend_on_their_order() {
+        let base = words(400, 9);
+        let mut edited = base.clone();
+        edited[200] = "changed".to_string();
+        let a = Fingerprint { shingles: 400, ..fp(&base.join(" ")) };
+        let b = Fingerprint { shingles: 400, ..fp(&edited.join(" ")) };
+        assert_ne!(a.slots, b.slots);
+        let forward = group(&[a.clone(), b.clone()], 0.5, 0.5);
+        let backward = group(&[b, a], 0.5, 0.5);
+        let centre = |g: &Groups, n: usize| (0..n).find(|&i| g.duplicate_of[i].is_none()).unwrap();
+        // The same page is the centre: index 0 in one order is index 1 in the other.
+        assert_eq!(centre(&forward, 2), 1 - centre(&backward, 2));
     }
 
     #[test]

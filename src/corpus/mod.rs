@@ -123,14 +123,25 @@ pub fn group(pages: usize, fingerprints: &[Fingerprint], options: &CorpusOptions
     }
 }
 
-/// The pages to count off: within a site, every page of a group after the first (in input
-/// order). Copies on other sites are those sites' evidence and stay counted.
+/// The pages to count off: within a site, every page of a group but one, the one that counts:
+/// the group's centre (its most complete copy) when it is on that site, else the member most
+/// similar to the centre (ties: input order). Chosen by content, not by input order, so the
+/// site chrome learned does not depend on the order the files are listed in. Copies on other
+/// sites are those sites' evidence and stay counted.
 pub fn uncounted(pages: &[PageSummary], groups: &Groups) -> Vec<bool> {
-    let mut seen = std::collections::HashSet::new();
+    let mut counting: std::collections::HashMap<(u64, usize), (f64, usize)> =
+        std::collections::HashMap::new();
+    for (i, page) in pages.iter().enumerate() {
+        let (group, closeness) = groups.duplicate_of[i].map_or((i, f64::INFINITY), |(of, sim)| (of, sim));
+        let best = counting.entry((page.site, group)).or_insert((closeness, i));
+        if closeness > best.0 {
+            *best = (closeness, i);
+        }
+    }
     (0..pages.len())
         .map(|i| {
             let group = groups.duplicate_of[i].map_or(i, |(of, _)| of);
-            !seen.insert((pages[i].site, group))
+            counting[&(pages[i].site, group)].1 != i
         })
         .collect()
 }
@@ -310,5 +321,20 @@ mod tests {
         let texts: Vec<String> = (0..4).map(|i| format!("{MENU}{}\n{MENU}", body(10 + i))).collect();
         let (verdict, _) = run(&texts);
         assert!(verdict.duplicate_of.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn the_page_that_counts_for_a_group_does_not_depend_on_input_order() {
+        let site = |s| PageSummary { site: s };
+        // Pages 0 and 2 copy page 1 (the centre); page 3 copies it on another site; 4 is alone.
+        let groups = Groups {
+            duplicate_of: vec![Some((1, 0.7)), None, Some((1, 0.9)), Some((1, 0.8)), None],
+            related: Vec::new(),
+        };
+        let pages = [site(1), site(1), site(1), site(2), site(1)];
+        assert_eq!(uncounted(&pages, &groups), [true, false, true, false, false]);
+        // Without the centre on site 1, its closest copy there counts, wherever it is listed.
+        let pages = [site(1), site(2), site(1), site(2), site(1)];
+        assert_eq!(uncounted(&pages, &groups), [true, false, false, true, false]);
     }
 }
