@@ -76,21 +76,23 @@ proptest! {
     }
 }
 
-/// The stopword list the page pass picks for `text`: whatlang's guess on the longest blocks, as
-/// `page::chrome` builds its sample (`features::LANGUAGE_SAMPLE_CHARS`).
-fn language(text: &str) -> *const features::Stopwords {
+/// The language the page pass picks for `text`: the stopword list with the most hits in the
+/// longest blocks, as `page::chrome` builds its sample (`features::LANGUAGE_SAMPLE_BYTES`).
+fn language(text: &str) -> features::Language {
     let page = segment::segment(text);
     let mut order: Vec<&str> = page.blocks.iter().map(|b| b.text).collect();
     order.sort_by_key(|b| std::cmp::Reverse(b.len()));
-    let mut sample = String::new();
+    let (mut sample, mut sampled, mut scratch) = (features::StopwordHits::default(), 0, String::new());
     for block in order {
-        if sample.len() >= features::LANGUAGE_SAMPLE_CHARS {
+        if sampled >= features::LANGUAGE_SAMPLE_BYTES {
             break;
         }
-        sample.push_str(block);
-        sample.push(' ');
+        let mut hits = features::StopwordHits::default();
+        features::features(block, &mut hits, &mut scratch);
+        sample.add(&hits);
+        sampled += block.len() + 1;
     }
-    features::stopwords_for(&sample)
+    features::Language::guess(&sample)
 }
 
 /// Lines of English pages only (prose, chrome, tables, lists), so the language guess is stable.
@@ -172,9 +174,9 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     /// Exact idempotence does not hold for every page: the page pass picks its stopword list
-    /// from whatlang's guess on the page's longest blocks, dropped ones included, so on a page
+    /// by the hits in the page's longest blocks, dropped ones included, so on a page
     /// mixing languages the clean text may be guessed another language and a borderline block
-    /// reclassified (about 30% of the mixed generated pages change language; README: 1 of 466
+    /// reclassified (README: 1 of 466
     /// devset pages changes). What holds: when the guess is the same, cleaning the clean text
     /// again changes nothing.
     #[test]
