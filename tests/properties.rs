@@ -174,11 +174,10 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     /// Exact idempotence does not hold for every page: the page pass picks its stopword list
-    /// by the hits in the page's longest blocks, dropped ones included, so on a page
-    /// mixing languages the clean text may be guessed another language and a borderline block
-    /// reclassified (README: 1 of 466
-    /// devset pages changes). What holds: when the guess is the same, cleaning the clean text
-    /// again changes nothing.
+    /// by the hits in the page's longest blocks, dropped ones included, so on a page mixing
+    /// languages the clean text may be guessed another language and a borderline block
+    /// reclassified (README: 1 of 466 devset pages changes). What holds: when the guess is the
+    /// same, cleaning the clean text again changes nothing.
     #[test]
     fn cleaning_is_idempotent_when_the_language_guess_is_unchanged(raw in page()) {
         let text = decode::fold(raw);
