@@ -547,6 +547,8 @@ fn write_source(
             let cached = pages.first().and_then(|p| p.labels.as_ref());
             let mut labelled = relabel(&text, None, cached, not_a_repeat, config);
             verdict.apply(page_index, &labelled.page, &mut labelled.labels);
+            // Rendering needs only the blocks' text: free the normalised copy of a big page first.
+            labelled.page.forget_normalized();
             let duplicate = duplicate_entry(page_index, ids, verdict);
             let suppressed = duplicate.is_some() && !config.keep_duplicates;
             if config.explain {

@@ -89,6 +89,15 @@ impl Segmented<'_> {
         &self.normalized[self.blocks[index].norm.clone()]
     }
 
+    /// Frees the normalised text (every block's key stays; [`Segmented::normalized`] is empty
+    /// afterwards), when only the blocks' own text is needed any more.
+    pub fn forget_normalized(&mut self) {
+        self.normalized = String::new();
+        for block in &mut self.blocks {
+            block.norm = 0..0;
+        }
+    }
+
     /// Normalises the blocks that `wanted` selects (by index) and sets their keys; the others
     /// keep what they had. [`segment`] normalises every block.
     pub fn normalize_where(&mut self, wanted: impl Fn(usize) -> bool) {
@@ -288,6 +297,8 @@ mod tests {
         let full = segment(text);
         assert_eq!(page.blocks[2].key, full.blocks[2].key);
         assert_eq!(full.normalized(1), "second line");
+        page.forget_normalized();
+        assert_eq!((page.normalized(0), page.blocks[0].key), ("", full.blocks[0].key));
     }
 
     #[test]
