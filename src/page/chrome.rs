@@ -216,7 +216,7 @@ pub const INLINE_LOOKAHEAD: usize = 3;
 pub const INLINE_PROSE_WORDS: u32 = 50;
 
 /// Words that may follow a `heading` phrase in its block.
-pub const HEADING_EXTRA_WORDS: usize = 3;
+pub const HEADING_EXTRA_WORDS: usize = 4;
 
 /// Most words of a `start` or `heading` phrase (the rules files are checked for it).
 pub const MAX_START_WORDS: usize = 32;
@@ -791,7 +791,7 @@ mod tests {
         let heading = Some("user rule \"more on this\"");
         assert_eq!(family("More on this").as_deref(), heading);
         assert_eq!(family("More on this at example.com").as_deref(), heading);
-        assert_eq!(family("More on this story from our team"), None, "at most 3 words after");
+        assert_eq!(family("More on this story from all of our team"), None, "at most 4 words after");
         assert_eq!(family("We want more on this"), None);
     }
 
