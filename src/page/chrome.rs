@@ -506,8 +506,15 @@ fn mark_with(
         match (&labels[i], s.classes[i]) {
             (_, Class::Short) if title_like(i) => Some(i),
             (Label::Drop(Reason::Repeat { of }), Class::Gone) if title_like(i) => {
+                // Only an exact repeat: a block taken into a pasted run is no copy of its title.
                 let first = *of as usize;
-                (s.classes[first] == Class::Short).then(|| if title_like(first) { first } else { i })
+                (s.classes[first] == Class::Short && blocks[first].key == blocks[i].key).then(|| {
+                    if title_like(first) {
+                        first
+                    } else {
+                        i
+                    }
+                })
             }
             _ => None,
         }
@@ -709,6 +716,12 @@ mod tests {
         // A repeat of a line that a rule names is no title.
         let labels = classify(&format!("Menu\nNews\nMenu\n{BODY}"));
         assert!(!labels[2].1.is_keep(), "{labels:?}");
+        // Nor is a chrome line taken into a pasted run (found by the property tests).
+        let newsletter = "Sign up for our newsletter to get the latest stories.";
+        let page =
+            format!("Search\n| a | b |\n{newsletter}\nSearch\nShare on Facebook\n{newsletter}\n{BODY}");
+        let labels = classify(&page);
+        assert_eq!(labels[4].1, Label::Drop(Reason::Repeat { of: 1 }), "{labels:?}");
     }
 
     #[test]
