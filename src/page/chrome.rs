@@ -52,6 +52,10 @@ pub const OPENER_MIN_PROSE_WORDS: u32 = 40;
 pub const OPENER_MIN_PROSE_SHARE: f64 = 0.25;
 /// How many blocks before the article the title may stand.
 pub const TITLE_LOOKBACK: usize = 8;
+/// A section label that opens a story card after the article has at most this many words.
+pub const CARD_LABEL_MAX_WORDS: u32 = 4;
+/// Share of the run's prose that must stand before the first story card for the cards to end it.
+pub const CARDS_MIN_PROSE_SHARE: f64 = 0.5;
 
 /// Families whose `start` and `contains` rules only name short blocks: a byline, a caption or a
 /// menu entry is a few words, while prose may well start with "By" or "Photo".
@@ -478,8 +482,30 @@ fn mark_with(
                     && !inline(i)
             }
         });
-        if let Some(opener) = opener {
-            cut = opener;
+        // A list of story cards after the article: each card opens with a copy of a short line
+        // from above the article (its section label, as in the menu), then a headline and a
+        // teaser. Two such copies inside the run, after a fair share of its prose, end it.
+        let separator = |i: usize| match labels[i] {
+            Label::Drop(Reason::Repeat { of }) => {
+                let of = of as usize;
+                let label = &s.features[of];
+                of < start
+                    && s.classes[of] == Class::Short
+                    && label.words <= CARD_LABEL_MAX_WORDS
+                    && label.digits == 0
+            }
+            _ => false,
+        };
+        let cards = (start..=end).find(|&i| {
+            separator(i) && {
+                let before = prose(start..i);
+                before >= OPENER_MIN_PROSE_WORDS
+                    && f64::from(before) >= CARDS_MIN_PROSE_SHARE * f64::from(total)
+                    && (i + 1..=end).any(&separator)
+            }
+        });
+        if let Some(c) = [opener, cards].into_iter().flatten().min() {
+            cut = c;
             run = densest_run(0..cut, score);
         }
     }
@@ -698,6 +724,30 @@ mod tests {
         assert_eq!(kept(&page).len(), 5, "{:?}", classify(&page));
         let page = format!("{BODY}Related Articles\nTokyo weighs its options\nA short teaser about the talks, in one line.\n");
         assert_eq!(kept(&page).len(), 3, "{:?}", classify(&page));
+    }
+
+    #[test]
+    fn story_cards_labelled_like_the_menu_end_the_article() {
+        let teaser = |headline: &str, text: &str| format!("Business\n{headline}\n{text}\n");
+        let page = format!(
+            "Menu\nBusiness\nSport\nJapan cancels security talks\n{BODY}{}{}",
+            teaser(
+                "Carmaker plans a new plant",
+                "The company said on Monday that it would build the plant next year, and that it would employ hundreds of workers in the region."
+            ),
+            teaser(
+                "Chipmaker raises its forecast",
+                "Shares rose by a tenth after the firm told investors that demand for its memory chips was stronger than it had expected in the spring."
+            )
+        );
+        let kept = kept(&page);
+        assert_eq!(kept.len(), 4, "{kept:?}");
+        // One copy of a menu label inside the article is no list of cards.
+        let page = format!(
+            "Menu\nBusiness\nSport\nJapan cancels security talks\n{BODY}{}",
+            teaser("More on the talks", "Both sides said that they hoped to meet again before the end of the year, in Tokyo or in Washington.")
+        );
+        assert_eq!(super::tests::kept(&page).len(), 6, "{:?}", classify(&page));
     }
 
     #[test]
