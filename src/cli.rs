@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Clean page text files, folders, standard input or JSONL records.
-    Clean(CleanArgs),
+    Clean(Box<CleanArgs>),
     /// Score cleaned pages against keep/drop annotations (precision, recall, F1).
     Eval(EvalArgs),
 }
@@ -80,6 +80,11 @@ pub struct CleanArgs {
     /// Instead of clean text, show every block with KEEP or DROP and the reason.
     #[arg(long)]
     pub explain: bool,
+
+    /// Memory for what the first pass learns of each page (labels, block keys), reused by the
+    /// later passes; pages beyond it are labelled again (the same output, more time).
+    #[arg(long, value_name = "MIB", default_value_t = 128)]
+    pub cache_mib: usize,
 
     /// Worker threads (default: all cores).
     #[arg(short = 'j', long, value_name = "N")]

@@ -27,6 +27,8 @@ pub struct Config {
     pub color: bool,
     /// Worker threads; 0 for all cores.
     pub threads: usize,
+    /// Bytes of pass-1 results (labels, block keys) kept for the later passes (`--cache-mib`).
+    pub cache_bytes: usize,
     /// Print nothing but errors.
     pub quiet: bool,
     /// Show a progress bar (stderr is a terminal and not quiet).
@@ -127,6 +129,7 @@ impl Config {
             report: args.report,
             explain: args.explain,
             threads: args.threads.unwrap_or(0),
+            cache_bytes: args.cache_mib.saturating_mul(1 << 20),
             quiet: args.quiet,
             progress: stderr_tty && !args.quiet,
             keep_duplicates: args.keep_duplicates,

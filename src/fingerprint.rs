@@ -144,7 +144,8 @@ pub fn key_of_bytes(normalized: &[u8]) -> Option<u64> {
     if normalized.is_empty() {
         None
     } else {
-        Some(xxh3_64_with_seed(normalized, SEED))
+        // Never 0, so that 0 can stand for "no key" in compact tables.
+        Some(xxh3_64_with_seed(normalized, SEED).max(1))
     }
 }
 

@@ -9,7 +9,7 @@ use textsift::pipeline;
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Clean(args) => clean(args),
+        Command::Clean(args) => clean(*args),
         Command::Eval(args) => eval(args),
     };
     code.into()

@@ -30,10 +30,11 @@ use crate::segment::{self, Segmented};
 /// Inputs from which a progress bar is shown (when stderr is a terminal).
 const PROGRESS_MIN_INPUTS: usize = 200;
 
-/// Bytes of page-pass labels that pass 1 may keep for pass 2 (only the dropped blocks of each
-/// page are kept). Pages whose labels fit are not labelled again in pass 2; the others are. The
-/// page pass is a pure function of the page, so the output is the same either way; the budget
-/// only bounds memory.
+/// Default bytes of page-pass results that pass 1 may keep for the later passes (`--cache-mib`):
+/// the dropped blocks of each page and every block's key. Pages whose results fit are not
+/// labelled again, and only the blocks whose text a pass reads are normalised again; the others
+/// are labelled again. The page pass is a pure function of the page, so the output is the same
+/// either way; the budget only bounds memory.
 pub const LABEL_CACHE_BYTES: usize = 128 << 20;
 
 /// What a run produced.
@@ -70,8 +71,13 @@ struct PageScan {
     labels: Option<CachedLabels>,
 }
 
-/// One page's page-pass labels as pass 1 left them: the dropped blocks by index.
-type CachedLabels = Box<[CachedDrop]>;
+/// One page as pass 1 left it: the page pass's dropped blocks by index, and every block's key
+/// (0: none; [`fingerprint::key_of_bytes`] is never 0), so the later passes normalise only the
+/// blocks whose text they read, not the ones they only look up.
+struct CachedLabels {
+    drops: Box<[CachedDrop]>,
+    keys: Box<[u64]>,
+}
 
 /// One dropped block in [`CachedLabels`]: 24 bytes, no allocation, for the reasons the page
 /// pass gives with static texts (repeats, built-in chrome rules, context); a boxed label for the
@@ -130,22 +136,28 @@ impl CachedDrop {
 /// The run's budget for [`CachedLabels`].
 struct LabelCache {
     used: AtomicUsize,
+    budget: usize,
 }
 
 impl LabelCache {
-    fn new() -> Self {
-        Self { used: AtomicUsize::new(0) }
+    fn new(budget: usize) -> Self {
+        Self { used: AtomicUsize::new(0), budget }
     }
 
-    /// The dropped blocks of `labels`, or `None` once the budget is spent.
-    fn keep(&self, labels: &[Label]) -> Option<CachedLabels> {
+    /// The dropped blocks of `labels` and the keys of `page`'s blocks, or `None` once the
+    /// budget is spent.
+    fn keep(&self, page: &Segmented<'_>, labels: &[Label]) -> Option<CachedLabels> {
         let drops: usize = labels.iter().filter(|l| !l.is_keep()).map(CachedDrop::cost).sum();
-        let cost = std::mem::size_of::<CachedLabels>() + drops;
-        if self.used.fetch_add(cost, Ordering::Relaxed) + cost > LABEL_CACHE_BYTES {
+        let keys = page.blocks.len() * std::mem::size_of::<u64>();
+        let cost = std::mem::size_of::<CachedLabels>() + drops + keys;
+        if self.used.fetch_add(cost, Ordering::Relaxed) + cost > self.budget {
             return None;
         }
         let kept = labels.iter().enumerate().filter(|(_, l)| !l.is_keep());
-        Some(kept.map(|(i, l)| CachedDrop::new(i, l)).collect())
+        Some(CachedLabels {
+            drops: kept.map(|(i, l)| CachedDrop::new(i, l)).collect(),
+            keys: page.blocks.iter().map(|b| b.key.unwrap_or(0)).collect(),
+        })
     }
 }
 
@@ -213,7 +225,7 @@ pub fn run(
 
     let progress = progress_bar(config, sources.len());
     let recurrence = corpus::Recurrence::default();
-    let cache = LabelCache::new();
+    let cache = LabelCache::new(config.cache_bytes);
     let mut scans: Vec<Scan> = pool.install(|| {
         sources
             .par_iter()
@@ -363,7 +375,7 @@ fn corpus_pass(
                 .zip(first_page.par_iter())
                 .map(|((source, scan), &first)| {
                     let mut signed = Vec::new();
-                    reread(source, scan, first, config, &|_| true, not_a_repeat, &mut |index, labelled| {
+                    reread(source, scan, first, config, &|_| true, may_be_signed, &mut |index, labelled| {
                         let site = summaries[index].site;
                         signed.push((
                             index,
@@ -393,7 +405,7 @@ fn corpus_pass(
                         first,
                         config,
                         &|index| uncounted[index],
-                        |_| true,
+                        keys_only,
                         &mut |index, labelled| {
                             corpus::uncount(&labelled.page, &summaries[index], &recurrence)
                         },
@@ -439,8 +451,8 @@ fn label_page<'a>(text: &'a str, host: Option<&str>, config: &Config) -> Labelle
     Labelled { page, labels }
 }
 
-/// Labels a page again after pass 1, from pass 1's labels when they were kept: then only the
-/// blocks whose label `needs` selects are normalised (every block otherwise).
+/// Labels a page again after pass 1, from pass 1's labels and keys when they were kept: then
+/// only the blocks whose label `needs` selects are normalised (every block otherwise).
 fn relabel<'a>(
     text: &'a str,
     host: Option<&str>,
@@ -453,18 +465,27 @@ fn relabel<'a>(
     };
     let mut page = segment::split(text);
     let mut labels = vec![Label::Keep; page.blocks.len()];
-    for drop in cached.iter() {
+    for drop in cached.drops.iter() {
         let (index, label) = drop.label();
         labels[index] = label;
+    }
+    for (block, &key) in page.blocks.iter_mut().zip(cached.keys.iter()) {
+        block.key = (key != 0).then_some(key);
     }
     page.normalize_where(|index| needs(&labels[index]));
     Labelled { page, labels }
 }
 
-/// What the corpus pass and the write pass look at: every block but repeats (site chrome and the
-/// fingerprint skip repeats, whatever their key).
-fn not_a_repeat(label: &Label) -> bool {
-    !matches!(label, Label::Drop(Reason::Repeat { .. }))
+/// For [`relabel`] in the passes that only look blocks up by key (site chrome, counting off):
+/// no block is normalised.
+fn keys_only(_: &Label) -> bool {
+    false
+}
+
+/// For [`relabel`] in the fingerprint pass: the blocks whose text may be signed, the kept ones
+/// and the context drops that site chrome may restore ([`corpus::apply_site_chrome`]).
+fn may_be_signed(label: &Label) -> bool {
+    matches!(label, Label::Keep | Label::Drop(Reason::Context { .. }))
 }
 
 fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache: &LabelCache) -> Scan {
@@ -480,7 +501,7 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
                 let labelled = label_page(&text, None, config);
                 let site = config.site_from.site_of(&source.relative);
                 let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
-                let labels = cache.keep(&labelled.labels);
+                let labels = cache.keep(&labelled.page, &labelled.labels);
                 Scan::Pages {
                     content_hash,
                     pages: vec![PageScan { id: source.id(), summary, labels }],
@@ -500,7 +521,7 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
                         let host = record.host();
                         let labelled = label_page(&text, host.as_deref(), config);
                         let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
-                        let labels = cache.keep(&labelled.labels);
+                        let labels = cache.keep(&labelled.page, &labelled.labels);
                         pages.push(PageScan { id: record.id(&config.keys, &file_id), summary, labels });
                     }
                 }
@@ -545,7 +566,7 @@ fn write_source(
             };
             let page_index = first_page;
             let cached = pages.first().and_then(|p| p.labels.as_ref());
-            let mut labelled = relabel(&text, None, cached, not_a_repeat, config);
+            let mut labelled = relabel(&text, None, cached, keys_only, config);
             verdict.apply(page_index, &labelled.page, &mut labelled.labels);
             // Rendering needs only the blocks' text: free the normalised copy of a big page first.
             labelled.page.forget_normalized();
@@ -581,7 +602,7 @@ fn write_source(
                 let text = decode::fold(record.text(&config.keys).to_string());
                 let host = record.host();
                 let cached = pages.get(offset).and_then(|p| p.labels.as_ref());
-                let mut labelled = relabel(&text, host.as_deref(), cached, not_a_repeat, config);
+                let mut labelled = relabel(&text, host.as_deref(), cached, keys_only, config);
                 verdict.apply(page_index, &labelled.page, &mut labelled.labels);
                 let duplicate = duplicate_entry(page_index, ids, verdict);
                 let suppressed = duplicate.is_some() && !config.keep_duplicates;

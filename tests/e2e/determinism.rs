@@ -16,16 +16,17 @@ fn tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
 }
 
 #[test]
-fn one_and_two_threads_write_byte_identical_outputs_and_reports() {
+fn thread_count_and_cache_size_do_not_change_outputs_or_reports() {
     let dir = tempfile::tempdir().unwrap();
     let mut runs = Vec::new();
-    for threads in ["1", "2"] {
-        let out = dir.path().join(format!("out{threads}"));
-        let report = dir.path().join(format!("r{threads}.json"));
+    // The third run keeps nothing of pass 1 for the later passes: every page is labelled again.
+    for (threads, cache) in [("1", "128"), ("2", "128"), ("2", "0")] {
+        let out = dir.path().join(format!("out{threads}-{cache}"));
+        let report = dir.path().join(format!("r{threads}-{cache}.json"));
         textsift()
             .arg("clean")
             .arg(fixtures())
-            .args(["--glob", "*.txt", "--glob", "*.jsonl", "-j", threads, "-o"])
+            .args(["--glob", "*.txt", "--glob", "*.jsonl", "-j", threads, "--cache-mib", cache, "-o"])
             .arg(&out)
             .arg("--report")
             .arg(&report)
@@ -34,7 +35,8 @@ fn one_and_two_threads_write_byte_identical_outputs_and_reports() {
         runs.push((tree(&out), std::fs::read(&report).unwrap()));
     }
     assert!(!runs[0].0.is_empty());
-    assert_eq!(runs[0], runs[1]);
+    assert_eq!(runs[0], runs[1], "one vs two threads");
+    assert_eq!(runs[1], runs[2], "pass-1 results kept vs labelled again");
 }
 
 #[test]
