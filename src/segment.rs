@@ -77,8 +77,9 @@ pub struct Segmented<'a> {
     pub layout: Layout,
     /// The blocks in page order.
     pub blocks: Vec<Block<'a>>,
-    /// Every block's normalised text ([`fingerprint::normalize_into`]), one after the other:
-    /// computed once here so that no later stage normalises a block again.
+    /// Every block's normalised text ([`fingerprint::normalize_into`]), one after the other,
+    /// each followed by a `\n` (which normalised text never holds): computed once here so that
+    /// no later stage normalises a block again, and searchable in one pass.
     normalized: String,
 }
 
@@ -87,6 +88,20 @@ impl Segmented<'_> {
     /// space; see [`fingerprint::normalize_into`]).
     pub fn normalized(&self, index: usize) -> &str {
         &self.normalized[self.blocks[index].norm.clone()]
+    }
+
+    /// All normalised blocks in block order, each followed by `\n`: one haystack for a search
+    /// over the whole page (a match never spans two blocks when the pattern holds no `\n`).
+    pub fn normalized_page(&self) -> &str {
+        &self.normalized
+    }
+
+    /// The block whose normalised text holds byte `offset` of [`Segmented::normalized_page`],
+    /// if any (`None` on a separator). For a page whose blocks were all normalised in order, as
+    /// [`segment`] does (a binary search over their ranges).
+    pub fn block_at(&self, offset: usize) -> Option<usize> {
+        let index = self.blocks.partition_point(|b| b.norm.end <= offset);
+        self.blocks.get(index).filter(|b| b.norm.start <= offset).map(|_| index)
     }
 
     /// Frees the normalised text (every block's key stays; [`Segmented::normalized`] is empty
@@ -112,6 +127,7 @@ impl Segmented<'_> {
             fingerprint::normalize_append(block.text, &mut normalized);
             block.norm = start..normalized.len();
             block.key = fingerprint::key_of_bytes(&normalized[start..]);
+            normalized.push(b'\n');
         }
         self.normalized = String::from_utf8(normalized).expect("normalize_append writes whole characters");
     }
@@ -274,6 +290,19 @@ mod tests {
     #[test]
     fn leading_and_trailing_space_is_trimmed() {
         assert_eq!(texts("   |   Economy  \n\n  • The Independent"), ["|   Economy", "• The Independent"]);
+    }
+
+    #[test]
+    fn offsets_of_the_normalised_page_map_to_their_blocks() {
+        let page = segment("Hello, World\n|||\nSecond line");
+        assert_eq!(page.normalized_page(), "hello world\n\nsecond line\n");
+        assert_eq!(page.block_at(0), Some(0));
+        assert_eq!(page.block_at(10), Some(0));
+        assert_eq!(page.block_at(11), None, "a separator");
+        assert_eq!(page.block_at(12), None, "an empty block and its separator");
+        assert_eq!(page.block_at(13), Some(2));
+        assert_eq!(page.block_at(23), Some(2));
+        assert_eq!(page.block_at(24), None);
     }
 
     #[test]

@@ -124,14 +124,14 @@ pub struct PhraseRules {
     starts: KeyMap<Vec<Rule>>,
     /// Most words of a `start` phrase.
     start_max_words: usize,
-    contains: Option<PhraseSet>,
-    anywhere: Option<PhraseSet>,
+    /// `contains` and `anywhere` rules: one automaton, searched once over a whole page.
+    phrases: Option<PhraseSet>,
 }
 
 impl PhraseRules {
     fn build(entries: Vec<(String, Rule)>) -> Self {
         let mut rules = PhraseRules::default();
-        let (mut contains, mut anywhere) = (Vec::new(), Vec::new());
+        let mut phrases = Vec::new();
         for (phrase, rule) in entries {
             let key = key_of_normalized(&phrase).expect("phrases are not empty");
             match rule.how {
@@ -148,12 +148,10 @@ impl PhraseRules {
                     rules.start_max_words = rules.start_max_words.max(words);
                     rules.starts.entry(key).or_default().push(rule);
                 }
-                How::Contains => contains.push((phrase, rule)),
-                How::Anywhere => anywhere.push((phrase, rule)),
+                How::Contains | How::Anywhere => phrases.push((phrase, rule)),
             }
         }
-        rules.contains = PhraseSet::build(contains);
-        rules.anywhere = PhraseSet::build(anywhere);
+        rules.phrases = PhraseSet::build(phrases);
         rules
     }
 
@@ -161,8 +159,22 @@ impl PhraseRules {
     /// with `words` words on `host`: keep rules win over drop rules, and the most specific
     /// match over the others: `line`, `heading`, then `start` (longest phrase first), `contains`,
     /// `anywhere`.
+    #[cfg(test)]
     fn find(&self, norm: &str, key: Option<u64>, words: u32, host: Option<&str>) -> Option<&Rule> {
-        let anywhere = self.anywhere.iter().flat_map(|set| set.hits(norm));
+        let found: Vec<&Rule> = self.phrases.iter().flat_map(|set| set.hits(norm)).collect();
+        self.find_among(norm, key, words, host, found.iter().copied())
+    }
+
+    /// [`PhraseRules::find`] given the `contains` and `anywhere` rules whose phrases occur in
+    /// the block (in the order they end), from a search over the whole page ([`PageHits`]).
+    fn find_among<'r>(
+        &'r self,
+        norm: &str,
+        key: Option<u64>,
+        words: u32,
+        host: Option<&str>,
+        found: impl Iterator<Item = &'r Rule> + Clone,
+    ) -> Option<&'r Rule> {
         let mut prefixes = [0u64; MAX_START_WORDS];
         let mut count = 0;
         if words <= START_MAX_WORDS {
@@ -180,8 +192,8 @@ impl PhraseRules {
             .filter_map(|(_, prefix)| self.headings.get(prefix))
             .flatten();
         let starts = prefixes[..count].iter().rev().filter_map(|prefix| self.starts.get(prefix)).flatten();
-        let contains =
-            self.contains.iter().filter(|_| words <= CONTAINS_MAX_WORDS).flat_map(|set| set.hits(norm));
+        let contains = found.clone().filter(|r| r.how == How::Contains && words <= CONTAINS_MAX_WORDS);
+        let anywhere = found.filter(|r| r.how == How::Anywhere);
         let lines = key.and_then(|key| self.lines.get(&key)).into_iter().flatten();
         let mut found = None;
         for rule in lines.chain(headings).chain(starts).chain(contains).chain(anywhere) {
@@ -202,15 +214,70 @@ impl PhraseRules {
 
 impl PhraseSet {
     /// The rules whose phrase occurs in `norm` on word boundaries.
+    #[cfg(test)]
     fn hits<'r, 'n>(&'r self, norm: &'n str) -> impl Iterator<Item = &'r Rule> + use<'r, 'n> {
         let bytes = norm.as_bytes();
         self.matcher
             .find_overlapping_iter(norm)
-            .filter(move |m| {
-                (m.start() == 0 || bytes[m.start() - 1] == b' ')
-                    && (m.end() == bytes.len() || bytes[m.end()] == b' ')
-            })
+            .filter(move |m| on_word_boundaries(bytes, m.start(), m.end()))
             .map(move |m| &self.rules[m.pattern().as_usize()])
+    }
+
+    /// Appends `(block, rule)` for every phrase found on word boundaries in a block of `page`
+    /// (every block normalised, as [`crate::segment::segment`] leaves it), in one search over the
+    /// whole page: by block, and within a block in the order the matches end (as
+    /// [`PhraseSet::hits`] finds them block by block).
+    fn page_hits(&self, page: &Segmented<'_>, out: &mut Vec<(u32, u32)>) {
+        let start = out.len();
+        let haystack = page.normalized_page();
+        let bytes = haystack.as_bytes();
+        for m in self.matcher.find_overlapping_iter(haystack) {
+            if on_word_boundaries(bytes, m.start(), m.end()) {
+                if let Some(block) = page.block_at(m.start()) {
+                    out.push((block as u32, m.pattern().as_u32()));
+                }
+            }
+        }
+        out[start..].sort_by_key(|&(block, _)| block);
+    }
+}
+
+/// The match `start..end` of a phrase in normalised text stands on word boundaries: a space, a
+/// block separator (`\n`) or the text's end on both sides.
+fn on_word_boundaries(bytes: &[u8], start: usize, end: usize) -> bool {
+    (start == 0 || matches!(bytes[start - 1], b' ' | b'\n'))
+        && (end == bytes.len() || matches!(bytes[end], b' ' | b'\n'))
+}
+
+/// The `contains` and `anywhere` phrases found in each block of one page, by one search over
+/// the whole page: `(block, rule index)`, by block.
+#[derive(Default)]
+struct PageHits {
+    hits: Vec<(u32, u32)>,
+}
+
+impl PageHits {
+    fn search(&mut self, rules: &PhraseRules, page: &Segmented<'_>) {
+        self.hits.clear();
+        if let Some(set) = &rules.phrases {
+            set.page_hits(page, &mut self.hits);
+        }
+    }
+
+    /// [`PhraseRules::find`] for block `block` of the page searched last.
+    fn find<'r>(
+        &self,
+        rules: &'r PhraseRules,
+        block: usize,
+        norm: &str,
+        key: Option<u64>,
+        words: u32,
+        host: Option<&str>,
+    ) -> Option<&'r Rule> {
+        let from = self.hits.partition_point(|&(b, _)| (b as usize) < block);
+        let here = self.hits[from..].iter().take_while(move |&&(b, _)| b as usize == block);
+        let found = here.filter_map(|&(_, rule)| rules.phrases.as_ref().map(|set| &set.rules[rule as usize]));
+        rules.find_among(norm, key, words, host, found)
     }
 }
 
@@ -357,6 +424,8 @@ struct Scratch {
     classes: Vec<Class>,
     rules: Vec<Option<Cow<'static, str>>>,
     order: Vec<usize>,
+    builtin_hits: PageHits,
+    user_hits: PageHits,
 }
 
 thread_local! {
@@ -407,6 +476,10 @@ fn mark_with(
 
     s.classes.clear();
     s.rules.clear();
+    s.builtin_hits.search(builtin(), page);
+    if let Some(user_rules) = &user.rules {
+        s.user_hits.search(user_rules, page);
+    }
     for (index, (block, label)) in blocks.iter().zip(labels.iter()).enumerate() {
         let f = s.features[index];
         if !label.is_keep() {
@@ -415,8 +488,10 @@ fn mark_with(
             continue;
         }
         let norm = page.normalized(index);
-        let found = user.rules.as_ref().and_then(|r| r.find(norm, block.key, f.words, host));
-        let mut rule = found.or_else(|| builtin().find(norm, block.key, f.words, host)).cloned();
+        let found =
+            user.rules.as_ref().and_then(|r| s.user_hits.find(r, index, norm, block.key, f.words, host));
+        let mut rule =
+            found.or_else(|| s.builtin_hits.find(builtin(), index, norm, block.key, f.words, host)).cloned();
         if rule.is_none() && f.words <= CONTAINS_MAX_WORDS {
             rule = raw_rule(block.text, &f);
         }
@@ -856,6 +931,31 @@ mod tests {
         assert_eq!(family("More on this at example.com").as_deref(), heading);
         assert_eq!(family("More on this story from all of our team"), None, "at most 4 words after");
         assert_eq!(family("We want more on this"), None);
+    }
+
+    #[test]
+    fn one_search_over_the_page_finds_what_a_search_of_each_block_finds() {
+        // A phrase split over two blocks is no match; one inside a block is, wherever it is.
+        let text = "All rights\nreserved\n© 2020 Example News. All rights reserved.\n\
+                    Comments are moderated and your email address will not be published\n\
+                    Short line\nall rights reserved";
+        let page = segment(text);
+        let mut hits = PageHits::default();
+        hits.search(builtin(), &page);
+        let mut named = Vec::new();
+        for (index, block) in page.blocks.iter().enumerate() {
+            let norm = page.normalized(index);
+            let words = norm.split(' ').count() as u32;
+            let whole = hits.find(builtin(), index, norm, block.key, words, None).map(|r| &r.family);
+            let alone = builtin().find(norm, block.key, words, None).map(|r| &r.family);
+            assert_eq!(whole, alone, "block {index}: {norm}");
+            named.push(whole.map(|f| f.to_string()));
+        }
+        assert_eq!(named[0], None);
+        assert_eq!(named[1], None);
+        assert_eq!(named[2].as_deref(), Some("copyright"));
+        assert!(named[3].is_some());
+        assert_eq!(named[5].as_deref(), Some("copyright"));
     }
 
     #[test]
