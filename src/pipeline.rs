@@ -379,7 +379,15 @@ fn corpus_pass(
         }
     }
     drop(provisional);
-    let groups = corpus::group(summaries.len(), &fingerprints, &config.corpus);
+    // Related pairs are listed only for --related: without it, keep only the pairs that group.
+    let mut options = config.corpus.clone();
+    if config.related.is_none() {
+        options.related_similarity = options.similarity;
+    }
+    let mut groups = corpus::group(summaries.len(), &fingerprints, &options);
+    if config.related.is_none() {
+        groups.related = Vec::new();
+    }
     drop(fingerprints);
     // Pages of one group count once per site: read the later ones again and count them off.
     let uncounted = corpus::uncounted(&summaries, &groups);
