@@ -367,7 +367,9 @@ fn corpus_pass(
                 .zip(scans.par_iter())
                 .zip(first_page.par_iter())
                 .map(|((source, scan), &first)| {
-                    let mut signed = Vec::new();
+                    // Exactly one slot a page: kept for every page until grouping.
+                    let pages = if let Scan::Pages { pages, .. } = scan { pages.len() } else { 0 };
+                    let mut signed = Vec::with_capacity(pages);
                     reread(source, scan, first, config, &|_| true, needs, &mut |index, labelled| {
                         let site = summaries[index].site;
                         if site_chrome {
