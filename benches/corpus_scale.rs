@@ -10,8 +10,8 @@
 //! 0.7), so the index has real groups to find. Peak memory is the process's high-water mark (`VmHWM`), read before and after grouping.
 //!
 //! Then site chrome counting: a fifth as many pages, 1,000 sites, each page with 20 blocks of
-//! its site's chrome and 40 blocks of its own, counted as the scan pass does, to show the
-//! memory per distinct (site, block) entry.
+//! its site's chrome and 40 blocks of its own, counted in two reads as the scan and fingerprint
+//! passes do, to show the memory per distinct (site, block) entry.
 
 use std::time::Instant;
 
@@ -88,24 +88,33 @@ fn main() {
     let pages = pages / 5;
     let before = peak_rss_mb();
     let start = Instant::now();
-    let mut recurrence = Recurrence::default();
-    (0..pages).into_par_iter().for_each(|i| {
+    // About 150 bytes a block: what a run of these pages would read.
+    let recurrence = Recurrence::for_input_bytes(pages as u64 * 60 * 150);
+    let keys = |i: usize| {
         let site = (i % 1000) as u64;
         let mut keys: Vec<u64> = (0..20).map(|k| splitmix(site * 100 + k)).collect();
         keys.extend((0..40).map(|k| splitmix((1 << 50) + i as u64 * 100 + k)));
         keys.sort_unstable();
+        (site, keys)
+    };
+    (0..pages).into_par_iter().for_each(|i| {
+        let (site, keys) = keys(i);
         recurrence.add(site, &keys);
+    });
+    (0..pages).into_par_iter().for_each(|i| {
+        let (site, keys) = keys(i);
+        recurrence.count(site, &keys);
     });
     let counted = start.elapsed();
     let during = peak_rss_mb();
-    recurrence.prune();
     let chrome = recurrence.chrome();
     let entries = pages * 40 + 1000 * 20;
     println!(
-        "site chrome: {pages} pages x 60 blocks counted in {:.2} s; peak +{:.0} MB for {entries} distinct entries ({:.0} bytes each); {} chrome entries after pruning",
+        "site chrome: {pages} pages x 60 blocks counted in two reads in {:.2} s; peak +{:.0} MB for {entries} distinct entries ({:.1} bytes each; the sketch and candidate counts take {:.0} MB); {} chrome entries",
         counted.as_secs_f64(),
         during - before,
         (during - before) * 1048576.0 / entries as f64,
+        recurrence.bytes() as f64 / 1048576.0,
         chrome.len()
     );
 }

@@ -224,7 +224,9 @@ pub fn run(
         .map_err(|e| ConfigError::Usage(format!("cannot start worker threads: {e}")))?;
 
     let progress = progress_bar(config, sources.len());
-    let recurrence = corpus::Recurrence::default();
+    // The recurrence sketch is sized from the bytes to read (compressed inputs count as stored).
+    let input_bytes: u64 = pool.install(|| sources.par_iter().map(stored_bytes).sum());
+    let recurrence = corpus::Recurrence::for_input_bytes(input_bytes);
     let cache = LabelCache::new(config.cache_bytes);
     let mut scans: Vec<Scan> = pool.install(|| {
         sources
@@ -365,7 +367,10 @@ fn corpus_pass(
     config: &Config,
 ) -> Verdict {
     // The fingerprint pass: read every page again and sign its text without provisional chrome.
-    let provisional = corpus::provisional(&mut recurrence, &config.corpus);
+    // The same read counts exactly the blocks that can be chrome (by their keys, which pass 1
+    // kept: only the blocks whose text is signed are normalised again).
+    let provisional = corpus::provisional(&recurrence, &config.corpus);
+    let site_chrome = config.corpus.site_chrome;
     let mut fingerprints = vec![corpus::Fingerprint::default(); summaries.len()];
     if config.corpus.dedup {
         let signed: Vec<Vec<(usize, corpus::Fingerprint)>> = pool.install(|| {
@@ -374,9 +379,14 @@ fn corpus_pass(
                 .zip(scans.par_iter())
                 .zip(first_page.par_iter())
                 .map(|((source, scan), &first)| {
-                    let mut signed = Vec::new();
+                    // Exactly one slot a page: kept for every page until grouping.
+                    let pages = if let Scan::Pages { pages, .. } = scan { pages.len() } else { 0 };
+                    let mut signed = Vec::with_capacity(pages);
                     reread(source, scan, first, config, &|_| true, may_be_signed, &mut |index, labelled| {
                         let site = summaries[index].site;
+                        if site_chrome {
+                            corpus::count(&labelled.page, &summaries[index], &recurrence);
+                        }
                         signed.push((
                             index,
                             corpus::fingerprint(&labelled.page, &labelled.labels, site, &provisional),
@@ -389,9 +399,29 @@ fn corpus_pass(
         for (index, fingerprint) in signed.into_iter().flatten() {
             fingerprints[index] = fingerprint;
         }
+    } else if site_chrome {
+        // No fingerprint pass: read every page again only to count.
+        pool.install(|| {
+            sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
+                |((source, scan), &first)| {
+                    reread(source, scan, first, config, &|_| true, keys_only, &mut |index, labelled| {
+                        corpus::count(&labelled.page, &summaries[index], &recurrence)
+                    });
+                },
+            )
+        });
     }
     drop(provisional);
-    let groups = corpus::group(summaries.len(), &fingerprints, &config.corpus);
+    recurrence.forget_sketch();
+    // Related pairs are listed only for --related: without it, keep only the pairs that group.
+    let mut options = config.corpus.clone();
+    if config.related.is_none() {
+        options.related_similarity = options.similarity;
+    }
+    let mut groups = corpus::group(summaries.len(), &fingerprints, &options);
+    if config.related.is_none() {
+        groups.related = Vec::new();
+    }
     drop(fingerprints);
     // Pages of one group count once per site: read the later ones again and count them off.
     let uncounted = corpus::uncounted(&summaries, &groups);
@@ -415,6 +445,14 @@ fn corpus_pass(
         });
     }
     corpus::finish(&summaries, groups, &recurrence, &config.corpus)
+}
+
+/// Bytes a source holds as stored (0 when it cannot be read; pass 1 names it).
+fn stored_bytes(source: &Source) -> u64 {
+    match &source.origin {
+        Origin::File(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
+        Origin::Stdin(bytes) => bytes.len() as u64,
+    }
 }
 
 fn error_path(error: &Error) -> String {

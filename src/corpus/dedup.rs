@@ -22,6 +22,8 @@ pub const SIGNATURE_SLOTS: usize = 64;
 pub const BAND_ROWS: usize = 2;
 /// Bands of the candidate index.
 pub const BANDS: usize = SIGNATURE_SLOTS / BAND_ROWS;
+// One bit a band in `checked_pairs`.
+const _: () = assert!(BANDS <= 32);
 /// Default `--similarity`: the estimated shingle Jaccard from which two pages are one group.
 ///
 /// Measured on the devset `copies` corpus (`tests/corpus.rs`): copies with 3% of words changed
@@ -136,25 +138,40 @@ pub struct Groups {
 /// complete (most shingles first, ties by signature, then by input order); a page not yet in a group keeps its copy
 /// and takes every checked neighbour not yet in a group as its duplicate. A page similar only to
 /// a duplicate stays apart. `related_threshold` (at most `threshold`) selects the related pairs.
+///
+/// Memory: the checked pairs at or above `related_threshold` (8 bytes each), the neighbours of
+/// those at or above `threshold` (4 bytes in each direction) and 16 bytes a page. Similarities
+/// are recomputed from the signatures when needed rather than stored.
 pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: f64) -> Groups {
     let floor = related_threshold.min(threshold);
-    let candidates = candidate_pairs(pages);
-    let mut edges: Vec<(u32, u32, f64)> = candidates
-        .par_iter()
-        .filter_map(|&pair| {
-            let (a, b) = ((pair >> 32) as u32, pair as u32);
-            let sim = similarity(&pages[a as usize], &pages[b as usize]);
-            (sim >= floor).then_some((a, b, sim))
-        })
-        .collect();
-    edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
+    let sim = |a: u32, b: u32| similarity(&pages[a as usize], &pages[b as usize]);
+    let edges = checked_pairs(pages, floor);
+    let (a_of, b_of) = (|e: u64| (e >> 32) as u32, |e: u64| e as u32);
 
-    // Adjacency of the pairs at or above the threshold, both directions, neighbours in input order.
-    let mut adjacency: Vec<(u32, u32, f64)> =
-        edges.iter().filter(|e| e.2 >= threshold).flat_map(|&(a, b, s)| [(a, b, s), (b, a, s)]).collect();
-    adjacency.sort_unstable_by_key(|&(a, b, _)| (a, b));
-    let mut order: Vec<u32> = adjacency.iter().map(|e| e.0).collect();
-    order.dedup();
+    // Adjacency of the pairs at or above the threshold, both directions, neighbours in input
+    // order: `edges` is sorted, so page p's lower neighbours (pairs (x, p)) come before its
+    // higher ones (pairs (p, y)), each in increasing order.
+    let mut start = vec![0u32; pages.len() + 1];
+    let above = || edges.iter().filter(|&&e| sim(a_of(e), b_of(e)) >= threshold);
+    for &e in above() {
+        start[a_of(e) as usize + 1] += 1;
+        start[b_of(e) as usize + 1] += 1;
+    }
+    for p in 0..pages.len() {
+        start[p + 1] += start[p];
+    }
+    let mut neighbours = vec![0u32; start[pages.len()] as usize];
+    let mut filled = start[..pages.len()].to_vec();
+    for &e in above() {
+        let (a, b) = (a_of(e), b_of(e));
+        neighbours[filled[a as usize] as usize] = b;
+        filled[a as usize] += 1;
+        neighbours[filled[b as usize] as usize] = a;
+        filled[b as usize] += 1;
+    }
+    drop(filled);
+    let mut order: Vec<u32> =
+        (0..pages.len() as u32).filter(|&p| start[p as usize + 1] > start[p as usize]).collect();
     // Ties on shingles are broken by the signature, so which of two different pages of equal
     // length becomes the centre does not depend on the order the inputs are listed in; only
     // pages with identical signatures (copies of one text) fall back to input order.
@@ -167,53 +184,80 @@ pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: f64) -> G
             continue;
         }
         grouped[page as usize] = true;
-        let start = adjacency.partition_point(|e| e.0 < page);
-        for &(_, other, sim) in adjacency[start..].iter().take_while(|e| e.0 == page) {
+        for &other in &neighbours[start[page as usize] as usize..start[page as usize + 1] as usize] {
             if !grouped[other as usize] {
                 grouped[other as usize] = true;
-                duplicate_of[other as usize] = Some((page as usize, sim));
+                duplicate_of[other as usize] = Some((page as usize, sim(page, other)));
             }
         }
     }
+    drop((neighbours, start));
     let related = edges
         .into_iter()
-        .map(|(a, b, s)| (a as usize, b as usize, s))
-        .filter(|&(a, b, _)| {
+        .map(|e| (a_of(e) as usize, b_of(e) as usize))
+        .filter(|&(a, b)| {
             let group_of = |p: usize| duplicate_of[p].map_or(p, |(of, _)| of);
             group_of(a) != group_of(b)
         })
+        .map(|(a, b)| (a, b, sim(a as u32, b as u32)))
         .collect();
     Groups { duplicate_of, related }
 }
 
-/// Candidate pairs `(a << 32) | b` with `a < b`, sorted and unique: pages that share all slots of
-/// at least one band. Memory: 8 bytes a page for the band being indexed, plus the pairs.
-fn candidate_pairs(pages: &[Fingerprint]) -> Vec<u64> {
+/// Checked candidate pairs `(a << 32) | b` with `a < b` and estimated similarity at least
+/// `floor`, sorted: pages that share all slots of at least one band, where the earlier page is
+/// among the first [`MAX_BUCKET_PAIRS`] of that band's bucket. Each pair is taken in the first
+/// band that pairs it and checked there, so no pair is listed twice and unchecked candidates
+/// are never kept. Memory: 12 bytes a page (the band being indexed, and for each page the bands
+/// where it is among its bucket's first), plus the pairs kept.
+fn checked_pairs(pages: &[Fingerprint], floor: f64) -> Vec<u64> {
+    let band_key = |p: &Fingerprint, band: usize| {
+        let s = &p.slots[band * BAND_ROWS..(band + 1) * BAND_ROWS];
+        s.iter().fold(0u32, |acc, &v| (acc << 16) | v as u32)
+    };
+    // Bit `band` of `early[a]`: page a is among the first MAX_BUCKET_PAIRS of its bucket in that
+    // band, so it was paired there with every later page of the bucket.
+    let mut early = vec![0u32; pages.len()];
+    let paired_before = |a: u32, b: u32, band: usize, early: &[u32]| {
+        let (pa, pb) = (&pages[a as usize], &pages[b as usize]);
+        (0..band).any(|j| early[a as usize] & (1 << j) != 0 && band_key(pa, j) == band_key(pb, j))
+    };
     let mut pairs: Vec<u64> = Vec::new();
     let mut bucket: Vec<(u32, u32)> = Vec::with_capacity(pages.len());
     for band in 0..BANDS {
         bucket.clear();
-        bucket.extend(pages.iter().enumerate().filter(|(_, p)| p.shingles >= MIN_SHINGLES).map(|(i, p)| {
-            let s = &p.slots[band * BAND_ROWS..(band + 1) * BAND_ROWS];
-            let key = s.iter().fold(0u32, |acc, &v| (acc << 16) | v as u32);
-            (key, i as u32)
-        }));
+        bucket.extend(
+            pages
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.shingles >= MIN_SHINGLES)
+                .map(|(i, p)| (band_key(p, band), i as u32)),
+        );
         bucket.par_sort_unstable();
-        let mut start = 0;
-        while start < bucket.len() {
-            let key = bucket[start].0;
-            let end = start + bucket[start..].partition_point(|e| e.0 == key);
-            let run = &bucket[start..end];
-            for (i, &(_, b)) in run.iter().enumerate() {
-                for &(_, a) in &run[..i.min(MAX_BUCKET_PAIRS)] {
-                    pairs.push(((a as u64) << 32) | b as u64);
+        let found: Vec<Vec<u64>> = bucket
+            .par_chunk_by(|x, y| x.0 == y.0)
+            .map(|run| {
+                let mut found = Vec::new();
+                for (i, &(_, b)) in run.iter().enumerate() {
+                    for &(_, a) in &run[..i.min(MAX_BUCKET_PAIRS)] {
+                        if !paired_before(a, b, band, &early)
+                            && similarity(&pages[a as usize], &pages[b as usize]) >= floor
+                        {
+                            found.push(((a as u64) << 32) | b as u64);
+                        }
+                    }
                 }
+                found
+            })
+            .collect();
+        pairs.extend(found.into_iter().flatten());
+        for run in bucket.chunk_by(|x, y| x.0 == y.0) {
+            for &(_, a) in &run[..run.len().min(MAX_BUCKET_PAIRS)] {
+                early[a as usize] |= 1 << band;
             }
-            start = end;
         }
     }
     pairs.par_sort_unstable();
-    pairs.dedup();
     pairs
 }
 

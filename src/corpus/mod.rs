@@ -4,17 +4,21 @@
 //! It keeps small per-page summaries and counts, never page texts, in four steps:
 //!
 //! 1. While the scan pass reads, [`summarize`] counts each page's distinct block keys in its
-//!    site ([`Recurrence`]); no block list is kept. [`provisional`] gives the blocks that recur
-//!    on enough pages of their site, before near-duplicates are known.
+//!    site in a fixed-size sketch ([`Recurrence`]); no block list is kept. [`provisional`]
+//!    gives the blocks estimated to recur on enough pages of their site, before near-duplicates
+//!    are known.
 //! 2. A fingerprint pass reads each page again and signs its cleaned text: the blocks the page
 //!    pass keeps, minus the provisional site chrome ([`fingerprint()`]), so chrome neither hides
 //!    a copy nor glues two different articles together. [`group`] finds the near-duplicates.
+//!    The same read counts exactly the blocks that can be chrome ([`count`]; without dedup,
+//!    a read of its own).
 //! 3. Pages of one group count once per site: the later ones ([`uncounted`]) are read again and
 //!    counted off ([`uncount`]), so the body shared by copies is not chrome.
 //! 4. [`finish`] turns the counts into the [`Verdict`] that the write pass applies.
 //!
-//! Memory: 8 bytes of site and 132 of fingerprint per page, and the recurrence count (about 32
-//! bytes per distinct block and site while scanning, then only blocks on 3 or more pages).
+//! Memory: 8 bytes of site and 132 of fingerprint per page, and the recurrence count: a sketch
+//! of 32 KiB to 32 MiB (by the input's size) while scanning, then about 32 bytes per block and
+//! site that the sketch puts on 3 or more pages ([`site`]).
 
 pub mod dedup;
 pub mod site;
@@ -79,12 +83,11 @@ pub fn summarize(page: &Segmented<'_>, host: Option<&str>, recurrence: &Recurren
     PageSummary { site }
 }
 
-/// Site chrome counted over every page, before near-duplicates are known: what the fingerprint
-/// pass leaves out of each page's text. Forgets the blocks that can never be chrome.
-pub fn provisional(recurrence: &mut Recurrence, options: &CorpusOptions) -> SiteChrome {
-    recurrence.prune();
+/// Site chrome estimated over every page, before near-duplicates are known: what the
+/// fingerprint pass leaves out of each page's text.
+pub fn provisional(recurrence: &Recurrence, options: &CorpusOptions) -> SiteChrome {
     if options.site_chrome {
-        recurrence.chrome()
+        recurrence.estimated()
     } else {
         SiteChrome::default()
     }
@@ -144,6 +147,12 @@ pub fn uncounted(pages: &[PageSummary], groups: &Groups) -> Vec<bool> {
             counting[&(pages[i].site, group)].1 != i
         })
         .collect()
+}
+
+/// Counts one page again, exactly, on its second read (after [`summarize`] on the first): the
+/// blocks that can be chrome.
+pub fn count(page: &Segmented<'_>, summary: &PageSummary, recurrence: &Recurrence) {
+    recurrence.count(summary.site, &page_keys(page));
 }
 
 /// Counts off a page found by [`uncounted`].
@@ -258,16 +267,17 @@ mod tests {
     /// The corpus pass as the pipeline runs it, every page in one site, labels all `Keep`.
     fn run(texts: &[String]) -> (Verdict, Vec<Vec<Label>>) {
         let options = CorpusOptions::default();
-        let mut recurrence = Recurrence::default();
+        let recurrence = Recurrence::default();
         let keep = |seg: &Segmented<'_>| vec![Label::Keep; seg.blocks.len()];
         let pages: Vec<PageSummary> =
             texts.iter().map(|t| summarize(&segment(t), None, &recurrence)).collect();
-        let chrome = provisional(&mut recurrence, &options);
+        let chrome = provisional(&recurrence, &options);
         let fps: Vec<Fingerprint> = texts
             .iter()
             .zip(&pages)
             .map(|(t, p)| {
                 let seg = segment(t);
+                count(&seg, p, &recurrence);
                 fingerprint(&seg, &keep(&seg), p.site, &chrome)
             })
             .collect();

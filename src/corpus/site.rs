@@ -8,14 +8,22 @@
 //! is itself boilerplate (a disclaimer, a bio, a standard closing line). Pages of one
 //! near-duplicate group count once, so the shared body of syndicated copies is not chrome.
 //!
-//! Memory: [`Recurrence`] counts while the scan pass reads, so no page's block list is kept:
-//! one entry per distinct (site, block key), 20 bytes plus the hash table's overhead (about 32
-//! in all), during the scan; then only the blocks on at least [`MIN_SITE_PAGES`] pages stay.
-//! Pages that another page of their group already counted are read again after grouping and
-//! their blocks counted off ([`Recurrence::remove`]).
+//! Memory: [`Recurrence`] counts in two reads of the pages, so no page's block list is kept
+//! and what it holds does not grow with the distinct blocks of the run. While the scan pass
+//! reads, it counts each site's pages exactly (12 bytes a site) and every page's distinct
+//! (site, block) pairs in a [`CountSketch`] of [`SKETCH_ROWS`] rows of 16-bit counters, sized
+//! from the run's input bytes ([`sketch_width`]: 32 KiB to 32 MiB, 1 counter a row per 128
+//! bytes read). The next read of every page (the fingerprint pass, or a read of its own with
+//! `--keep-duplicates`) counts exactly, in a map of about 32 bytes an entry, only the
+//! candidates: blocks the sketch puts on at least [`MIN_SITE_PAGES`] pages. The sketch never
+//! underestimates, so every block that can be chrome is a candidate and the chrome learned is
+//! exactly what a count of every block gives; blocks on fewer pages become candidates only
+//! where other blocks share all their counters. Pages that another page of their group already
+//! counted are read again after grouping and their blocks counted off ([`Recurrence::remove`]).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// A block must be on at least this many pages (groups counted once) of a site to be chrome.
 pub const MIN_SITE_PAGES: u32 = 3;
@@ -31,8 +39,31 @@ pub fn threshold(site_pages: u32) -> u32 {
     MIN_SITE_PAGES.max((site_pages as f64).sqrt().ceil() as u32)
 }
 
-/// Shards of the recurrence count, so parallel scans rarely wait for each other.
+/// Shards of the exact count, so parallel passes rarely wait for each other.
 const SHARDS: usize = 64;
+
+/// Rows of the count sketch: a block's estimate is the least of its counters in these rows.
+pub const SKETCH_ROWS: usize = 4;
+/// Input bytes per counter of a sketch row (about one counter per distinct block and site:
+/// blocks average 100 to 200 bytes).
+pub const SKETCH_BYTES_PER_COUNTER: u64 = 128;
+/// Counters per sketch row at least (32 KiB in all) ...
+pub const SKETCH_MIN_WIDTH: usize = 1 << 12;
+/// ... and at most (32 MiB in all, from 512 MiB of input on).
+pub const SKETCH_MAX_WIDTH: usize = 1 << 22;
+
+/// Counters per sketch row for a run of `input_bytes`: one per [`SKETCH_BYTES_PER_COUNTER`],
+/// within [`SKETCH_MIN_WIDTH`] and [`SKETCH_MAX_WIDTH`].
+///
+/// ```
+/// use textsift::corpus::site::{sketch_width, SKETCH_MAX_WIDTH, SKETCH_MIN_WIDTH};
+/// assert_eq!(sketch_width(0), SKETCH_MIN_WIDTH);
+/// assert_eq!(sketch_width(128 << 20), 1 << 20);
+/// assert_eq!(sketch_width(u64::MAX), SKETCH_MAX_WIDTH);
+/// ```
+pub fn sketch_width(input_bytes: u64) -> usize {
+    (input_bytes / SKETCH_BYTES_PER_COUNTER).clamp(SKETCH_MIN_WIDTH as u64, SKETCH_MAX_WIDTH as u64) as usize
+}
 
 /// Hasher for maps keyed by xxh3 hashes: the keys are already uniform, so it only folds them
 /// together (in-memory maps only; nothing it computes leaves the process).
@@ -58,30 +89,116 @@ impl std::hash::Hasher for PrehashedHasher {
 
 type PrehashedMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<PrehashedHasher>>;
 
-/// Counts, while pages are read in parallel, on how many pages of its site each block key
-/// occurs. Counts are sums, so the result does not depend on the order pages arrive in.
+/// splitmix64's finaliser.
+#[inline]
+fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// A count-min sketch of (site, block) page counts: [`SKETCH_ROWS`] rows of 16-bit counters
+/// that saturate at `u16::MAX`. A count's estimate is never below the true count (capped at
+/// `u16::MAX`, which stands for "at least that many"), and is above it only where other blocks
+/// share all its counters. Counts are saturating sums, so the estimates do not depend on the
+/// order pages are counted in.
+#[derive(Debug)]
+pub struct CountSketch {
+    width: usize,
+    counters: Box<[AtomicU16]>,
+}
+
+impl CountSketch {
+    /// An empty sketch of `width` counters a row.
+    pub fn new(width: usize) -> Self {
+        let width = width.max(1);
+        Self { width, counters: (0..SKETCH_ROWS * width).map(|_| AtomicU16::new(0)).collect() }
+    }
+
+    /// Bytes the counters take.
+    pub fn bytes(&self) -> usize {
+        self.counters.len() * std::mem::size_of::<AtomicU16>()
+    }
+
+    #[inline]
+    fn cells(&self, site: u64, key: u64) -> impl Iterator<Item = &AtomicU16> + '_ {
+        let hash = mix(key ^ mix(site));
+        (0..SKETCH_ROWS).map(move |row| {
+            let h = mix(hash.wrapping_add((row as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+            &self.counters[row * self.width + ((h as u128 * self.width as u128) >> 64) as usize]
+        })
+    }
+
+    /// Counts one more page of `site` with the block `key`.
+    pub fn add(&self, site: u64, key: u64) {
+        for cell in self.cells(site, key) {
+            let _ = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1));
+        }
+    }
+
+    /// At least the number of pages of `site` counted with `key`; `u32::MAX` once a counter is
+    /// saturated.
+    pub fn estimate(&self, site: u64, key: u64) -> u32 {
+        match self.cells(site, key).map(|c| c.load(Ordering::Relaxed)).min().unwrap_or(0) {
+            u16::MAX => u32::MAX,
+            n => n as u32,
+        }
+    }
+}
+
+/// The exact counts, sharded by key.
+type Shards = Vec<Mutex<PrehashedMap<(u64, u64), u32>>>;
+
+/// Counts on how many pages of its site each block key occurs, in two reads of the pages.
+///
+/// While the scan pass reads, [`Recurrence::add`] counts every page of each site exactly and
+/// its blocks in a fixed-size [`CountSketch`]; the sketch's estimates give the provisional chrome
+/// ([`Recurrence::estimated`]). The next read of every page ([`Recurrence::count`]) counts
+/// exactly only the candidates, the blocks whose estimate reaches [`MIN_SITE_PAGES`]: every
+/// block on that many pages is one, so [`Recurrence::chrome`] is exact. Counts are sums, so
+/// nothing depends on the order pages arrive in.
 #[derive(Debug)]
 pub struct Recurrence {
-    shards: Vec<Mutex<PrehashedMap<(u64, u64), u32>>>,
+    sketch: Arc<CountSketch>,
     site_pages: Mutex<PrehashedMap<u64, u32>>,
+    exact: Shards,
 }
 
 impl Default for Recurrence {
     fn default() -> Self {
-        Self { shards: (0..SHARDS).map(|_| Mutex::default()).collect(), site_pages: Mutex::default() }
+        Self::for_input_bytes(0)
     }
 }
 
 impl Recurrence {
-    fn shard(&self, key: u64) -> &Mutex<PrehashedMap<(u64, u64), u32>> {
-        &self.shards[(key >> 58) as usize % SHARDS]
+    /// A count for a run reading about `input_bytes` bytes (sizes the sketch: [`sketch_width`]).
+    pub fn for_input_bytes(input_bytes: u64) -> Self {
+        Self {
+            sketch: Arc::new(CountSketch::new(sketch_width(input_bytes))),
+            site_pages: Mutex::default(),
+            exact: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        }
     }
 
-    /// Counts one page of `site` with the distinct block keys `keys`.
+    fn shard(&self, key: u64) -> &Mutex<PrehashedMap<(u64, u64), u32>> {
+        &self.exact[(key >> 58) as usize % SHARDS]
+    }
+
+    /// First read: counts one page of `site` with the distinct block keys `keys`.
     pub fn add(&self, site: u64, keys: &[u64]) {
         *self.site_pages.lock().expect("not poisoned").entry(site).or_default() += 1;
         for &key in keys {
-            *self.shard(key).lock().expect("not poisoned").entry((site, key)).or_default() += 1;
+            self.sketch.add(site, key);
+        }
+    }
+
+    /// Second read of the same page: counts exactly those of its distinct block keys `keys`
+    /// that are candidates (estimated on at least [`MIN_SITE_PAGES`] pages of `site`).
+    pub fn count(&self, site: u64, keys: &[u64]) {
+        for &key in keys {
+            if self.sketch.estimate(site, key) >= MIN_SITE_PAGES {
+                *self.shard(key).lock().expect("not poisoned").entry((site, key)).or_default() += 1;
+            }
         }
     }
 
@@ -97,50 +214,94 @@ impl Recurrence {
         }
     }
 
-    /// Forgets the blocks seen on fewer than [`MIN_SITE_PAGES`] pages: they can never be chrome.
-    pub fn prune(&mut self) {
-        for shard in &mut self.shards {
-            let shard = shard.get_mut().expect("not poisoned");
-            shard.retain(|_, count| *count >= MIN_SITE_PAGES);
-            shard.shrink_to_fit();
+    /// The blocks whose estimate is at or above their site's [`threshold`] after the first read:
+    /// a superset of the chrome counted exactly then (more only where blocks share counters).
+    pub fn estimated(&self) -> SiteChrome {
+        let site_pages = self.site_pages.lock().expect("not poisoned").clone();
+        SiteChrome {
+            chrome: Chrome::Estimated { sketch: Arc::clone(&self.sketch), site_pages: Arc::new(site_pages) },
         }
     }
 
-    /// The blocks at or above their site's [`threshold`] now.
+    /// Frees the sketch once the exact counts are taken (the [`Recurrence::estimated`] chrome
+    /// keeps its own reference). [`Recurrence::count`] counts nothing afterwards.
+    pub fn forget_sketch(&mut self) {
+        self.sketch = Arc::new(CountSketch::new(0));
+    }
+
+    /// Bytes the sketch and the exact counts take now (approximately).
+    pub fn bytes(&self) -> usize {
+        let entry = std::mem::size_of::<((u64, u64), u32)>() + 1;
+        let exact: usize =
+            self.exact.iter().map(|s| s.lock().expect("not poisoned").capacity() * entry).sum();
+        self.sketch.bytes() + exact
+    }
+
+    /// The blocks at or above their site's [`threshold`] now, by the exact counts.
     pub fn chrome(&self) -> SiteChrome {
         let site_pages = self.site_pages.lock().expect("not poisoned");
         let mut chrome = PrehashedMap::default();
-        for shard in &self.shards {
+        for shard in &self.exact {
             for (&(site, key), &count) in shard.lock().expect("not poisoned").iter() {
                 if count >= threshold(site_pages.get(&site).copied().unwrap_or(0)) {
                     chrome.insert((site, key), count);
                 }
             }
         }
-        SiteChrome { chrome }
+        SiteChrome { chrome: Chrome::Exact(chrome) }
     }
 }
 
-/// The blocks that are chrome of their site, with the number of pages each was counted on.
+/// What a [`SiteChrome`] answers from.
+#[derive(Debug, Clone)]
+enum Chrome {
+    /// Exact counts of the blocks that are chrome.
+    Exact(PrehashedMap<(u64, u64), u32>),
+    /// Sketch estimates and each site's page count.
+    Estimated { sketch: Arc<CountSketch>, site_pages: Arc<PrehashedMap<u64, u32>> },
+}
+
+impl Default for Chrome {
+    fn default() -> Self {
+        Chrome::Exact(PrehashedMap::default())
+    }
+}
+
+/// The blocks that are chrome of their site, with the number of pages each was counted on
+/// (exact, or estimated for the provisional chrome: [`Recurrence::estimated`]).
 #[derive(Debug, Clone, Default)]
 pub struct SiteChrome {
-    chrome: PrehashedMap<(u64, u64), u32>,
+    chrome: Chrome,
 }
 
 impl SiteChrome {
     /// The number of pages the block `key` was seen on when it is chrome of `site`.
     pub fn pages(&self, site: u64, key: u64) -> Option<u32> {
-        self.chrome.get(&(site, key)).copied()
+        match &self.chrome {
+            Chrome::Exact(chrome) => chrome.get(&(site, key)).copied(),
+            Chrome::Estimated { sketch, site_pages } => {
+                let pages = site_pages.get(&site).copied()?;
+                let estimate = sketch.estimate(site, key).min(pages);
+                (estimate >= threshold(pages)).then_some(estimate)
+            }
+        }
     }
 
-    /// Number of (site, block) pairs found to be chrome.
+    /// Number of (site, block) pairs found to be chrome (0 for estimated chrome, which cannot
+    /// list its blocks).
     pub fn len(&self) -> usize {
-        self.chrome.len()
+        match &self.chrome {
+            Chrome::Exact(chrome) => chrome.len(),
+            Chrome::Estimated { .. } => 0,
+        }
     }
 
-    /// True when no chrome was found.
+    /// True when no chrome was found (never for estimated chrome, which may hold some).
     pub fn is_empty(&self) -> bool {
-        self.chrome.is_empty()
+        match &self.chrome {
+            Chrome::Exact(chrome) => chrome.is_empty(),
+            Chrome::Estimated { .. } => false,
+        }
     }
 }
 
@@ -156,6 +317,12 @@ mod tests {
         assert_eq!(threshold(467), 22);
     }
 
+    /// The two reads as the pipeline does them.
+    fn counted(pages: &[(u64, Vec<u64>)], recurrence: &Recurrence) {
+        pages.iter().for_each(|(site, keys)| recurrence.add(*site, keys));
+        pages.iter().for_each(|(site, keys)| recurrence.count(*site, keys));
+    }
+
     #[test]
     fn blocks_on_enough_pages_of_one_site_are_chrome() {
         let menu = 1u64;
@@ -167,9 +334,11 @@ mod tests {
             (1, vec![menu, 20]),
             (1, vec![menu, 21]),
         ];
-        let mut recurrence = Recurrence::default();
-        pages.iter().for_each(|(site, keys)| recurrence.add(*site, keys));
-        recurrence.prune();
+        let recurrence = Recurrence::default();
+        counted(&pages, &recurrence);
+        let estimated = recurrence.estimated();
+        assert_eq!(estimated.pages(0, menu), Some(3));
+        assert_eq!(estimated.pages(1, menu), None);
         let chrome = recurrence.chrome();
         assert_eq!(chrome.pages(0, menu), Some(3));
         assert_eq!(chrome.pages(0, 10), None);
@@ -179,5 +348,126 @@ mod tests {
         // Counting a page off (a copy of another) takes the block below the threshold.
         recurrence.remove(0, &pages[1].1);
         assert_eq!(recurrence.chrome().pages(0, menu), None);
+    }
+
+    /// Random pages: `sites` sites, keys drawn from a small pool (so many recur) and a large one.
+    fn random_pages(n: usize, sites: u64, seed: u64) -> Vec<(u64, Vec<u64>)> {
+        let mut state = seed;
+        let mut next = move || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            mix(state)
+        };
+        (0..n)
+            .map(|_| {
+                let site = next() % sites;
+                let mut keys: Vec<u64> = (0..next() % 30)
+                    .map(|_| if next() % 3 == 0 { next() % 50 } else { 1000 + next() % 100_000 })
+                    .collect();
+                keys.sort_unstable();
+                keys.dedup();
+                (site, keys)
+            })
+            .collect()
+    }
+
+    fn plain_count(pages: &[(u64, Vec<u64>)]) -> HashMap<(u64, u64), u32> {
+        let mut counts = HashMap::new();
+        for (site, keys) in pages {
+            for &key in keys {
+                *counts.entry((*site, key)).or_default() += 1;
+            }
+        }
+        counts
+    }
+
+    #[test]
+    fn the_sketch_never_underestimates() {
+        let pages = random_pages(3000, 5, 1);
+        // A tiny sketch: many blocks share counters, so many estimates are too high.
+        let sketch = CountSketch::new(64);
+        pages.iter().for_each(|(site, keys)| keys.iter().for_each(|&k| sketch.add(*site, k)));
+        let counts = plain_count(&pages);
+        assert!(counts.iter().all(|(&(site, key), &n)| sketch.estimate(site, key) >= n));
+        assert!(counts.iter().any(|(&(site, key), &n)| sketch.estimate(site, key) > n));
+    }
+
+    #[test]
+    fn saturated_counters_stay_at_least_the_count() {
+        let sketch = CountSketch::new(1);
+        (0..70_000).for_each(|_| sketch.add(1, 2));
+        assert_eq!(sketch.estimate(1, 2), u32::MAX);
+    }
+
+    #[test]
+    fn candidates_are_counted_exactly() {
+        let pages = random_pages(3000, 5, 2);
+        let counts = plain_count(&pages);
+        for width in [16, 4096] {
+            let recurrence =
+                Recurrence { sketch: Arc::new(CountSketch::new(width)), ..Recurrence::default() };
+            counted(&pages, &recurrence);
+            let exact: HashMap<(u64, u64), u32> = recurrence
+                .exact
+                .iter()
+                .flat_map(|s| s.lock().unwrap().iter().map(|(&k, &v)| (k, v)).collect::<Vec<_>>())
+                .collect();
+            // Every block on enough pages is a candidate, and every candidate's count is exact.
+            for (pair, &n) in &counts {
+                if n >= MIN_SITE_PAGES {
+                    assert_eq!(exact.get(pair), Some(&n), "{pair:?}");
+                }
+            }
+            assert!(exact.iter().all(|(pair, n)| counts[pair] == *n));
+            // The chrome is what the plain count gives.
+            let site_pages = |site: u64| pages.iter().filter(|p| p.0 == site).count() as u32;
+            let (chrome, estimated) = (recurrence.chrome(), recurrence.estimated());
+            for (&(site, key), &n) in &counts {
+                let expected = (n >= threshold(site_pages(site))).then_some(n);
+                assert_eq!(chrome.pages(site, key), expected);
+                // The provisional chrome holds all of it (and, with a tiny sketch, more).
+                if expected.is_some() {
+                    assert!(estimated.pages(site, key).is_some());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn counts_do_not_depend_on_page_order_or_threads() {
+        let pages = random_pages(2000, 3, 3);
+        let chrome = |pages: &[(u64, Vec<u64>)], parallel: bool| {
+            let recurrence = Recurrence { sketch: Arc::new(CountSketch::new(256)), ..Recurrence::default() };
+            if parallel {
+                std::thread::scope(|scope| {
+                    for half in pages.chunks(pages.len() / 2 + 1) {
+                        let recurrence = &recurrence;
+                        scope.spawn(move || half.iter().for_each(|(site, keys)| recurrence.add(*site, keys)));
+                    }
+                });
+                std::thread::scope(|scope| {
+                    for half in pages.chunks(pages.len() / 2 + 1) {
+                        let recurrence = &recurrence;
+                        scope.spawn(move || {
+                            half.iter().for_each(|(site, keys)| recurrence.count(*site, keys))
+                        });
+                    }
+                });
+            } else {
+                counted(pages, &recurrence);
+            }
+            let (exact, estimated) = (recurrence.chrome(), recurrence.estimated());
+            let all = plain_count(pages);
+            let mut listed: Vec<_> = all
+                .keys()
+                .map(|&(site, key)| (site, key, exact.pages(site, key), estimated.pages(site, key)))
+                .collect();
+            listed.sort_unstable();
+            listed
+        };
+        let mut reversed = pages.clone();
+        reversed.reverse();
+        let forward = chrome(&pages, false);
+        assert_eq!(forward, chrome(&reversed, false));
+        assert_eq!(forward, chrome(&reversed, true));
     }
 }
