@@ -102,43 +102,30 @@ fn mix(mut x: u64) -> u64 {
 /// `u16::MAX`, which stands for "at least that many"), and is above it only where other blocks
 /// share all its counters. Counts are saturating sums, so the estimates do not depend on the
 /// order pages are counted in.
-///
-/// The counters of one (site, block) pair share a cache line: the line is chosen by one hash,
-/// and each row's counter by 3 bits of another within that row's 8 counters of the line, so a
-/// count costs one cache miss, not one per row.
 #[derive(Debug)]
 pub struct CountSketch {
-    lines: Box<[SketchLine]>,
+    width: usize,
+    counters: Box<[AtomicU16]>,
 }
 
-/// Counters a row has in each [`SketchLine`].
-const LINE_ROW_COUNTERS: usize = 8;
-
-/// One cache line of a [`CountSketch`]: [`LINE_ROW_COUNTERS`] counters of each row.
-#[derive(Debug)]
-#[repr(align(64))]
-struct SketchLine([AtomicU16; SKETCH_ROWS * LINE_ROW_COUNTERS]);
-
 impl CountSketch {
-    /// An empty sketch of (at least) `width` counters a row.
+    /// An empty sketch of `width` counters a row.
     pub fn new(width: usize) -> Self {
-        let lines = width.max(1).div_ceil(LINE_ROW_COUNTERS);
-        Self { lines: (0..lines).map(|_| SketchLine(std::array::from_fn(|_| AtomicU16::new(0)))).collect() }
+        let width = width.max(1);
+        Self { width, counters: (0..SKETCH_ROWS * width).map(|_| AtomicU16::new(0)).collect() }
     }
 
     /// Bytes the counters take.
     pub fn bytes(&self) -> usize {
-        self.lines.len() * std::mem::size_of::<SketchLine>()
+        self.counters.len() * std::mem::size_of::<AtomicU16>()
     }
 
     #[inline]
     fn cells(&self, site: u64, key: u64) -> impl Iterator<Item = &AtomicU16> + '_ {
         let hash = mix(key ^ mix(site));
-        let line = &self.lines[((hash as u128 * self.lines.len() as u128) >> 64) as usize].0;
-        let slots = mix(hash);
         (0..SKETCH_ROWS).map(move |row| {
-            let slot = (slots >> (3 * row)) as usize % LINE_ROW_COUNTERS;
-            &line[row * LINE_ROW_COUNTERS + slot]
+            let h = mix(hash.wrapping_add((row as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+            &self.counters[row * self.width + ((h as u128 * self.width as u128) >> 64) as usize]
         })
     }
 
