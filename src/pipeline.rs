@@ -77,6 +77,34 @@ struct PageScan {
 struct CachedLabels {
     drops: Box<[CachedDrop]>,
     keys: Box<[u64]>,
+    /// The page's fingerprint from its page-pass labels (with dedup on): the fingerprint pass
+    /// uses it without reading the page when site chrome leaves the kept blocks as they are.
+    fingerprint: Option<corpus::Fingerprint>,
+}
+
+impl CachedLabels {
+    /// The page-pass labels of every block.
+    fn labels(&self) -> Vec<Label> {
+        let mut labels = vec![Label::Keep; self.keys.len()];
+        for drop in self.drops.iter() {
+            let (index, label) = drop.label();
+            labels[index] = label;
+        }
+        labels
+    }
+
+    /// Every block's key, in block order.
+    fn keys(&self) -> impl Iterator<Item = Option<u64>> + '_ {
+        self.keys.iter().map(|&key| (key != 0).then_some(key))
+    }
+
+    /// The page's distinct block keys, sorted ([`corpus::page_keys`]).
+    fn distinct_keys(&self) -> Vec<u64> {
+        let mut keys: Vec<u64> = self.keys().flatten().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
 }
 
 /// One dropped block in [`CachedLabels`]: 24 bytes, no allocation, for the reasons the page
@@ -144,9 +172,15 @@ impl LabelCache {
         Self { used: AtomicUsize::new(0), budget }
     }
 
-    /// The dropped blocks of `labels` and the keys of `page`'s blocks, or `None` once the
-    /// budget is spent.
-    fn keep(&self, page: &Segmented<'_>, labels: &[Label]) -> Option<CachedLabels> {
+    /// The dropped blocks of `labels`, the keys of `page`'s blocks and the page's fingerprint
+    /// from its page-pass labels (`None` with dedup off), or `None` once the budget is spent.
+    fn keep(
+        &self,
+        page: &Segmented<'_>,
+        labels: &[Label],
+        site: u64,
+        config: &Config,
+    ) -> Option<CachedLabels> {
         let drops: usize = labels.iter().filter(|l| !l.is_keep()).map(CachedDrop::cost).sum();
         let keys = page.blocks.len() * std::mem::size_of::<u64>();
         let cost = std::mem::size_of::<CachedLabels>() + drops + keys;
@@ -154,9 +188,14 @@ impl LabelCache {
             return None;
         }
         let kept = labels.iter().enumerate().filter(|(_, l)| !l.is_keep());
+        let fingerprint = config
+            .corpus
+            .dedup
+            .then(|| corpus::fingerprint(page, labels, site, &corpus::SiteChrome::default()));
         Some(CachedLabels {
             drops: kept.map(|(i, l)| CachedDrop::new(i, l)).collect(),
             keys: page.blocks.iter().map(|b| b.key.unwrap_or(0)).collect(),
+            fingerprint,
         })
     }
 }
@@ -379,10 +418,28 @@ fn corpus_pass(
                 .zip(scans.par_iter())
                 .zip(first_page.par_iter())
                 .map(|((source, scan), &first)| {
+                    let Scan::Pages { pages, .. } = scan else { return Vec::new() };
                     // Exactly one slot a page: kept for every page until grouping.
-                    let pages = if let Scan::Pages { pages, .. } = scan { pages.len() } else { 0 };
-                    let mut signed = Vec::with_capacity(pages);
-                    reread(source, scan, first, config, &|_| true, may_be_signed, &mut |index, labelled| {
+                    let mut signed = Vec::with_capacity(pages.len());
+                    // A page whose kept blocks site chrome leaves as they are has the
+                    // fingerprint pass 1 made, and its keys count without reading it again.
+                    let mut read_again = vec![true; pages.len()];
+                    for (offset, page) in pages.iter().enumerate() {
+                        let Some(cached) = &page.labels else { continue };
+                        let Some(fingerprint) = &cached.fingerprint else { continue };
+                        let index = first + offset;
+                        let site = summaries[index].site;
+                        if corpus::keeps_the_same_blocks(cached.keys(), &cached.labels(), site, &provisional)
+                        {
+                            if site_chrome {
+                                recurrence.count(site, &cached.distinct_keys());
+                            }
+                            signed.push((index, fingerprint.clone()));
+                            read_again[offset] = false;
+                        }
+                    }
+                    let wanted = |index: usize| read_again[index - first];
+                    reread(source, scan, first, config, &wanted, may_be_signed, &mut |index, labelled| {
                         let site = summaries[index].site;
                         if site_chrome {
                             corpus::count(&labelled.page, &summaries[index], &recurrence);
@@ -502,13 +559,9 @@ fn relabel<'a>(
         return label_page(text, host, config);
     };
     let mut page = segment::split(text);
-    let mut labels = vec![Label::Keep; page.blocks.len()];
-    for drop in cached.drops.iter() {
-        let (index, label) = drop.label();
-        labels[index] = label;
-    }
-    for (block, &key) in page.blocks.iter_mut().zip(cached.keys.iter()) {
-        block.key = (key != 0).then_some(key);
+    let labels = cached.labels();
+    for (block, key) in page.blocks.iter_mut().zip(cached.keys()) {
+        block.key = key;
     }
     page.normalize_where(|index| needs(&labels[index]));
     Labelled { page, labels }
@@ -539,7 +592,7 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
                 let labelled = label_page(&text, None, config);
                 let site = config.site_from.site_of(&source.relative);
                 let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
-                let labels = cache.keep(&labelled.page, &labelled.labels);
+                let labels = cache.keep(&labelled.page, &labelled.labels, summary.site, config);
                 Scan::Pages {
                     content_hash,
                     pages: vec![PageScan { id: source.id(), summary, labels }],
@@ -559,7 +612,7 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
                         let host = record.host();
                         let labelled = label_page(&text, host.as_deref(), config);
                         let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
-                        let labels = cache.keep(&labelled.page, &labelled.labels);
+                        let labels = cache.keep(&labelled.page, &labelled.labels, summary.site, config);
                         pages.push(PageScan { id: record.id(&config.keys, &file_id), summary, labels });
                     }
                 }

@@ -155,6 +155,20 @@ pub fn count(page: &Segmented<'_>, summary: &PageSummary, recurrence: &Recurrenc
     recurrence.count(summary.site, &page_keys(page));
 }
 
+/// Whether site chrome `chrome` leaves the kept blocks of a page (its `labels` from the page
+/// pass and its blocks' `keys`) as they are: then [`fingerprint`] signs the same blocks with
+/// `chrome` as without it, and the page need not be read again to be signed.
+pub fn keeps_the_same_blocks(
+    keys: impl Iterator<Item = Option<u64>>,
+    labels: &[Label],
+    site: u64,
+    chrome: &SiteChrome,
+) -> bool {
+    let mut with_site = labels.to_vec();
+    apply_site_chrome_by_keys(keys, &mut with_site, site, chrome);
+    with_site.iter().zip(labels).all(|(after, before)| after.is_keep() == before.is_keep())
+}
+
 /// Counts off a page found by [`uncounted`].
 pub fn uncount(page: &Segmented<'_>, summary: &PageSummary, recurrence: &Recurrence) {
     recurrence.remove(summary.site, &page_keys(page));
@@ -173,17 +187,27 @@ pub const RESTORE_MIN_SITE_SHARE: f64 = 0.6;
 /// of what the context pass dropped ([`RESTORE_MIN_SITE_SHARE`]), the remaining context drops,
 /// except those after a section opener, are the page's own text and are kept again.
 pub fn apply_site_chrome(page: &Segmented<'_>, labels: &mut [Label], site: u64, chrome: &SiteChrome) {
+    apply_site_chrome_by_keys(page.blocks.iter().map(|b| b.key), labels, site, chrome);
+}
+
+/// [`apply_site_chrome`] given the blocks' keys alone, in block order.
+pub fn apply_site_chrome_by_keys(
+    keys: impl Iterator<Item = Option<u64>>,
+    labels: &mut [Label],
+    site: u64,
+    chrome: &SiteChrome,
+) {
     if chrome.is_empty() {
         return;
     }
     let (mut site_blocks, mut context, mut context_site) = (0usize, 0usize, 0usize);
-    for (block, label) in page.blocks.iter().zip(labels.iter_mut()) {
+    for (key, label) in keys.zip(labels.iter_mut()) {
         if matches!(label, Label::Drop(Reason::Repeat { .. })) {
             continue;
         }
         let was_context = matches!(label, Label::Drop(Reason::Context { .. }));
         context += usize::from(was_context);
-        if let Some(pages) = block.key.and_then(|k| chrome.pages(site, k)) {
+        if let Some(pages) = key.and_then(|k| chrome.pages(site, k)) {
             *label = Label::Drop(Reason::SiteChrome { pages });
             site_blocks += 1;
             context_site += usize::from(was_context);
@@ -331,6 +355,29 @@ mod tests {
         let texts: Vec<String> = (0..4).map(|i| format!("{MENU}{}\n{MENU}", body(10 + i))).collect();
         let (verdict, _) = run(&texts);
         assert!(verdict.duplicate_of.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn a_page_whose_kept_blocks_no_chrome_touches_keeps_its_pass_one_fingerprint() {
+        let texts: Vec<String> = (0..5).map(|i| format!("{MENU}{}", body(i))).collect();
+        let recurrence = Recurrence::default();
+        let pages: Vec<PageSummary> =
+            texts.iter().map(|t| summarize(&segment(t), None, &recurrence)).collect();
+        let chrome = provisional(&recurrence, &CorpusOptions::default());
+        let page = segment(&texts[0]);
+        let keys = || page.blocks.iter().map(|b| b.key);
+        // The menu is kept by the page pass here: site chrome drops it, so the page is read again.
+        let all_kept = vec![Label::Keep; page.blocks.len()];
+        assert!(!keeps_the_same_blocks(keys(), &all_kept, pages[0].site, &chrome));
+        // With the menu already dropped, site chrome changes nothing that is signed.
+        let mut menu_dropped = all_kept.clone();
+        for label in &mut menu_dropped[..4] {
+            *label = Label::Drop(Reason::Chrome { rule: "nav".into() });
+        }
+        assert!(keeps_the_same_blocks(keys(), &menu_dropped, pages[0].site, &chrome));
+        let with = fingerprint(&page, &menu_dropped, pages[0].site, &chrome);
+        let without = fingerprint(&page, &menu_dropped, pages[0].site, &SiteChrome::default());
+        assert_eq!(with, without);
     }
 
     #[test]
