@@ -6,36 +6,28 @@
 //! output never depends on the thread count. The corpus pass sees only small summaries, so memory
 //! grows with the number of pages, not with the bytes read.
 
-use std::borrow::Cow;
 use std::collections::hash_map::{Entry, HashMap};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::cache::{CachedPage, PageCache};
 use crate::config::Config;
 use crate::corpus::{self, PageSummary, Verdict};
 use crate::decode::{self, DecodeError};
 use crate::error::{ConfigError, Error};
 use crate::input::jsonl::{self, BrokenLine, Record};
 use crate::input::{Format, Origin, Source};
-use crate::label::{Label, Placement, Reason};
+use crate::label::{Label, Reason};
 use crate::output;
 use crate::report::{BlockCounts, DocumentEntry, DuplicateEntry, Report, SkippedEntry};
 use crate::segment::{self, Segmented};
 
 /// Inputs from which a progress bar is shown (when stderr is a terminal).
 const PROGRESS_MIN_INPUTS: usize = 200;
-
-/// Default bytes of page-pass results that pass 1 may keep for the later passes (`--cache-mib`):
-/// the dropped blocks of each page and every block's key. Pages whose results fit are not
-/// labelled again, and only the blocks whose text a pass reads are normalised again; the others
-/// are labelled again. The page pass is a pure function of the page, so the output is the same
-/// either way; the budget only bounds memory.
-pub const LABEL_CACHE_BYTES: usize = 128 << 20;
 
 /// What a run produced.
 #[derive(Debug)]
@@ -67,137 +59,8 @@ enum Scan {
 struct PageScan {
     id: String,
     summary: PageSummary,
-    /// The page-pass labels of pass 1 when they fitted in [`LABEL_CACHE_BYTES`].
-    labels: Option<CachedLabels>,
-}
-
-/// One page as pass 1 left it: the page pass's dropped blocks by index, and every block's key
-/// (0: none; [`fingerprint::key_of_bytes`] is never 0), so the later passes normalise only the
-/// blocks whose text they read, not the ones they only look up.
-struct CachedLabels {
-    drops: Box<[CachedDrop]>,
-    keys: Box<[u64]>,
-    /// The page's fingerprint from its page-pass labels (with dedup on): the fingerprint pass
-    /// uses it without reading the page when site chrome leaves the kept blocks as they are.
-    fingerprint: Option<corpus::Fingerprint>,
-}
-
-impl CachedLabels {
-    /// The page-pass labels of every block.
-    fn labels(&self) -> Vec<Label> {
-        let mut labels = vec![Label::Keep; self.keys.len()];
-        for drop in self.drops.iter() {
-            let (index, label) = drop.label();
-            labels[index] = label;
-        }
-        labels
-    }
-
-    /// Every block's key, in block order.
-    fn keys(&self) -> impl Iterator<Item = Option<u64>> + '_ {
-        self.keys.iter().map(|&key| (key != 0).then_some(key))
-    }
-
-    /// The page's distinct block keys, sorted ([`corpus::page_keys`]).
-    fn distinct_keys(&self) -> Vec<u64> {
-        let mut keys: Vec<u64> = self.keys().flatten().collect();
-        keys.sort_unstable();
-        keys.dedup();
-        keys
-    }
-}
-
-/// One dropped block in [`CachedLabels`]: 24 bytes, no allocation, for the reasons the page
-/// pass gives with static texts (repeats, built-in chrome rules, context); a boxed label for the
-/// rest (user rules).
-enum CachedDrop {
-    /// `Drop(Repeat { of })` of block `index`.
-    Repeat { index: u32, of: u32 },
-    /// `Drop(Chrome { rule })` with a built-in (static) rule name.
-    Chrome { index: u32, rule: &'static str },
-    /// `Drop(Context { .. })`.
-    Context { index: u32, why: Placement, words: u32, stopword_pct: u8 },
-    /// Any other label of a block, with the block's index.
-    Other(Box<(u32, Label)>),
-}
-
-impl CachedDrop {
-    fn new(index: usize, label: &Label) -> Self {
-        let index = index as u32;
-        match label {
-            Label::Drop(Reason::Repeat { of }) => CachedDrop::Repeat { index, of: *of },
-            Label::Drop(Reason::Chrome { rule: Cow::Borrowed(rule) }) => CachedDrop::Chrome { index, rule },
-            Label::Drop(Reason::Context { why, words, stopword_pct }) => {
-                CachedDrop::Context { index, why: *why, words: *words, stopword_pct: *stopword_pct }
-            }
-            other => CachedDrop::Other(Box::new((index, other.clone()))),
-        }
-    }
-
-    /// Block index and label.
-    fn label(&self) -> (usize, Label) {
-        match self {
-            CachedDrop::Repeat { index, of } => (*index as usize, Label::Drop(Reason::Repeat { of: *of })),
-            CachedDrop::Chrome { index, rule } => {
-                (*index as usize, Label::Drop(Reason::Chrome { rule: Cow::Borrowed(rule) }))
-            }
-            CachedDrop::Context { index, why, words, stopword_pct } => (
-                *index as usize,
-                Label::Drop(Reason::Context { why: *why, words: *words, stopword_pct: *stopword_pct }),
-            ),
-            CachedDrop::Other(boxed) => (boxed.0 as usize, boxed.1.clone()),
-        }
-    }
-
-    /// Bytes it takes, counted against [`LABEL_CACHE_BYTES`].
-    fn cost(label: &Label) -> usize {
-        let boxed = match label {
-            Label::Drop(Reason::Repeat { .. })
-            | Label::Drop(Reason::Chrome { rule: Cow::Borrowed(_) })
-            | Label::Drop(Reason::Context { .. }) => 0,
-            _ => std::mem::size_of::<(u32, Label)>(),
-        };
-        std::mem::size_of::<CachedDrop>() + boxed
-    }
-}
-
-/// The run's budget for [`CachedLabels`].
-struct LabelCache {
-    used: AtomicUsize,
-    budget: usize,
-}
-
-impl LabelCache {
-    fn new(budget: usize) -> Self {
-        Self { used: AtomicUsize::new(0), budget }
-    }
-
-    /// The dropped blocks of `labels`, the keys of `page`'s blocks and the page's fingerprint
-    /// from its page-pass labels (`None` with dedup off), or `None` once the budget is spent.
-    fn keep(
-        &self,
-        page: &Segmented<'_>,
-        labels: &[Label],
-        site: u64,
-        config: &Config,
-    ) -> Option<CachedLabels> {
-        let drops: usize = labels.iter().filter(|l| !l.is_keep()).map(CachedDrop::cost).sum();
-        let keys = page.blocks.len() * std::mem::size_of::<u64>();
-        let cost = std::mem::size_of::<CachedLabels>() + drops + keys;
-        if self.used.fetch_add(cost, Ordering::Relaxed) + cost > self.budget {
-            return None;
-        }
-        let kept = labels.iter().enumerate().filter(|(_, l)| !l.is_keep());
-        let fingerprint = config
-            .corpus
-            .dedup
-            .then(|| corpus::fingerprint(page, labels, site, &corpus::SiteChrome::default()));
-        Some(CachedLabels {
-            drops: kept.map(|(i, l)| CachedDrop::new(i, l)).collect(),
-            keys: page.blocks.iter().map(|b| b.key.unwrap_or(0)).collect(),
-            fingerprint,
-        })
-    }
+    /// What pass 1 kept of the page for the later passes, when it fitted in the budget.
+    labels: Option<CachedPage>,
 }
 
 /// What pass 2 produced for one input.
@@ -266,7 +129,7 @@ pub fn run(
     // The recurrence sketch is sized from the bytes to read (compressed inputs count as stored).
     let input_bytes: u64 = pool.install(|| sources.par_iter().map(stored_bytes).sum());
     let recurrence = corpus::Recurrence::for_input_bytes(input_bytes);
-    let cache = LabelCache::new(config.cache_bytes);
+    let cache = PageCache::new(config.cache_bytes);
     let mut scans: Vec<Scan> = pool.install(|| {
         sources
             .par_iter()
@@ -551,7 +414,7 @@ fn label_page<'a>(text: &'a str, host: Option<&str>, config: &Config) -> Labelle
 fn relabel<'a>(
     text: &'a str,
     host: Option<&str>,
-    cached: Option<&CachedLabels>,
+    cached: Option<&CachedPage>,
     needs: fn(&Label) -> bool,
     config: &Config,
 ) -> Labelled<'a> {
@@ -579,7 +442,7 @@ fn may_be_signed(label: &Label) -> bool {
     matches!(label, Label::Keep | Label::Drop(Reason::Context { .. }))
 }
 
-fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache: &LabelCache) -> Scan {
+fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache: &PageCache) -> Scan {
     let bytes = match source.read() {
         Ok(bytes) => bytes,
         Err(error) => return Scan::Failed(error),
@@ -592,7 +455,7 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
                 let labelled = label_page(&text, None, config);
                 let site = config.site_from.site_of(&source.relative);
                 let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
-                let labels = cache.keep(&labelled.page, &labelled.labels, summary.site, config);
+                let labels = cache.keep(&labelled.page, &labelled.labels, summary.site, config.corpus.dedup);
                 Scan::Pages {
                     content_hash,
                     pages: vec![PageScan { id: source.id(), summary, labels }],
@@ -612,7 +475,8 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
                         let host = record.host();
                         let labelled = label_page(&text, host.as_deref(), config);
                         let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
-                        let labels = cache.keep(&labelled.page, &labelled.labels, summary.site, config);
+                        let labels =
+                            cache.keep(&labelled.page, &labelled.labels, summary.site, config.corpus.dedup);
                         pages.push(PageScan { id: record.id(&config.keys, &file_id), summary, labels });
                     }
                 }

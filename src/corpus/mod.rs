@@ -156,7 +156,7 @@ pub fn count(page: &Segmented<'_>, summary: &PageSummary, recurrence: &Recurrenc
 }
 
 /// Whether site chrome `chrome` leaves the kept blocks of a page (its `labels` from the page
-/// pass and its blocks' `keys`) as they are: then [`fingerprint`] signs the same blocks with
+/// pass and its blocks' `keys`) as they are: then [`fingerprint()`] signs the same blocks with
 /// `chrome` as without it, and the page need not be read again to be signed.
 pub fn keeps_the_same_blocks(
     keys: impl Iterator<Item = Option<u64>>,

@@ -1,0 +1,211 @@
+//! What pass 1 keeps of each page for the later passes, within a memory budget (`--cache-mib`):
+//! every block's page-pass label and key, and the page's fingerprint. A page whose results fit
+//! is not labelled again, and the later passes normalise only the blocks whose text they read;
+//! the others are labelled again. The page pass is a pure function of the page, so the output is
+//! the same either way; the budget only bounds memory.
+//!
+//! Memory: 16 bytes a block (an 8-byte packed label and an 8-byte key) and about 200 bytes
+//! a page, counted against the budget as they are taken.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::RwLock;
+
+use crate::corpus::{self, Fingerprint, SiteChrome};
+use crate::label::{Label, Placement, Reason};
+use crate::segment::Segmented;
+
+/// Default budget (`--cache-mib 128`).
+pub const DEFAULT_CACHE_BYTES: usize = 128 << 20;
+
+/// One page as pass 1 left it.
+#[derive(Debug)]
+pub struct CachedPage {
+    labels: Box<[PackedLabel]>,
+    /// Labels that do not pack (a user rule's name), by [`PackedLabel`] payload.
+    other: Box<[Label]>,
+    /// Every block's key; 0 for none ([`crate::fingerprint::key_of_bytes`] is never 0).
+    keys: Box<[u64]>,
+    /// The page's fingerprint from its page-pass labels (with dedup on): the fingerprint pass
+    /// uses it without reading the page when site chrome leaves the kept blocks as they are.
+    pub fingerprint: Option<Fingerprint>,
+}
+
+impl CachedPage {
+    /// The page-pass labels of every block.
+    pub fn labels(&self) -> Vec<Label> {
+        self.labels.iter().map(|packed| packed.unpack(&self.other)).collect()
+    }
+
+    /// Every block's key, in block order.
+    pub fn keys(&self) -> impl Iterator<Item = Option<u64>> + '_ {
+        self.keys.iter().map(|&key| (key != 0).then_some(key))
+    }
+
+    /// The page's distinct block keys, sorted (as [`corpus::page_keys`] gives them).
+    pub fn distinct_keys(&self) -> Vec<u64> {
+        let mut keys: Vec<u64> = self.keys().flatten().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+}
+
+/// The run's budget for [`CachedPage`]s, shared by the threads of pass 1.
+#[derive(Debug)]
+pub struct PageCache {
+    used: AtomicUsize,
+    budget: usize,
+}
+
+impl PageCache {
+    /// A budget of `budget` bytes.
+    pub fn new(budget: usize) -> Self {
+        Self { used: AtomicUsize::new(0), budget }
+    }
+
+    /// What to keep of `page` of `site` with its page-pass `labels` (signed when `sign`), or
+    /// `None` once the budget is spent.
+    pub fn keep(&self, page: &Segmented<'_>, labels: &[Label], site: u64, sign: bool) -> Option<CachedPage> {
+        let other = labels.iter().filter(|l| PackedLabel::pack(l).is_none()).count();
+        let cost = std::mem::size_of::<CachedPage>()
+            + labels.len() * (std::mem::size_of::<PackedLabel>() + std::mem::size_of::<u64>())
+            + other * std::mem::size_of::<Label>();
+        if self.used.fetch_add(cost, Ordering::Relaxed) + cost > self.budget {
+            return None;
+        }
+        let mut others = Vec::with_capacity(other);
+        let packed = labels
+            .iter()
+            .map(|label| {
+                PackedLabel::pack(label).unwrap_or_else(|| {
+                    others.push(label.clone());
+                    PackedLabel { tag: Tag::Other, small: 0, pct: 0, value: others.len() as u32 - 1 }
+                })
+            })
+            .collect();
+        Some(CachedPage {
+            labels: packed,
+            other: others.into_boxed_slice(),
+            keys: page.blocks.iter().map(|b| b.key.unwrap_or(0)).collect(),
+            fingerprint: sign.then(|| corpus::fingerprint(page, labels, site, &SiteChrome::default())),
+        })
+    }
+}
+
+/// What a [`PackedLabel`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Keep,
+    /// `Drop(Repeat { of: value })`.
+    Repeat,
+    /// `Drop(Chrome { rule })`, `rule` a static name with id `value` ([`rule_id`]).
+    Chrome,
+    /// `Drop(Context { why: small, words: value, stopword_pct: pct })`.
+    Context,
+    /// A label kept whole in [`CachedPage::other`], at index `value`.
+    Other,
+}
+
+/// One block's label in 8 bytes.
+#[derive(Debug, Clone, Copy)]
+struct PackedLabel {
+    tag: Tag,
+    small: u8,
+    pct: u8,
+    value: u32,
+}
+
+impl PackedLabel {
+    /// The packed form of `label`, or `None` when it does not pack (then it is kept whole).
+    fn pack(label: &Label) -> Option<Self> {
+        let (tag, small, pct, value) = match label {
+            Label::Keep => (Tag::Keep, 0, 0, 0),
+            Label::Drop(Reason::Repeat { of }) => (Tag::Repeat, 0, 0, *of),
+            Label::Drop(Reason::Chrome { rule: Cow::Borrowed(rule) }) => (Tag::Chrome, 0, 0, rule_id(rule)),
+            Label::Drop(Reason::Context { why, words, stopword_pct }) => {
+                let why = match why {
+                    Placement::BeforeArticle => 0,
+                    Placement::AfterArticle => 1,
+                    Placement::AfterOpener => 2,
+                };
+                (Tag::Context, why, *stopword_pct, *words)
+            }
+            _ => return None,
+        };
+        Some(PackedLabel { tag, small, pct, value })
+    }
+
+    fn unpack(self, other: &[Label]) -> Label {
+        match self.tag {
+            Tag::Keep => Label::Keep,
+            Tag::Repeat => Label::Drop(Reason::Repeat { of: self.value }),
+            Tag::Chrome => Label::Drop(Reason::Chrome { rule: Cow::Borrowed(rule_name(self.value)) }),
+            Tag::Context => Label::Drop(Reason::Context {
+                why: match self.small {
+                    0 => Placement::BeforeArticle,
+                    1 => Placement::AfterArticle,
+                    _ => Placement::AfterOpener,
+                },
+                words: self.value,
+                stopword_pct: self.pct,
+            }),
+            Tag::Other => other[self.value as usize].clone(),
+        }
+    }
+}
+
+/// The static rule names seen so far (a few dozen: phrase families and feature rules), so a
+/// packed label holds a 4-byte id instead of the name. Ids are never written anywhere.
+static RULE_NAMES: RwLock<Vec<&'static str>> = RwLock::new(Vec::new());
+
+fn rule_id(name: &'static str) -> u32 {
+    let position = |names: &[&'static str]| names.iter().position(|&n| n == name);
+    if let Some(id) = position(&RULE_NAMES.read().expect("not poisoned")) {
+        return id as u32;
+    }
+    let mut names = RULE_NAMES.write().expect("not poisoned");
+    let id = position(&names).unwrap_or_else(|| {
+        names.push(name);
+        names.len() - 1
+    });
+    id as u32
+}
+
+fn rule_name(id: u32) -> &'static str {
+    RULE_NAMES.read().expect("not poisoned")[id as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::segment::segment;
+
+    #[test]
+    fn labels_come_back_as_they_were_kept() {
+        let page = segment("a\nb\nc\nd\ne\nf");
+        let labels = vec![
+            Label::Keep,
+            Label::Drop(Reason::Repeat { of: 0 }),
+            Label::Drop(Reason::Chrome { rule: Cow::Borrowed("nav") }),
+            Label::Drop(Reason::Context { why: Placement::AfterOpener, words: 70_000, stopword_pct: 42 }),
+            Label::Drop(Reason::Chrome { rule: Cow::Owned("user rule: weather".into()) }),
+            Label::Drop(Reason::SiteChrome { pages: 9 }),
+        ];
+        let cached = PageCache::new(1 << 20).keep(&page, &labels, 0, true).expect("fits");
+        assert_eq!(cached.labels(), labels);
+        assert_eq!(cached.other.len(), 2);
+        assert_eq!(cached.keys().collect::<Vec<_>>(), page.blocks.iter().map(|b| b.key).collect::<Vec<_>>());
+        assert!(cached.fingerprint.is_some());
+        assert_eq!(std::mem::size_of::<PackedLabel>(), 8);
+    }
+
+    #[test]
+    fn pages_beyond_the_budget_are_not_kept() {
+        let page = segment("a\nb");
+        let labels = vec![Label::Keep; 2];
+        let cache = PageCache::new(std::mem::size_of::<CachedPage>() + 40);
+        assert!(cache.keep(&page, &labels, 0, false).is_some());
+        assert!(cache.keep(&page, &labels, 0, false).is_none());
+    }
+}
