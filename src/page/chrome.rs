@@ -52,6 +52,11 @@ pub const OPENER_MIN_PROSE_WORDS: u32 = 40;
 pub const OPENER_MIN_PROSE_SHARE: f64 = 0.25;
 /// How many blocks before the article the title may stand.
 pub const TITLE_LOOKBACK: usize = 8;
+/// Most lines (bylines, date lines, credits) between a lead paragraph and the article.
+pub const LEAD_LOOKBACK: usize = 6;
+/// Families of the lines that may stand between a lead paragraph and the article.
+pub const LEAD_GAP_FAMILIES: &[&str] =
+    &["byline", "dateline", "caption", "copyright", "share", "ads", "follow"];
 /// A section label that opens a story card after the article has at most this many words.
 pub const CARD_LABEL_MAX_WORDS: u32 = 4;
 /// Share of the run's prose that must stand before the first story card for the cards to end it.
@@ -584,10 +589,36 @@ fn mark_with(
             run = densest_run(0..cut, score);
         }
     }
-    let (best_start, best_end) = match run {
+    let (mut best_start, best_end) = match run {
         Some((start, end)) => (start, Some(end)),
         None => (0, None),
     };
+    // The lead: a paragraph under the headline, parted from the article by its byline, date
+    // line or picture credit, belongs to it.
+    if best_end.is_some() {
+        let mut i = best_start;
+        let mut skipped = 0;
+        while i > 0 && skipped <= LEAD_LOOKBACK {
+            i -= 1;
+            match s.classes[i] {
+                Class::Gone => continue,
+                Class::Chrome if s.rules[i].as_deref().is_some_and(|r| LEAD_GAP_FAMILIES.contains(&r)) => {
+                    skipped += 1;
+                }
+                Class::Prose if skipped > 0 => {
+                    let headline = (0..i).rev().find(|&j| s.classes[j] != Class::Gone).is_some_and(|j| {
+                        s.classes[j] == Class::Short
+                            && is_title(&s.features[j], blocks[j].text, blocks[j].kind)
+                    });
+                    if headline {
+                        best_start = i;
+                    }
+                    break;
+                }
+                _ => break,
+            }
+        }
+    }
 
     let Some(end) = best_end else {
         // No prose at all (a page of only a table or a list): drop only what the rules name.
@@ -799,6 +830,16 @@ mod tests {
         assert_eq!(kept(&page).len(), 5, "{:?}", classify(&page));
         let page = format!("{BODY}Related Articles\nTokyo weighs its options\nA short teaser about the talks, in one line.\n");
         assert_eq!(kept(&page).len(), 3, "{:?}", classify(&page));
+    }
+
+    #[test]
+    fn a_lead_parted_from_the_article_by_its_byline_stays() {
+        let page = format!(
+            "Menu\nJapan cancels security talks\nTokyo says the talks will resume once both sides are ready, and that the alliance is as strong as ever.\nBy Jane Doe\n06:42 PM, Jun 21, 2025\nPhoto: Reuters\nShare on Facebook\n{BODY}"
+        );
+        let kept = kept(&page);
+        assert_eq!(kept.len(), 5, "{:?}", classify(&page));
+        assert!(kept[1].starts_with("Tokyo says"));
     }
 
     #[test]
