@@ -1,6 +1,6 @@
-//! The run: discover inputs, scan every page (pass 1), run the corpus pass on the summaries
-//! (which reads pages again to fingerprint them), then read every page again and write it
-//! (pass 2).
+//! The run: discover inputs, scan every page (pass 1, which keeps what it learned of each page
+//! within a budget: [`crate::cache`]), run the corpus pass on the summaries (which reads pages
+//! again to fingerprint them when it must), then read every page again and write it (pass 2).
 //!
 //! Both passes are parallel maps over inputs whose results are collected in input order, so the
 //! output never depends on the thread count. The corpus pass sees only small summaries, so memory
@@ -60,7 +60,7 @@ struct PageScan {
     id: String,
     summary: PageSummary,
     /// What pass 1 kept of the page for the later passes, when it fitted in the budget.
-    labels: Option<CachedPage>,
+    cached: Option<CachedPage>,
 }
 
 /// What pass 2 produced for one input.
@@ -256,9 +256,10 @@ pub fn run(
     Ok(Outcome { report, failures })
 }
 
-/// The corpus pass (see [`corpus`]): reads every page again to sign its cleaned text, groups
-/// near-duplicates, reads the later copies of a group on one site again to count them off, and
-/// returns the verdict pass 2 applies.
+/// The corpus pass (see [`corpus`]): signs every page's cleaned text (reading a page again when
+/// provisional site chrome changes what it keeps), counts the candidate chrome blocks exactly,
+/// groups near-duplicates, reads the later copies of a group on one site again to count them
+/// off, and returns the verdict pass 2 applies.
 fn corpus_pass(
     pool: &rayon::ThreadPool,
     sources: &[Source],
@@ -268,9 +269,10 @@ fn corpus_pass(
     mut recurrence: corpus::Recurrence,
     config: &Config,
 ) -> Verdict {
-    // The fingerprint pass: read every page again and sign its text without provisional chrome.
-    // The same read counts exactly the blocks that can be chrome (by their keys, which pass 1
-    // kept: only the blocks whose text is signed are normalised again).
+    // The fingerprint pass: sign each page's text without provisional chrome, reading it again
+    // only when that chrome changes its kept blocks. The same pass counts exactly the blocks that
+    // can be chrome (by their keys, which pass 1 kept: only the blocks whose text is signed are
+    // normalised again).
     let provisional = corpus::provisional(&recurrence, &config.corpus);
     let site_chrome = config.corpus.site_chrome;
     let mut fingerprints = vec![corpus::Fingerprint::default(); summaries.len()];
@@ -288,7 +290,7 @@ fn corpus_pass(
                     // fingerprint pass 1 made, and its keys count without reading it again.
                     let mut read_again = vec![true; pages.len()];
                     for (offset, page) in pages.iter().enumerate() {
-                        let Some(cached) = &page.labels else { continue };
+                        let Some(cached) = &page.cached else { continue };
                         let Some(fingerprint) = &cached.fingerprint else { continue };
                         let index = first + offset;
                         let site = summaries[index].site;
@@ -455,10 +457,10 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
                 let labelled = label_page(&text, None, config);
                 let site = config.site_from.site_of(&source.relative);
                 let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
-                let labels = cache.keep(&labelled.page, &labelled.labels, summary.site, config.corpus.dedup);
+                let cached = cache.keep(&labelled.page, &labelled.labels, summary.site, config.corpus.dedup);
                 Scan::Pages {
                     content_hash,
-                    pages: vec![PageScan { id: source.id(), summary, labels }],
+                    pages: vec![PageScan { id: source.id(), summary, cached }],
                     broken: Vec::new(),
                 }
             }
@@ -475,9 +477,9 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
                         let host = record.host();
                         let labelled = label_page(&text, host.as_deref(), config);
                         let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
-                        let labels =
+                        let cached =
                             cache.keep(&labelled.page, &labelled.labels, summary.site, config.corpus.dedup);
-                        pages.push(PageScan { id: record.id(&config.keys, &file_id), summary, labels });
+                        pages.push(PageScan { id: record.id(&config.keys, &file_id), summary, cached });
                     }
                 }
             }
@@ -520,7 +522,7 @@ fn write_source(
                 return written;
             };
             let page_index = first_page;
-            let cached = pages.first().and_then(|p| p.labels.as_ref());
+            let cached = pages.first().and_then(|p| p.cached.as_ref());
             let mut labelled = relabel(&text, None, cached, keys_only, config);
             verdict.apply(page_index, &labelled.page, &mut labelled.labels);
             // Rendering needs only the blocks' text: free the normalised copy of a big page first.
@@ -556,7 +558,7 @@ fn write_source(
                 let page_index = first_page + offset;
                 let text = decode::fold(record.text(&config.keys).to_string());
                 let host = record.host();
-                let cached = pages.get(offset).and_then(|p| p.labels.as_ref());
+                let cached = pages.get(offset).and_then(|p| p.cached.as_ref());
                 let mut labelled = relabel(&text, host.as_deref(), cached, keys_only, config);
                 verdict.apply(page_index, &labelled.page, &mut labelled.labels);
                 let duplicate = duplicate_entry(page_index, ids, verdict);
@@ -635,7 +637,7 @@ fn reread(
     match source.format {
         Format::Text => {
             if let Ok(text) = decode::decode(bytes) {
-                let cached = pages.first().and_then(|p| p.labels.as_ref());
+                let cached = pages.first().and_then(|p| p.cached.as_ref());
                 each(first_page, &relabel(&text, None, cached, needs, config));
             }
         }
@@ -643,7 +645,7 @@ fn reread(
             let records = jsonl::parse(&bytes, &config.keys).into_iter().filter_map(Result::ok);
             for (offset, record) in records.enumerate().filter(|(offset, _)| wanted(first_page + offset)) {
                 let text = decode::fold(record.text(&config.keys).to_string());
-                let cached = pages.get(offset).and_then(|p| p.labels.as_ref());
+                let cached = pages.get(offset).and_then(|p| p.cached.as_ref());
                 each(first_page + offset, &relabel(&text, record.host().as_deref(), cached, needs, config));
             }
         }
