@@ -322,11 +322,19 @@ fn corpus_pass(
             fingerprints[index] = fingerprint;
         }
     } else if site_chrome {
-        // No fingerprint pass: read every page again only to count.
+        // No fingerprint pass: count from the keys pass 1 kept, reading only the pages it could
+        // not keep.
         pool.install(|| {
             sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
                 |((source, scan), &first)| {
-                    reread(source, scan, first, config, &|_| true, keys_only, &mut |index, labelled| {
+                    let Scan::Pages { pages, .. } = scan else { return };
+                    for (offset, page) in pages.iter().enumerate() {
+                        if let Some(cached) = &page.cached {
+                            recurrence.count(summaries[first + offset].site, &cached.distinct_keys());
+                        }
+                    }
+                    let wanted = |index: usize| pages[index - first].cached.is_none();
+                    reread(source, scan, first, config, &wanted, keys_only, &mut |index, labelled| {
                         corpus::count(&labelled.page, &summaries[index], &recurrence)
                     });
                 },

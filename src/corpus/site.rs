@@ -13,9 +13,8 @@
 //! reads, it counts each site's pages exactly (12 bytes a site) and every page's distinct
 //! (site, block) pairs in a [`CountSketch`] of [`SKETCH_ROWS`] rows of 16-bit counters, sized
 //! from the run's input bytes ([`sketch_width`]: 32 KiB to 32 MiB, 1 counter a row per 128
-//! bytes read). The next read of every page (the fingerprint pass, or a read of its own with
-//! `--keep-duplicates`) counts exactly, in a map of about 32 bytes an entry, only the
-//! candidates: blocks the sketch puts on at least [`MIN_SITE_PAGES`] pages. The sketch never
+//! bytes read). The corpus pass then counts exactly, from the block keys pass 1 kept or from a
+//! new read of the page, in a map of about 32 bytes an entry, only the candidates: blocks the sketch puts on at least [`MIN_SITE_PAGES`] pages. The sketch never
 //! underestimates, so every block that can be chrome is a candidate and the chrome learned is
 //! exactly what a count of every block gives; blocks on fewer pages become candidates only
 //! where other blocks share all their counters. Pages that another page of their group already
@@ -153,8 +152,8 @@ type Shards = Vec<Mutex<PrehashedMap<(u64, u64), u32>>>;
 ///
 /// While the scan pass reads, [`Recurrence::add`] counts every page of each site exactly and
 /// its blocks in a fixed-size [`CountSketch`]; the sketch's estimates give the provisional chrome
-/// ([`Recurrence::estimated`]). The next read of every page ([`Recurrence::count`]) counts
-/// exactly only the candidates, the blocks whose estimate reaches [`MIN_SITE_PAGES`]: every
+/// ([`Recurrence::estimated`]). The corpus pass then gives every page's keys again
+/// ([`Recurrence::count`]) and counts exactly only the candidates, the blocks whose estimate reaches [`MIN_SITE_PAGES`]: every
 /// block on that many pages is one, so [`Recurrence::chrome`] is exact. Counts are sums, so
 /// nothing depends on the order pages arrive in.
 #[derive(Debug)]
