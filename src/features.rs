@@ -88,6 +88,12 @@ impl StopwordHits {
     }
 }
 
+/// True when `word` (any case) is a stopword of any shipped language.
+pub fn is_stopword(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    lower.len() <= table().max_stopword_bytes && table().languages_of.contains_key(&word_hash(lower.bytes()))
+}
+
 /// The language whose stopwords a page's blocks are measured with, or the union of all lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Language(usize);

@@ -431,6 +431,7 @@ struct Scratch {
     order: Vec<usize>,
     builtin_hits: PageHits,
     user_hits: PageHits,
+    names: Vec<(String, String)>,
 }
 
 thread_local! {
@@ -526,6 +527,15 @@ fn mark_with(
         };
         s.classes.push(class);
         s.rules.push(rule.map(|r| r.family));
+    }
+
+    // Author names, from the byline and date lines: a block late in the article that starts
+    // with one is the author's bio ("Jane Doe is a reporter at ..."), or the name over it.
+    s.names.clear();
+    for (i, rule) in s.rules.iter().enumerate() {
+        if matches!(rule.as_deref(), Some("byline" | "dateline")) {
+            collect_names(blocks[i].text, &mut s.names);
+        }
     }
 
     // The article is the densest run of prose; when a section opener stands inside that run
@@ -652,8 +662,30 @@ fn mark_with(
         }
     });
 
+    // The block by which half the article's prose has been read: a bio comes after it.
+    let half = {
+        let prose_words = |i: usize| if s.classes[i] == Class::Prose { s.features[i].words } else { 0 };
+        let total: u32 = (best_start..=end).map(prose_words).sum();
+        let mut seen = 0;
+        (best_start..=end)
+            .find(|&i| {
+                seen += prose_words(i);
+                prose_words(i) > 0 && 2 * seen >= total
+            })
+            .unwrap_or(end)
+    };
+    let bio = |i: usize| {
+        i > half
+            && i <= end
+            && matches!(s.classes[i], Class::Prose | Class::Short)
+            && starts_with_name(blocks[i].text, &s.names)
+    };
     for (i, label) in labels.iter_mut().enumerate() {
         let f = &s.features[i];
+        if bio(i) {
+            *label = Label::Drop(Reason::Chrome { rule: Cow::Borrowed("author bio") });
+            continue;
+        }
         let context = |why: Placement| {
             Label::Drop(Reason::Context {
                 why,
@@ -781,6 +813,37 @@ fn is_dateline(f: &Features, text: &str) -> bool {
     has_time || (date_like && has_year) || (has_year && f.words <= 4 && f.digits * 4 >= f.chars)
 }
 
+/// Collects the pairs of capitalised words of `text` (a byline: "By Jane Doe, 21 June"),
+/// lower-cased: the author names it may hold.
+fn collect_names(text: &str, names: &mut Vec<(String, String)>) {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '|' | ':' | ';' | '(' | ')' | '/'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    for pair in words.windows(2) {
+        let capitalised = |w: &str| {
+            w.chars().count() >= 2
+                && w.chars().next().is_some_and(char::is_uppercase)
+                && w.chars().skip(1).all(|c| c.is_lowercase() || c == '-')
+        };
+        let name = |w: &str| capitalised(w) && !features::is_stopword(w);
+        if name(pair[0]) && name(pair[1]) {
+            names.push((pair[0].to_lowercase(), pair[1].to_lowercase()));
+        }
+    }
+}
+
+/// The block starts with one of `names` (its first two words, lower-cased).
+fn starts_with_name(text: &str, names: &[(String, String)]) -> bool {
+    if names.is_empty() {
+        return false;
+    }
+    let mut words = text.split(|c: char| c.is_whitespace() || c == ',').filter(|w| !w.is_empty());
+    let (Some(first), Some(second)) = (words.next(), words.next()) else { return false };
+    let same = |word: &str, name: &str| word.chars().flat_map(char::to_lowercase).eq(name.chars());
+    names.iter().any(|(a, b)| same(first, a) && same(second, b))
+}
+
 /// A title: a few words, not a sentence ending in a full stop, no separators or links.
 fn is_title(f: &Features, text: &str, kind: BlockKind) -> bool {
     kind == BlockKind::Text
@@ -840,6 +903,25 @@ mod tests {
         let kept = kept(&page);
         assert_eq!(kept.len(), 5, "{:?}", classify(&page));
         assert!(kept[1].starts_with("Tokyo says"));
+    }
+
+    #[test]
+    fn the_authors_bio_after_the_article_goes() {
+        let page = format!(
+            "Japan cancels security talks\nBy Jane Doe, June 21\n{BODY}Jane Doe\nJane Doe is a reporter at the Example Times, where she covers Japan and the wider region.\n"
+        );
+        let labels = classify(&page);
+        let bio: Vec<&str> = labels
+            .iter()
+            .filter(|(_, l)| matches!(l, Label::Drop(Reason::Chrome { rule }) if rule == "author bio"))
+            .map(|(t, _)| t.as_str())
+            .collect();
+        assert_eq!(bio.len(), 2, "{labels:?}");
+        assert!(bio[1].starts_with("Jane Doe is a reporter"));
+        // A name from the byline's marker words ("By Jane") is no name; nor are two stopwords.
+        let (mut names, text) = (Vec::new(), "Por El Planeta Urbano");
+        collect_names(text, &mut names);
+        assert_eq!(names, [("planeta".to_string(), "urbano".to_string())]);
     }
 
     #[test]
