@@ -541,9 +541,9 @@ fn mark_with(
     // The article is the densest run of prose; when a section opener stands inside that run
     // after a fair share of its prose, the article ends there and the run is found again before
     // it. An opener before most of the prose (a "Most read" box above the article) cuts nothing.
-    let score = |i: usize| {
+    let score = |classes: &[Class], i: usize| {
         let f = &s.features[i];
-        match s.classes[i] {
+        match classes[i] {
             Class::Gone => 0.0,
             Class::Kept => 1.0,
             Class::Prose => f64::from(f.words).min(PROSE_MAX_SCORE),
@@ -552,7 +552,7 @@ fn mark_with(
         }
     };
     let mut cut = n;
-    let mut run = densest_run(0..n, score);
+    let mut run = densest_run(0..n, |i| score(&s.classes, i));
     if let Some((start, end)) = run {
         let prose = |range: std::ops::Range<usize>| -> u32 {
             range.filter(|&i| s.classes[i] == Class::Prose).map(|i| s.features[i].words).sum()
@@ -596,7 +596,35 @@ fn mark_with(
         });
         if let Some(c) = [opener, cards].into_iter().flatten().min() {
             cut = c;
-            run = densest_run(0..cut, score);
+            run = densest_run(0..cut, |i| score(&s.classes, i));
+        }
+    }
+    // The author's bio: a block in the second half of the article's prose that starts with a
+    // name from the byline ("Jane Doe is a reporter at ..."), or the name line over it. It goes,
+    // and the article is found again without it (its prose would carry the run past the lines
+    // between the article and the bio).
+    if let Some((start, end)) = run.filter(|_| !s.names.is_empty()) {
+        let prose_words = |i: usize| if s.classes[i] == Class::Prose { s.features[i].words } else { 0 };
+        let total: u32 = (start..=end).map(prose_words).sum();
+        let mut seen = 0;
+        let half = (start..=end)
+            .find(|&i| {
+                seen += prose_words(i);
+                prose_words(i) > 0 && 2 * seen >= total
+            })
+            .unwrap_or(end);
+        let mut found = false;
+        for i in half + 1..=end {
+            if matches!(s.classes[i], Class::Prose | Class::Short)
+                && starts_with_name(blocks[i].text, &s.names)
+            {
+                s.classes[i] = Class::Chrome;
+                s.rules[i] = Some(Cow::Borrowed("author bio"));
+                found = true;
+            }
+        }
+        if found {
+            run = densest_run(0..cut, |i| score(&s.classes, i));
         }
     }
     let (mut best_start, best_end) = match run {
@@ -662,30 +690,8 @@ fn mark_with(
         }
     });
 
-    // The block by which half the article's prose has been read: a bio comes after it.
-    let half = {
-        let prose_words = |i: usize| if s.classes[i] == Class::Prose { s.features[i].words } else { 0 };
-        let total: u32 = (best_start..=end).map(prose_words).sum();
-        let mut seen = 0;
-        (best_start..=end)
-            .find(|&i| {
-                seen += prose_words(i);
-                prose_words(i) > 0 && 2 * seen >= total
-            })
-            .unwrap_or(end)
-    };
-    let bio = |i: usize| {
-        i > half
-            && i <= end
-            && matches!(s.classes[i], Class::Prose | Class::Short)
-            && starts_with_name(blocks[i].text, &s.names)
-    };
     for (i, label) in labels.iter_mut().enumerate() {
         let f = &s.features[i];
-        if bio(i) {
-            *label = Label::Drop(Reason::Chrome { rule: Cow::Borrowed("author bio") });
-            continue;
-        }
         let context = |why: Placement| {
             Label::Drop(Reason::Context {
                 why,
