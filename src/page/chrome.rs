@@ -614,10 +614,8 @@ fn mark_with(
             })
             .unwrap_or(end);
         let mut found = false;
-        for i in half + 1..=end {
-            if matches!(s.classes[i], Class::Prose | Class::Short)
-                && starts_with_name(blocks[i].text, &s.names)
-            {
+        for (i, block) in blocks.iter().enumerate().take(end + 1).skip(half + 1) {
+            if matches!(s.classes[i], Class::Prose | Class::Short) && starts_with_name(block.text, &s.names) {
                 s.classes[i] = Class::Chrome;
                 s.rules[i] = Some(Cow::Borrowed("author bio"));
                 found = true;
