@@ -1,11 +1,51 @@
 //! The JSON report of a run: per document what was kept and dropped and why, duplicates,
 //! skipped inputs and totals. Field names are a public interface: users' scripts read them.
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 use crate::label::Label;
+
+/// The reason kinds ([`crate::label::Reason::kind`]), in name order: the slots of
+/// [`DroppedCounts`] and the order the report lists them in.
+const KINDS: [&str; 4] = ["chrome", "context", "repeat", "site_chrome"];
+
+/// Dropped blocks by reason kind, in 32 bytes (a map per document took about 275). Serialised as
+/// a JSON object of the kinds that occur, in name order: `{"context": 12, "repeat": 3}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DroppedCounts([u64; KINDS.len()]);
+
+impl DroppedCounts {
+    /// Blocks dropped for reasons of `kind` (0 for a kind that is not one).
+    pub fn get(&self, kind: &str) -> u64 {
+        KINDS.iter().position(|&k| k == kind).map_or(0, |slot| self.0[slot])
+    }
+
+    fn add_kind(&mut self, kind: &str, n: u64) {
+        let slot = KINDS.iter().position(|&k| k == kind).expect("every reason kind has a slot");
+        self.0[slot] += n;
+    }
+}
+
+impl std::ops::Index<&str> for DroppedCounts {
+    type Output = u64;
+
+    fn index(&self, kind: &str) -> &u64 {
+        &self.0[KINDS.iter().position(|&k| k == kind).expect("a reason kind")]
+    }
+}
+
+impl Serialize for DroppedCounts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.iter().filter(|&&n| n > 0).count()))?;
+        for (kind, &n) in KINDS.iter().zip(&self.0) {
+            if n > 0 {
+                map.serialize_entry(kind, &n)?;
+            }
+        }
+        map.end()
+    }
+}
 
 /// Counts of one document's blocks by decision.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -15,7 +55,7 @@ pub struct BlockCounts {
     /// Blocks written out.
     pub kept: u64,
     /// Dropped blocks by reason kind (`repeat`, `chrome`, `context`, `site_chrome`).
-    pub dropped: BTreeMap<&'static str, u64>,
+    pub dropped: DroppedCounts,
 }
 
 impl BlockCounts {
@@ -25,7 +65,7 @@ impl BlockCounts {
         for label in labels {
             match label.reason() {
                 None => counts.kept += 1,
-                Some(reason) => *counts.dropped.entry(reason.kind()).or_default() += 1,
+                Some(reason) => counts.dropped.add_kind(reason.kind(), 1),
             }
         }
         counts
@@ -35,8 +75,8 @@ impl BlockCounts {
     pub fn add(&mut self, other: &BlockCounts) {
         self.blocks += other.blocks;
         self.kept += other.kept;
-        for (kind, n) in &other.dropped {
-            *self.dropped.entry(kind).or_default() += n;
+        for (kind, &n) in KINDS.iter().zip(&other.dropped.0) {
+            self.dropped.add_kind(kind, n);
         }
     }
 }
@@ -148,6 +188,7 @@ mod tests {
         let doc = DocumentEntry { id: "a".into(), counts, bytes_in: 10, bytes_out: 4, duplicate_of: None };
         let report = Report::new(vec![doc.clone(), doc], vec![], vec![]);
         assert_eq!(report.totals.counts.dropped["repeat"], 4);
+        assert_eq!(report.totals.counts.dropped.get("context"), 0);
         let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
         assert_eq!(json["documents"][0]["dropped"]["repeat"], 2);
         assert_eq!(json["documents"][0]["duplicate_of"], serde_json::Value::Null);
