@@ -128,7 +128,7 @@ impl Language {
 /// Characters that make up a word (with unspaced scripts, which count apart).
 #[inline]
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '\'' || c == '’' || c == '-'
+    crate::fingerprint::is_alphanumeric(c) || c == '\'' || c == '’' || c == '-'
 }
 
 /// What the page pass knows of one block.
