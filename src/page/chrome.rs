@@ -24,7 +24,7 @@ use crate::error::ConfigError;
 use crate::features::{self, Features, Language, StopwordHits, LANGUAGE_SAMPLE_BYTES};
 use crate::fingerprint::{key_of_normalized, normalize_into, KeyMap};
 use crate::label::{Label, Placement, Reason};
-use crate::segment::{BlockKind, Segmented};
+use crate::segment::{Block, BlockKind, Segmented};
 
 /// The built-in phrase rules.
 const PHRASE_DATA: &str = include_str!("data/chrome-phrases.txt");
@@ -538,123 +538,26 @@ fn mark_with(
         }
     }
 
-    // The article is the densest run of prose; when a section opener stands inside that run
-    // after a fair share of its prose, the article ends there and the run is found again before
-    // it. An opener before most of the prose (a "Most read" box above the article) cuts nothing.
-    let score = |classes: &[Class], i: usize| {
-        let f = &s.features[i];
-        match classes[i] {
-            Class::Gone => 0.0,
-            Class::Kept => 1.0,
-            Class::Prose => f64::from(f.words).min(PROSE_MAX_SCORE),
-            Class::Chrome | Class::Opener => -PHRASE_COST,
-            Class::Short => -SHORT_LINE_COST,
-        }
+    // The article is the densest run of prose; when a section opener or a list of story cards
+    // stands inside that run after a fair share of its prose, the article ends there and the run
+    // is found again before it. An opener before most of the prose (a "Most read" box above the
+    // article) cuts nothing. Then the author's bio goes, and a lead over the byline joins.
+    let article = |s: &Scratch, range: std::ops::Range<usize>| {
+        densest_run(range, |i| run_score(s.classes[i], &s.features[i]))
     };
     let mut cut = n;
-    let mut run = densest_run(0..n, |i| score(&s.classes, i));
+    let mut run = article(s, 0..n);
+    if let Some(end_at) = run.and_then(|(start, end)| article_end(s, labels, start, end)) {
+        cut = end_at;
+        run = article(s, 0..cut);
+    }
     if let Some((start, end)) = run {
-        let prose = |range: std::ops::Range<usize>| -> u32 {
-            range.filter(|&i| s.classes[i] == Class::Prose).map(|i| s.features[i].words).sum()
-        };
-        let total = prose(start..end + 1);
-        // An opener with a long paragraph right after it is a link box inside the article
-        // ("Read also: <headline>", then the article goes on), not a trailing section.
-        let inline = |i: usize| {
-            (i + 1..(i + 1 + INLINE_LOOKAHEAD).min(n))
-                .any(|j| s.classes[j] == Class::Prose && s.features[j].words >= INLINE_PROSE_WORDS)
-        };
-        let opener = (start..=end).find(|&i| {
-            s.classes[i] == Class::Opener && {
-                let before = prose(start..i);
-                before >= OPENER_MIN_PROSE_WORDS
-                    && f64::from(before) >= OPENER_MIN_PROSE_SHARE * f64::from(total)
-                    && !inline(i)
-            }
-        });
-        // A list of story cards after the article: each card opens with a copy of a short line
-        // from above the article (its section label, as in the menu), then a headline and a
-        // teaser. Two such copies inside the run, after a fair share of its prose, end it.
-        let separator = |i: usize| match labels[i] {
-            Label::Drop(Reason::Repeat { of }) => {
-                let of = of as usize;
-                let label = &s.features[of];
-                of < start
-                    && s.classes[of] == Class::Short
-                    && label.words <= CARD_LABEL_MAX_WORDS
-                    && label.digits == 0
-            }
-            _ => false,
-        };
-        let cards = (start..=end).find(|&i| {
-            separator(i) && {
-                let before = prose(start..i);
-                before >= OPENER_MIN_PROSE_WORDS
-                    && f64::from(before) >= CARDS_MIN_PROSE_SHARE * f64::from(total)
-                    && (i + 1..=end).any(&separator)
-            }
-        });
-        if let Some(c) = [opener, cards].into_iter().flatten().min() {
-            cut = c;
-            run = densest_run(0..cut, |i| score(&s.classes, i));
+        if mark_author_bio(s, blocks, start, end) {
+            run = article(s, 0..cut);
         }
     }
-    // The author's bio: a block in the second half of the article's prose that starts with a
-    // name from the byline ("Jane Doe is a reporter at ..."), or the name line over it. It goes,
-    // and the article is found again without it (its prose would carry the run past the lines
-    // between the article and the bio).
-    if let Some((start, end)) = run.filter(|_| !s.names.is_empty()) {
-        let prose_words = |i: usize| if s.classes[i] == Class::Prose { s.features[i].words } else { 0 };
-        let total: u32 = (start..=end).map(prose_words).sum();
-        let mut seen = 0;
-        let half = (start..=end)
-            .find(|&i| {
-                seen += prose_words(i);
-                prose_words(i) > 0 && 2 * seen >= total
-            })
-            .unwrap_or(end);
-        let mut found = false;
-        for (i, block) in blocks.iter().enumerate().take(end + 1).skip(half + 1) {
-            if matches!(s.classes[i], Class::Prose | Class::Short) && starts_with_name(block.text, &s.names) {
-                s.classes[i] = Class::Chrome;
-                s.rules[i] = Some(Cow::Borrowed("author bio"));
-                found = true;
-            }
-        }
-        if found {
-            run = densest_run(0..cut, |i| score(&s.classes, i));
-        }
-    }
-    let (mut best_start, best_end) = match run {
-        Some((start, end)) => (start, Some(end)),
-        None => (0, None),
-    };
-    // The lead: a paragraph under the headline, parted from the article by its byline, date
-    // line or picture credit, belongs to it.
-    if best_end.is_some() {
-        let mut i = best_start;
-        let mut skipped = 0;
-        while i > 0 && skipped <= LEAD_LOOKBACK {
-            i -= 1;
-            match s.classes[i] {
-                Class::Gone => continue,
-                Class::Chrome if s.rules[i].as_deref().is_some_and(|r| LEAD_GAP_FAMILIES.contains(&r)) => {
-                    skipped += 1;
-                }
-                Class::Prose if skipped > 0 => {
-                    let headline = (0..i).rev().find(|&j| s.classes[j] != Class::Gone).is_some_and(|j| {
-                        s.classes[j] == Class::Short
-                            && is_title(&s.features[j], blocks[j].text, blocks[j].kind)
-                    });
-                    if headline {
-                        best_start = i;
-                    }
-                    break;
-                }
-                _ => break,
-            }
-        }
-    }
+    let best_start = run.map_or(0, |(start, _)| lead_start(s, blocks, start));
+    let best_end = run.map(|(_, end)| end);
 
     let Some(end) = best_end else {
         // No prose at all (a page of only a table or a list): drop only what the rules name.
@@ -708,6 +611,118 @@ fn mark_with(
             _ => context(Placement::AfterOpener),
         };
     }
+}
+
+/// What a block adds to the article run: prose its words (up to [`PROSE_MAX_SCORE`]), other
+/// lines a small cost, chrome phrases and openers more.
+fn run_score(class: Class, f: &Features) -> f64 {
+    match class {
+        Class::Gone => 0.0,
+        Class::Kept => 1.0,
+        Class::Prose => f64::from(f.words).min(PROSE_MAX_SCORE),
+        Class::Chrome | Class::Opener => -PHRASE_COST,
+        Class::Short => -SHORT_LINE_COST,
+    }
+}
+
+/// Where the article run `start..=end` ends early, if it does: at a section opener after a
+/// fair share of its prose (unless a long paragraph follows it: a "Read also" box inside the
+/// article), or at a list of story cards.
+fn article_end(s: &Scratch, labels: &[Label], start: usize, end: usize) -> Option<usize> {
+    let n = s.classes.len();
+    let prose = |range: std::ops::Range<usize>| -> u32 {
+        range.filter(|&i| s.classes[i] == Class::Prose).map(|i| s.features[i].words).sum()
+    };
+    let total = prose(start..end + 1);
+    // An opener with a long paragraph right after it is a link box inside the article
+    // ("Read also: <headline>", then the article goes on), not a trailing section.
+    let inline = |i: usize| {
+        (i + 1..(i + 1 + INLINE_LOOKAHEAD).min(n))
+            .any(|j| s.classes[j] == Class::Prose && s.features[j].words >= INLINE_PROSE_WORDS)
+    };
+    let opener = (start..=end).find(|&i| {
+        s.classes[i] == Class::Opener && {
+            let before = prose(start..i);
+            before >= OPENER_MIN_PROSE_WORDS
+                && f64::from(before) >= OPENER_MIN_PROSE_SHARE * f64::from(total)
+                && !inline(i)
+        }
+    });
+    // A list of story cards after the article: each card opens with a copy of a short line
+    // from above the article (its section label, as in the menu), then a headline and a
+    // teaser. Two such copies inside the run, after half its prose, end it.
+    let separator = |i: usize| match labels[i] {
+        Label::Drop(Reason::Repeat { of }) => {
+            let of = of as usize;
+            let label = &s.features[of];
+            of < start
+                && s.classes[of] == Class::Short
+                && label.words <= CARD_LABEL_MAX_WORDS
+                && label.digits == 0
+        }
+        _ => false,
+    };
+    let cards = (start..=end).find(|&i| {
+        separator(i) && {
+            let before = prose(start..i);
+            before >= OPENER_MIN_PROSE_WORDS
+                && f64::from(before) >= CARDS_MIN_PROSE_SHARE * f64::from(total)
+                && (i + 1..=end).any(&separator)
+        }
+    });
+    [opener, cards].into_iter().flatten().min()
+}
+
+/// Marks the author's bio in the article run `start..=end` as chrome: a block in the second
+/// half of its prose that starts with a name from the byline ("Jane Doe is a reporter at ..."),
+/// or the name line over it. True when it found one: then the run must be found again (the
+/// bio's prose would carry it past the lines between the article and the bio).
+fn mark_author_bio(s: &mut Scratch, blocks: &[Block<'_>], start: usize, end: usize) -> bool {
+    if s.names.is_empty() {
+        return false;
+    }
+    let prose_words = |i: usize| if s.classes[i] == Class::Prose { s.features[i].words } else { 0 };
+    let total: u32 = (start..=end).map(prose_words).sum();
+    let mut seen = 0;
+    let half = (start..=end)
+        .find(|&i| {
+            seen += prose_words(i);
+            prose_words(i) > 0 && 2 * seen >= total
+        })
+        .unwrap_or(end);
+    let mut found = false;
+    for (i, block) in blocks.iter().enumerate().take(end + 1).skip(half + 1) {
+        if matches!(s.classes[i], Class::Prose | Class::Short) && starts_with_name(block.text, &s.names) {
+            s.classes[i] = Class::Chrome;
+            s.rules[i] = Some(Cow::Borrowed("author bio"));
+            found = true;
+        }
+    }
+    found
+}
+
+/// Where the article starts once its lead joins: a paragraph under the headline, parted from
+/// the run starting at `start` only by byline, date line, credit or share lines.
+fn lead_start(s: &Scratch, blocks: &[Block<'_>], start: usize) -> usize {
+    let mut i = start;
+    let mut skipped = 0;
+    while i > 0 && skipped <= LEAD_LOOKBACK {
+        i -= 1;
+        match s.classes[i] {
+            Class::Gone => continue,
+            Class::Chrome if s.rules[i].as_deref().is_some_and(|r| LEAD_GAP_FAMILIES.contains(&r)) => {
+                skipped += 1;
+            }
+            Class::Prose if skipped > 0 => {
+                let headline = (0..i).rev().find(|&j| s.classes[j] != Class::Gone).is_some_and(|j| {
+                    s.classes[j] == Class::Short && is_title(&s.features[j], blocks[j].text, blocks[j].kind)
+                });
+                return if headline { i } else { start };
+            }
+            _ => break,
+        }
+    }
+    start
 }
 
 /// The contiguous run of `range` with the highest total score (maximum subarray), if any run
