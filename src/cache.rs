@@ -15,8 +15,8 @@ use crate::corpus::{self, Fingerprint, SiteChrome};
 use crate::label::{Label, Placement, Reason};
 use crate::segment::Segmented;
 
-/// Default budget (`--cache-mib 128`).
-pub const DEFAULT_CACHE_BYTES: usize = 128 << 20;
+/// Default budget in MiB (`--cache-mib`).
+pub const DEFAULT_CACHE_MIB: usize = 128;
 
 /// One page as pass 1 left it.
 #[derive(Debug)]
@@ -67,7 +67,7 @@ impl PageCache {
     /// What to keep of `page` of `site` with its page-pass `labels` (signed when `sign`), or
     /// `None` once the budget is spent.
     pub fn keep(&self, page: &Segmented<'_>, labels: &[Label], site: u64, sign: bool) -> Option<CachedPage> {
-        let other = labels.iter().filter(|l| PackedLabel::pack(l).is_none()).count();
+        let other = labels.iter().filter(|l| !PackedLabel::packs(l)).count();
         let cost = std::mem::size_of::<CachedPage>()
             + labels.len() * (std::mem::size_of::<PackedLabel>() + std::mem::size_of::<u64>())
             + other * std::mem::size_of::<Label>();
@@ -117,6 +117,17 @@ struct PackedLabel {
 }
 
 impl PackedLabel {
+    /// Whether [`PackedLabel::pack`] packs `label`.
+    fn packs(label: &Label) -> bool {
+        matches!(
+            label,
+            Label::Keep
+                | Label::Drop(Reason::Repeat { .. })
+                | Label::Drop(Reason::Chrome { rule: Cow::Borrowed(_) })
+                | Label::Drop(Reason::Context { .. })
+        )
+    }
+
     /// The packed form of `label`, or `None` when it does not pack (then it is kept whole).
     fn pack(label: &Label) -> Option<Self> {
         let (tag, small, pct, value) = match label {

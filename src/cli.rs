@@ -84,7 +84,7 @@ pub struct CleanArgs {
     /// Memory for what the first pass learns of each page (labels and keys, 16 bytes a block),
     /// reused by the later passes; pages beyond it are labelled again (the same output, more
     /// time). About a quarter of the input's size keeps every page.
-    #[arg(long, value_name = "MIB", default_value_t = 128)]
+    #[arg(long, value_name = "MIB", default_value_t = crate::cache::DEFAULT_CACHE_MIB)]
     pub cache_mib: usize,
 
     /// Worker threads (default: all cores).
