@@ -303,6 +303,10 @@ fn prefix_keys(norm: &str, max_words: usize) -> impl Iterator<Item = u64> + '_ {
     ends.take(max_words).filter_map(|end| key_of_normalized(&norm[..end]))
 }
 
+/// The family of the built-in rules that keep a block wherever it stands (a wire story's
+/// "Reporting by ...; Editing by ..." line after the article).
+const KEEP_FAMILY: &str = "article";
+
 fn parse_builtin() -> Vec<(String, Rule)> {
     let mut out = Vec::new();
     let mut norm = String::new();
@@ -320,7 +324,8 @@ fn parse_builtin() -> Vec<(String, Rule)> {
         };
         normalize_into(phrase, &mut norm);
         let family: &'static str = Box::leak(family.to_string().into_boxed_str());
-        out.push((norm.clone(), Rule { family: Cow::Borrowed(family), how, keep: false, host: None }));
+        let keep = family == KEEP_FAMILY;
+        out.push((norm.clone(), Rule { family: Cow::Borrowed(family), how, keep, host: None }));
     }
     out
 }
@@ -922,6 +927,16 @@ mod tests {
         let kept = kept(&page);
         assert_eq!(kept.len(), 5, "{:?}", classify(&page));
         assert!(kept[1].starts_with("Tokyo says"));
+    }
+
+    #[test]
+    fn a_wire_storys_sign_off_stays_wherever_it_stands() {
+        let page = format!(
+            "{BODY}Related Coverage\nSome other story in the news today\nReporting by Jane Doe; Editing by John Roe\n"
+        );
+        let kept = kept(&page);
+        assert_eq!(kept.len(), 4, "{:?}", classify(&page));
+        assert!(kept[3].starts_with("Reporting by"));
     }
 
     #[test]
