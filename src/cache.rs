@@ -65,8 +65,14 @@ impl PageCache {
     }
 
     /// What to keep of `page` of `site` with its page-pass `labels` (signed when `sign`), or
-    /// `None` once the budget is spent.
-    pub fn keep(&self, page: &Segmented<'_>, labels: &[Label], site: u64, sign: bool) -> Option<CachedPage> {
+    /// `None` once the budget is spent (boxed, so a page that was not kept costs 8 bytes).
+    pub fn keep(
+        &self,
+        page: &Segmented<'_>,
+        labels: &[Label],
+        site: u64,
+        sign: bool,
+    ) -> Option<Box<CachedPage>> {
         let other = labels.iter().filter(|l| !PackedLabel::packs(l)).count();
         let cost = std::mem::size_of::<CachedPage>()
             + labels.len() * (std::mem::size_of::<PackedLabel>() + std::mem::size_of::<u64>())
@@ -84,12 +90,12 @@ impl PageCache {
                 })
             })
             .collect();
-        Some(CachedPage {
+        Some(Box::new(CachedPage {
             labels: packed,
             other: others.into_boxed_slice(),
             keys: page.blocks.iter().map(|b| b.key.unwrap_or(0)).collect(),
             fingerprint: sign.then(|| corpus::fingerprint(page, labels, site, &SiteChrome::default())),
-        })
+        }))
     }
 }
 

@@ -60,7 +60,7 @@ struct PageScan {
     id: String,
     summary: PageSummary,
     /// What pass 1 kept of the page for the later passes, when it fitted in the budget.
-    cached: Option<CachedPage>,
+    cached: Option<Box<CachedPage>>,
 }
 
 /// What pass 2 produced for one input.
@@ -530,7 +530,7 @@ fn write_source(
                 return written;
             };
             let page_index = first_page;
-            let cached = pages.first().and_then(|p| p.cached.as_ref());
+            let cached = pages.first().and_then(|p| p.cached.as_deref());
             let mut labelled = relabel(&text, None, cached, keys_only, config);
             verdict.apply(page_index, &labelled.page, &mut labelled.labels);
             // Rendering needs only the blocks' text: free the normalised copy of a big page first.
@@ -566,7 +566,7 @@ fn write_source(
                 let page_index = first_page + offset;
                 let text = decode::fold(record.text(&config.keys).to_string());
                 let host = record.host();
-                let cached = pages.get(offset).and_then(|p| p.cached.as_ref());
+                let cached = pages.get(offset).and_then(|p| p.cached.as_deref());
                 let mut labelled = relabel(&text, host.as_deref(), cached, keys_only, config);
                 verdict.apply(page_index, &labelled.page, &mut labelled.labels);
                 let duplicate = duplicate_entry(page_index, ids, verdict);
@@ -645,7 +645,7 @@ fn reread(
     match source.format {
         Format::Text => {
             if let Ok(text) = decode::decode(bytes) {
-                let cached = pages.first().and_then(|p| p.cached.as_ref());
+                let cached = pages.first().and_then(|p| p.cached.as_deref());
                 each(first_page, &relabel(&text, None, cached, needs, config));
             }
         }
@@ -653,7 +653,7 @@ fn reread(
             let records = jsonl::parse(&bytes, &config.keys).into_iter().filter_map(Result::ok);
             for (offset, record) in records.enumerate().filter(|(offset, _)| wanted(first_page + offset)) {
                 let text = decode::fold(record.text(&config.keys).to_string());
-                let cached = pages.get(offset).and_then(|p| p.cached.as_ref());
+                let cached = pages.get(offset).and_then(|p| p.cached.as_deref());
                 each(first_page + offset, &relabel(&text, record.host().as_deref(), cached, needs, config));
             }
         }
