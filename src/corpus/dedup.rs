@@ -60,25 +60,34 @@ impl Default for Fingerprint {
 /// Builds a [`Fingerprint`] from shingle hashes (see [`crate::fingerprint::for_each_shingle`]).
 #[derive(Debug, Clone)]
 pub struct SignatureBuilder {
-    mins: [u64; SIGNATURE_SLOTS],
+    mins: [u32; SIGNATURE_SLOTS],
     shingles: u32,
 }
 
 impl Default for SignatureBuilder {
     fn default() -> Self {
-        Self { mins: [u64::MAX; SIGNATURE_SLOTS], shingles: 0 }
+        Self { mins: [EMPTY_SLOT; SIGNATURE_SLOTS], shingles: 0 }
     }
 }
 
 const SLOT_BITS: u32 = SIGNATURE_SLOTS.trailing_zeros();
 
+/// The minimum of a slot no shingle fell into.
+const EMPTY_SLOT: u32 = u32::MAX;
+
+/// A shingle hash's slot (its top bits) and the value that competes for the slot's minimum (the
+/// next 32 bits: equal values give equal slots, so ties never matter).
+#[inline]
+fn slot_and_value(hash: u64) -> (usize, u32) {
+    ((hash >> (64 - SLOT_BITS)) as usize, (hash >> (32 - SLOT_BITS)) as u32)
+}
+
 impl SignatureBuilder {
-    /// Adds one shingle hash: its top bits choose the slot, the rest competes for the minimum.
+    /// Adds one shingle hash: its top bits choose the slot, the next ones compete for the minimum.
     #[inline]
     pub fn add(&mut self, hash: u64) {
         self.shingles = self.shingles.saturating_add(1);
-        let slot = (hash >> (64 - SLOT_BITS)) as usize;
-        let value = hash & (u64::MAX >> SLOT_BITS);
+        let (slot, value) = slot_and_value(hash);
         if value < self.mins[slot] {
             self.mins[slot] = value;
         }
@@ -97,11 +106,15 @@ impl SignatureBuilder {
             return Fingerprint { slots, shingles: 0 };
         }
         for (i, slot) in slots.iter_mut().enumerate() {
-            let (distance, min) = (0..SIGNATURE_SLOTS)
+            let Some((distance, min)) = (0..SIGNATURE_SLOTS)
                 .map(|d| (d, self.mins[(i + d) % SIGNATURE_SLOTS]))
-                .find(|&(_, m)| m != u64::MAX)
-                .expect("at least one shingle");
-            *slot = (mix(min ^ (distance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 48) as u16;
+                .find(|&(_, m)| m != EMPTY_SLOT)
+            else {
+                // Every shingle's value was the empty marker (a chance of 2^-32 a shingle).
+                break;
+            };
+            *slot =
+                (mix(u64::from(min) ^ (distance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 48) as u16;
         }
         Fingerprint { slots, shingles: self.shingles }
     }
