@@ -1,17 +1,19 @@
 //! What pass 1 keeps of each page for the later passes, within a memory budget (`--cache-mib`):
-//! every block's page-pass label and key, and the page's fingerprint. A page whose results fit
+//! every block's page-pass label and key, and the page's signature. A page whose results fit
 //! is not labelled again, and the later passes normalise only the blocks whose text they read;
 //! the others are labelled again. The page pass is a pure function of the page, so the output is
 //! the same either way; the budget only bounds memory.
 //!
-//! Memory: 16 bytes a block (an 8-byte packed label and an 8-byte key) and about 200 bytes
-//! a page, counted against the budget as they are taken.
+//! Memory: 16 bytes a block (an 8-byte packed label and an 8-byte key) and about 900 bytes
+//! a page (most of it the signature, with dedup on), counted against the budget as they are
+//! taken.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::RwLock;
 
-use crate::corpus::{self, Fingerprint, SiteChrome};
+use crate::corpus::dedup::RemovableSignature;
+use crate::fingerprint::for_each_shingle;
 use crate::label::{Label, Placement, Reason};
 use crate::segment::Segmented;
 
@@ -26,9 +28,10 @@ pub struct CachedPage {
     other: Box<[Label]>,
     /// Every block's key; 0 for none ([`crate::fingerprint::key_of_bytes`] is never 0).
     keys: Box<[u64]>,
-    /// The page's fingerprint from its page-pass labels (with dedup on): the fingerprint pass
-    /// uses it without reading the page when site chrome leaves the kept blocks as they are.
-    pub fingerprint: Option<Fingerprint>,
+    /// The signature of the blocks the page pass keeps (with dedup on): the fingerprint pass
+    /// takes site chrome out of it without reading the page again
+    /// ([`crate::corpus::fingerprint_without_text`]).
+    pub signature: Option<Box<RemovableSignature>>,
 }
 
 impl CachedPage {
@@ -37,12 +40,22 @@ impl CachedPage {
         self.labels.iter().map(|packed| packed.unpack(&self.other)).collect()
     }
 
+    /// Shingles of block `index` in the signature (0 for a block the page pass dropped).
+    pub fn shingles(&self, index: usize) -> u32 {
+        let packed = self.labels[index];
+        if packed.tag == Tag::Keep {
+            packed.value
+        } else {
+            0
+        }
+    }
+
     /// Every block's key, in block order.
     pub fn keys(&self) -> impl Iterator<Item = Option<u64>> + '_ {
         self.keys.iter().map(|&key| (key != 0).then_some(key))
     }
 
-    /// The page's distinct block keys, sorted (as [`corpus::page_keys`] gives them).
+    /// The page's distinct block keys, sorted (as [`crate::corpus::page_keys`] gives them).
     pub fn distinct_keys(&self) -> Vec<u64> {
         let mut keys: Vec<u64> = self.keys().flatten().collect();
         keys.sort_unstable();
@@ -64,37 +77,42 @@ impl PageCache {
         Self { used: AtomicUsize::new(0), budget }
     }
 
-    /// What to keep of `page` of `site` with its page-pass `labels` (signed when `sign`), or
-    /// `None` once the budget is spent (boxed, so a page that was not kept costs 8 bytes).
-    pub fn keep(
-        &self,
-        page: &Segmented<'_>,
-        labels: &[Label],
-        site: u64,
-        sign: bool,
-    ) -> Option<Box<CachedPage>> {
+    /// What to keep of `page` with its page-pass `labels` (signed when `sign`), or `None` once
+    /// the budget is spent (boxed, so a page that was not kept costs 8 bytes).
+    pub fn keep(&self, page: &Segmented<'_>, labels: &[Label], sign: bool) -> Option<Box<CachedPage>> {
         let other = labels.iter().filter(|l| !PackedLabel::packs(l)).count();
         let cost = std::mem::size_of::<CachedPage>()
             + labels.len() * (std::mem::size_of::<PackedLabel>() + std::mem::size_of::<u64>())
-            + other * std::mem::size_of::<Label>();
+            + other * std::mem::size_of::<Label>()
+            + if sign { std::mem::size_of::<RemovableSignature>() } else { 0 };
         if self.used.fetch_add(cost, Ordering::Relaxed) + cost > self.budget {
             return None;
         }
         let mut others = Vec::with_capacity(other);
+        let mut signature = sign.then(Box::<RemovableSignature>::default);
         let packed = labels
             .iter()
-            .map(|label| {
-                PackedLabel::pack(label).unwrap_or_else(|| {
+            .enumerate()
+            .map(|(index, label)| {
+                let mut packed = PackedLabel::pack(label).unwrap_or_else(|| {
                     others.push(label.clone());
                     PackedLabel { tag: Tag::Other, small: 0, pct: 0, value: others.len() as u32 - 1 }
-                })
+                });
+                if let (Some(signature), true) = (signature.as_mut(), label.is_keep()) {
+                    // A kept block's packed label holds its shingle count.
+                    for_each_shingle(page.normalized(index), |hash| {
+                        signature.add(index, hash);
+                        packed.value = packed.value.saturating_add(1);
+                    });
+                }
+                packed
             })
             .collect();
         Some(Box::new(CachedPage {
             labels: packed,
             other: others.into_boxed_slice(),
             keys: page.blocks.iter().map(|b| b.key.unwrap_or(0)).collect(),
-            fingerprint: sign.then(|| corpus::fingerprint(page, labels, site, &SiteChrome::default())),
+            signature,
         }))
     }
 }
@@ -209,11 +227,14 @@ mod tests {
             Label::Drop(Reason::Chrome { rule: Cow::Owned("user rule: weather".into()) }),
             Label::Drop(Reason::SiteChrome { pages: 9 }),
         ];
-        let cached = PageCache::new(1 << 20).keep(&page, &labels, 0, true).expect("fits");
+        let cached = PageCache::new(1 << 20).keep(&page, &labels, true).expect("fits");
         assert_eq!(cached.labels(), labels);
         assert_eq!(cached.other.len(), 2);
         assert_eq!(cached.keys().collect::<Vec<_>>(), page.blocks.iter().map(|b| b.key).collect::<Vec<_>>());
-        assert!(cached.fingerprint.is_some());
+        let signature = cached.signature.as_ref().expect("signed");
+        // Only the kept block is signed ("a": one shingle).
+        assert_eq!(signature.shingles(), 1);
+        assert_eq!((cached.shingles(0), cached.shingles(1)), (1, 0));
         assert_eq!(std::mem::size_of::<PackedLabel>(), 8);
     }
 
@@ -222,7 +243,7 @@ mod tests {
         let page = segment("a\nb");
         let labels = vec![Label::Keep; 2];
         let cache = PageCache::new(std::mem::size_of::<CachedPage>() + 40);
-        assert!(cache.keep(&page, &labels, 0, false).is_some());
-        assert!(cache.keep(&page, &labels, 0, false).is_none());
+        assert!(cache.keep(&page, &labels, false).is_some());
+        assert!(cache.keep(&page, &labels, false).is_none());
     }
 }

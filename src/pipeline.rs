@@ -286,20 +286,28 @@ fn corpus_pass(
                     let Scan::Pages { pages, .. } = scan else { return Vec::new() };
                     // Exactly one slot a page: kept for every page until grouping.
                     let mut signed = Vec::with_capacity(pages.len());
-                    // A page whose kept blocks site chrome leaves as they are has the
-                    // fingerprint pass 1 made, and its keys count without reading it again.
+                    // A page pass 1 signed is signed again from that signature, site chrome
+                    // taken out, and its keys count, without reading it again (unless chrome
+                    // changes too much: see `fingerprint_without_text`).
                     let mut read_again = vec![true; pages.len()];
                     for (offset, page) in pages.iter().enumerate() {
                         let Some(cached) = &page.cached else { continue };
-                        let Some(fingerprint) = &cached.fingerprint else { continue };
+                        let Some(signature) = &cached.signature else { continue };
                         let index = first + offset;
                         let site = summaries[index].site;
-                        if corpus::keeps_the_same_blocks(cached.keys(), &cached.labels(), site, &provisional)
-                        {
+                        let fingerprint = corpus::fingerprint_without_text(
+                            signature,
+                            &cached.labels(),
+                            |block| cached.shingles(block),
+                            cached.keys(),
+                            site,
+                            &provisional,
+                        );
+                        if let Some(fingerprint) = fingerprint {
                             if site_chrome {
                                 recurrence.count(site, &cached.distinct_keys());
                             }
-                            signed.push((index, fingerprint.clone()));
+                            signed.push((index, fingerprint));
                             read_again[offset] = false;
                         }
                     }
@@ -353,23 +361,23 @@ fn corpus_pass(
         groups.related = Vec::new();
     }
     drop(fingerprints);
-    // Pages of one group count once per site: read the later ones again and count them off.
+    // Pages of one group count once per site: count the later ones off, by the keys pass 1
+    // kept or reading them again.
     let uncounted = corpus::uncounted(&summaries, &groups);
     if config.corpus.site_chrome && uncounted.contains(&true) {
         pool.install(|| {
             sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
                 |((source, scan), &first)| {
-                    reread(
-                        source,
-                        scan,
-                        first,
-                        config,
-                        &|index| uncounted[index],
-                        keys_only,
-                        &mut |index, labelled| {
-                            corpus::uncount(&labelled.page, &summaries[index], &recurrence)
-                        },
-                    );
+                    let Scan::Pages { pages, .. } = scan else { return };
+                    for (offset, page) in pages.iter().enumerate() {
+                        if let (true, Some(cached)) = (uncounted[first + offset], &page.cached) {
+                            recurrence.remove(summaries[first + offset].site, &cached.distinct_keys());
+                        }
+                    }
+                    let wanted = |index: usize| uncounted[index] && pages[index - first].cached.is_none();
+                    reread(source, scan, first, config, &wanted, keys_only, &mut |index, labelled| {
+                        corpus::uncount(&labelled.page, &summaries[index], &recurrence)
+                    });
                 },
             )
         });
@@ -465,7 +473,7 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
                 let labelled = label_page(&text, None, config);
                 let site = config.site_from.site_of(&source.relative);
                 let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
-                let cached = cache.keep(&labelled.page, &labelled.labels, summary.site, config.corpus.dedup);
+                let cached = cache.keep(&labelled.page, &labelled.labels, config.corpus.dedup);
                 Scan::Pages {
                     content_hash,
                     pages: vec![PageScan { id: source.id(), summary, cached }],
@@ -485,8 +493,7 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
                         let host = record.host();
                         let labelled = label_page(&text, host.as_deref(), config);
                         let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
-                        let cached =
-                            cache.keep(&labelled.page, &labelled.labels, summary.site, config.corpus.dedup);
+                        let cached = cache.keep(&labelled.page, &labelled.labels, config.corpus.dedup);
                         pages.push(PageScan { id: record.id(&config.keys, &file_id), summary, cached });
                     }
                 }

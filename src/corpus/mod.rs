@@ -7,13 +7,15 @@
 //!    site in a fixed-size sketch ([`Recurrence`]); no block list is kept. [`provisional`]
 //!    gives the blocks estimated to recur on enough pages of their site, before near-duplicates
 //!    are known.
-//! 2. A fingerprint pass reads each page again and signs its cleaned text: the blocks the page
-//!    pass keeps, minus the provisional site chrome ([`fingerprint()`]), so chrome neither hides
-//!    a copy nor glues two different articles together. [`group`] finds the near-duplicates.
-//!    The same read counts exactly the blocks that can be chrome ([`count`]; without dedup,
-//!    a read of its own).
-//! 3. Pages of one group count once per site: the later ones ([`uncounted`]) are read again and
-//!    counted off ([`uncount`]), so the body shared by copies is not chrome.
+//! 2. A fingerprint pass signs each page's cleaned text: the blocks the page pass keeps, minus
+//!    the provisional site chrome ([`fingerprint()`]), so chrome neither hides a copy nor glues
+//!    two different articles together. Most pages are signed without reading them again, by
+//!    taking the chrome out of the signature pass 1 made ([`fingerprint_without_text`]).
+//!    [`group`] finds the near-duplicates. The same pass counts exactly the blocks that can be
+//!    chrome ([`count`]; without dedup, a pass of its own).
+//! 3. Pages of one group count once per site: the later ones ([`uncounted`]) are counted off
+//!    ([`uncount`], by the keys pass 1 kept or reading them again), so the body shared by
+//!    copies is not chrome.
 //! 4. [`finish`] turns the counts into the [`Verdict`] that the write pass applies.
 //!
 //! Memory: 8 bytes of site and 132 of fingerprint per page, and the recurrence count: a sketch
@@ -29,7 +31,7 @@ use crate::fingerprint::{self, SEED};
 use crate::label::{Label, Placement, Reason};
 use crate::segment::Segmented;
 
-pub use dedup::{Fingerprint, Groups};
+pub use dedup::{Fingerprint, Groups, RemovableSignature};
 pub use site::{Recurrence, SiteChrome};
 
 /// Settings of the corpus pass.
@@ -155,18 +157,38 @@ pub fn count(page: &Segmented<'_>, summary: &PageSummary, recurrence: &Recurrenc
     recurrence.count(summary.site, &page_keys(page));
 }
 
-/// Whether site chrome `chrome` leaves the kept blocks of a page (its `labels` from the page
-/// pass and its blocks' `keys`) as they are: then [`fingerprint()`] signs the same blocks with
-/// `chrome` as without it, and the page need not be read again to be signed.
-pub fn keeps_the_same_blocks(
-    keys: impl Iterator<Item = Option<u64>>,
+/// What [`fingerprint()`] gives a page with site chrome `chrome`, without its text: from the
+/// page's pass-1 `signature` of the blocks its page-pass `labels` keep (`shingles_of` each
+/// block's share of it) and its blocks' `keys`, taking out the kept blocks that are chrome.
+/// `None` when the text is needed: site chrome restores a block the page pass dropped (its text
+/// was never signed) or takes out both values the signature holds for a slot.
+pub fn fingerprint_without_text(
+    signature: &RemovableSignature,
     labels: &[Label],
+    shingles_of: impl Fn(usize) -> u32,
+    keys: impl Iterator<Item = Option<u64>>,
     site: u64,
     chrome: &SiteChrome,
-) -> bool {
+) -> Option<Fingerprint> {
     let mut with_site = labels.to_vec();
     apply_site_chrome_by_keys(keys, &mut with_site, site, chrome);
-    with_site.iter().zip(labels).all(|(after, before)| after.is_keep() == before.is_keep())
+    let mut removed = vec![false; labels.len()];
+    let mut removed_shingles = 0u32;
+    for (index, (before, after)) in labels.iter().zip(&with_site).enumerate() {
+        match (before.is_keep(), after.is_keep()) {
+            (false, true) => return None,
+            (true, false) => {
+                removed[index] = true;
+                removed_shingles = removed_shingles.saturating_add(shingles_of(index));
+            }
+            _ => {}
+        }
+    }
+    // As in `fingerprint()`: too little text left without the chrome signs every kept block.
+    if signature.shingles().saturating_sub(removed_shingles) < dedup::MIN_SHINGLES && !chrome.is_empty() {
+        return Some(signature.finish());
+    }
+    signature.without(|index| removed[index], removed_shingles).map(|builder| builder.finish())
 }
 
 /// Counts off a page found by [`uncounted`].
@@ -357,27 +379,59 @@ mod tests {
         assert!(verdict.duplicate_of.iter().all(Option::is_none));
     }
 
+    /// The signature pass 1 keeps of a page's kept blocks, and each block's shingle count.
+    fn removable(page: &Segmented<'_>, labels: &[Label]) -> (RemovableSignature, Vec<u32>) {
+        let mut signature = RemovableSignature::default();
+        let mut shingles = vec![0u32; labels.len()];
+        for (index, _) in labels.iter().enumerate().filter(|(_, l)| l.is_keep()) {
+            fingerprint::for_each_shingle(page.normalized(index), |hash| {
+                signature.add(index, hash);
+                shingles[index] += 1;
+            });
+        }
+        (signature, shingles)
+    }
+
     #[test]
-    fn a_page_whose_kept_blocks_no_chrome_touches_keeps_its_pass_one_fingerprint() {
+    fn a_page_is_signed_without_its_text_as_with_it() {
         let texts: Vec<String> = (0..5).map(|i| format!("{MENU}{}", body(i))).collect();
         let recurrence = Recurrence::default();
         let pages: Vec<PageSummary> =
             texts.iter().map(|t| summarize(&segment(t), None, &recurrence)).collect();
         let chrome = provisional(&recurrence, &CorpusOptions::default());
+        let site = pages[0].site;
         let page = segment(&texts[0]);
         let keys = || page.blocks.iter().map(|b| b.key);
-        // The menu is kept by the page pass here: site chrome drops it, so the page is read again.
+        // The page pass kept the menu: site chrome takes it out of the signature.
         let all_kept = vec![Label::Keep; page.blocks.len()];
-        assert!(!keeps_the_same_blocks(keys(), &all_kept, pages[0].site, &chrome));
-        // With the menu already dropped, site chrome changes nothing that is signed.
-        let mut menu_dropped = all_kept.clone();
-        for label in &mut menu_dropped[..4] {
-            *label = Label::Drop(Reason::Chrome { rule: "nav".into() });
+        let (signature, shingles) = removable(&page, &all_kept);
+        let expected = fingerprint(&page, &all_kept, site, &chrome);
+        assert_ne!(expected, signature.finish());
+        let without_text =
+            fingerprint_without_text(&signature, &all_kept, |b| shingles[b], keys(), site, &chrome);
+        assert_eq!(without_text, Some(expected));
+        // No chrome: the signature as it was.
+        let unchanged = fingerprint_without_text(
+            &signature,
+            &all_kept,
+            |b| shingles[b],
+            keys(),
+            site,
+            &SiteChrome::default(),
+        );
+        assert_eq!(unchanged, Some(signature.finish()));
+        // The context pass dropped the menu and the last paragraph: site chrome explains the
+        // menu, so the paragraph comes back, and its text was never signed.
+        let mut context = all_kept.clone();
+        for index in [0, 1, 2, 3, page.blocks.len() - 1] {
+            context[index] =
+                Label::Drop(Reason::Context { why: Placement::BeforeArticle, words: 4, stopword_pct: 0 });
         }
-        assert!(keeps_the_same_blocks(keys(), &menu_dropped, pages[0].site, &chrome));
-        let with = fingerprint(&page, &menu_dropped, pages[0].site, &chrome);
-        let without = fingerprint(&page, &menu_dropped, pages[0].site, &SiteChrome::default());
-        assert_eq!(with, without);
+        let (signature, shingles) = removable(&page, &context);
+        assert_eq!(
+            fingerprint_without_text(&signature, &context, |b| shingles[b], keys(), site, &chrome),
+            None
+        );
     }
 
     #[test]
