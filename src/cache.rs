@@ -4,7 +4,7 @@
 //! the others are labelled again. The page pass is a pure function of the page, so the output is
 //! the same either way; the budget only bounds memory.
 //!
-//! Memory: 16 bytes a block (an 8-byte packed label and an 8-byte key) and about 900 bytes
+//! Memory: 12 bytes a block (a 4-byte packed label and an 8-byte key) and about 900 bytes
 //! a page (most of it the signature, with dedup on), counted against the budget as they are
 //! taken.
 
@@ -43,8 +43,8 @@ impl CachedPage {
     /// Shingles of block `index` in the signature (0 for a block the page pass dropped).
     pub fn shingles(&self, index: usize) -> u32 {
         let packed = self.labels[index];
-        if packed.tag == Tag::Keep {
-            packed.value
+        if packed.tag() == Tag::Keep {
+            packed.payload()
         } else {
             0
         }
@@ -90,24 +90,34 @@ impl PageCache {
         }
         let mut others = Vec::with_capacity(other);
         let mut signature = sign.then(Box::<RemovableSignature>::default);
+        let mut signed_whole = true;
         let packed = labels
             .iter()
             .enumerate()
             .map(|(index, label)| {
-                let mut packed = PackedLabel::pack(label).unwrap_or_else(|| {
-                    others.push(label.clone());
-                    PackedLabel { tag: Tag::Other, small: 0, pct: 0, value: others.len() as u32 - 1 }
-                });
                 if let (Some(signature), true) = (signature.as_mut(), label.is_keep()) {
                     // A kept block's packed label holds its shingle count.
+                    let mut shingles = 0u32;
                     for_each_shingle(page.normalized(index), |hash| {
                         signature.add(index, hash);
-                        packed.value = packed.value.saturating_add(1);
+                        shingles = shingles.saturating_add(1);
                     });
+                    if let Some(packed) = PackedLabel::new(Tag::Keep, shingles) {
+                        return packed;
+                    }
+                    // A block of more shingles than a label holds (half a billion words).
+                    signed_whole = false;
                 }
-                packed
+                PackedLabel::pack(label).unwrap_or_else(|| {
+                    others.push(label.clone());
+                    PackedLabel::new(Tag::Other, others.len() as u32 - 1)
+                        .expect("fewer labels than u32::MAX >> 3")
+                })
             })
             .collect();
+        if !signed_whole {
+            signature = None;
+        }
         Some(Box::new(CachedPage {
             labels: packed,
             other: others.into_boxed_slice(),
@@ -117,75 +127,102 @@ impl PageCache {
     }
 }
 
-/// What a [`PackedLabel`] holds.
+/// What a [`PackedLabel`] holds (its low [`TAG_BITS`] bits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
 enum Tag {
+    /// `Keep`; the payload is the block's shingle count in the page's signature.
     Keep,
-    /// `Drop(Repeat { of: value })`.
+    /// `Drop(Repeat { of: payload })`.
     Repeat,
-    /// `Drop(Chrome { rule })`, `rule` a static name with id `value` ([`rule_id`]).
+    /// `Drop(Chrome { rule })`, `rule` a static name with id `payload` ([`rule_id`]).
     Chrome,
-    /// `Drop(Context { why: small, words: value, stopword_pct: pct })`.
+    /// `Drop(Context { why, words, stopword_pct })`: [`CONTEXT_WHY_BITS`] of `why`, then
+    /// [`CONTEXT_PCT_BITS`] of `stopword_pct`, then the words.
     Context,
-    /// A label kept whole in [`CachedPage::other`], at index `value`.
+    /// A label kept whole in [`CachedPage::other`], at index `payload`.
     Other,
 }
 
-/// One block's label in 8 bytes.
+const TAG_BITS: u32 = 3;
+const CONTEXT_WHY_BITS: u32 = 2;
+const CONTEXT_PCT_BITS: u32 = 7;
+/// The largest payload: what is bigger does not pack.
+const MAX_PAYLOAD: u32 = u32::MAX >> TAG_BITS;
+
+/// One block's label in 4 bytes: a [`Tag`] and a payload.
 #[derive(Debug, Clone, Copy)]
-struct PackedLabel {
-    tag: Tag,
-    small: u8,
-    pct: u8,
-    value: u32,
-}
+struct PackedLabel(u32);
 
 impl PackedLabel {
+    fn new(tag: Tag, payload: u32) -> Option<Self> {
+        (payload <= MAX_PAYLOAD).then_some(Self(payload << TAG_BITS | tag as u32))
+    }
+
+    fn tag(self) -> Tag {
+        match self.0 & ((1 << TAG_BITS) - 1) {
+            0 => Tag::Keep,
+            1 => Tag::Repeat,
+            2 => Tag::Chrome,
+            3 => Tag::Context,
+            _ => Tag::Other,
+        }
+    }
+
+    fn payload(self) -> u32 {
+        self.0 >> TAG_BITS
+    }
+
     /// Whether [`PackedLabel::pack`] packs `label`.
     fn packs(label: &Label) -> bool {
-        matches!(
-            label,
-            Label::Keep
-                | Label::Drop(Reason::Repeat { .. })
-                | Label::Drop(Reason::Chrome { rule: Cow::Borrowed(_) })
-                | Label::Drop(Reason::Context { .. })
-        )
+        Self::pack(label).is_some()
     }
 
     /// The packed form of `label`, or `None` when it does not pack (then it is kept whole).
     fn pack(label: &Label) -> Option<Self> {
-        let (tag, small, pct, value) = match label {
-            Label::Keep => (Tag::Keep, 0, 0, 0),
-            Label::Drop(Reason::Repeat { of }) => (Tag::Repeat, 0, 0, *of),
-            Label::Drop(Reason::Chrome { rule: Cow::Borrowed(rule) }) => (Tag::Chrome, 0, 0, rule_id(rule)),
+        match label {
+            Label::Keep => Self::new(Tag::Keep, 0),
+            Label::Drop(Reason::Repeat { of }) => Self::new(Tag::Repeat, *of),
+            Label::Drop(Reason::Chrome { rule: Cow::Borrowed(rule) }) => {
+                Self::new(Tag::Chrome, rule_id(rule))
+            }
             Label::Drop(Reason::Context { why, words, stopword_pct }) => {
                 let why = match why {
                     Placement::BeforeArticle => 0,
                     Placement::AfterArticle => 1,
                     Placement::AfterOpener => 2,
                 };
-                (Tag::Context, why, *stopword_pct, *words)
+                let pct = u32::from(*stopword_pct);
+                if pct >= 1 << CONTEXT_PCT_BITS
+                    || *words > MAX_PAYLOAD >> (CONTEXT_WHY_BITS + CONTEXT_PCT_BITS)
+                {
+                    return None;
+                }
+                Self::new(
+                    Tag::Context,
+                    words << (CONTEXT_WHY_BITS + CONTEXT_PCT_BITS) | pct << CONTEXT_WHY_BITS | why,
+                )
             }
-            _ => return None,
-        };
-        Some(PackedLabel { tag, small, pct, value })
+            _ => None,
+        }
     }
 
     fn unpack(self, other: &[Label]) -> Label {
-        match self.tag {
+        let payload = self.payload();
+        match self.tag() {
             Tag::Keep => Label::Keep,
-            Tag::Repeat => Label::Drop(Reason::Repeat { of: self.value }),
-            Tag::Chrome => Label::Drop(Reason::Chrome { rule: Cow::Borrowed(rule_name(self.value)) }),
+            Tag::Repeat => Label::Drop(Reason::Repeat { of: payload }),
+            Tag::Chrome => Label::Drop(Reason::Chrome { rule: Cow::Borrowed(rule_name(payload)) }),
             Tag::Context => Label::Drop(Reason::Context {
-                why: match self.small {
+                why: match payload & ((1 << CONTEXT_WHY_BITS) - 1) {
                     0 => Placement::BeforeArticle,
                     1 => Placement::AfterArticle,
                     _ => Placement::AfterOpener,
                 },
-                words: self.value,
-                stopword_pct: self.pct,
+                words: payload >> (CONTEXT_WHY_BITS + CONTEXT_PCT_BITS),
+                stopword_pct: (payload >> CONTEXT_WHY_BITS & ((1 << CONTEXT_PCT_BITS) - 1)) as u8,
             }),
-            Tag::Other => other[self.value as usize].clone(),
+            Tag::Other => other[payload as usize].clone(),
         }
     }
 }
@@ -218,24 +255,27 @@ mod tests {
 
     #[test]
     fn labels_come_back_as_they_were_kept() {
-        let page = segment("a\nb\nc\nd\ne\nf");
+        let page = segment("a\nb\nc\nd\ne\nf\ng\nh");
         let labels = vec![
             Label::Keep,
             Label::Drop(Reason::Repeat { of: 0 }),
             Label::Drop(Reason::Chrome { rule: Cow::Borrowed("nav") }),
-            Label::Drop(Reason::Context { why: Placement::AfterOpener, words: 70_000, stopword_pct: 42 }),
+            Label::Drop(Reason::Context { why: Placement::AfterOpener, words: 70_000, stopword_pct: 100 }),
             Label::Drop(Reason::Chrome { rule: Cow::Owned("user rule: weather".into()) }),
             Label::Drop(Reason::SiteChrome { pages: 9 }),
+            // Too many words for a packed context label.
+            Label::Drop(Reason::Context { why: Placement::BeforeArticle, words: 5_000_000, stopword_pct: 3 }),
+            Label::Drop(Reason::Repeat { of: MAX_PAYLOAD }),
         ];
         let cached = PageCache::new(1 << 20).keep(&page, &labels, true).expect("fits");
         assert_eq!(cached.labels(), labels);
-        assert_eq!(cached.other.len(), 2);
+        assert_eq!(cached.other.len(), 3);
         assert_eq!(cached.keys().collect::<Vec<_>>(), page.blocks.iter().map(|b| b.key).collect::<Vec<_>>());
         let signature = cached.signature.as_ref().expect("signed");
         // Only the kept block is signed ("a": one shingle).
         assert_eq!(signature.shingles(), 1);
         assert_eq!((cached.shingles(0), cached.shingles(1)), (1, 0));
-        assert_eq!(std::mem::size_of::<PackedLabel>(), 8);
+        assert_eq!(std::mem::size_of::<PackedLabel>(), 4);
     }
 
     #[test]
