@@ -195,6 +195,8 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
             }
         };
     let bytes = text.as_bytes();
+    // Per-byte counts live in locals (in registers), not in `f`, which `flush` borrows.
+    let (mut chars, mut digits, mut separators) = (0u32, 0u32, 0u32);
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -206,9 +208,9 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
                     flush(s, i, &mut f, hits, scratch);
                 }
             } else {
-                f.chars += 1;
-                f.digits += u32::from(b.is_ascii_digit());
-                f.separators += u32::from(b == b'|');
+                chars += 1;
+                digits += u32::from(b.is_ascii_digit());
+                separators += u32::from(b == b'|');
                 if class == ASCII_WORD {
                     word_start.get_or_insert(i);
                 } else if let Some(s) = word_start.take() {
@@ -227,9 +229,9 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
             }
             continue;
         }
-        f.chars += 1;
+        chars += 1;
         if matches!(c, '•' | '·' | '›' | '►' | '▸') {
-            f.separators += 1;
+            separators += 1;
         }
         if is_unspaced_script(c) {
             unspaced += 1;
@@ -247,6 +249,9 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
     if let Some(s) = word_start.take() {
         flush(s, text.len(), &mut f, hits, scratch);
     }
+    f.chars = chars;
+    f.digits = digits;
+    f.separators = separators;
     f.words += unspaced / 2;
     f.stopwords = hits.0[MAX_LANGUAGES];
     f.ends_sentence = ends_sentence(text);
