@@ -464,7 +464,17 @@ fn mark_with(
     // longest blocks (up to LANGUAGE_SAMPLE_BYTES), decides which counts are the stopwords.
     s.features.clear();
     s.hits.clear();
-    for block in blocks {
+    for (block, label) in blocks.iter().zip(labels.iter()) {
+        // A repeat with the same text as its first copy has its features.
+        if let Label::Drop(Reason::Repeat { of }) = *label {
+            let of = of as usize;
+            if blocks[of].text == block.text {
+                let (f, hits) = (s.features[of], s.hits[of]);
+                s.features.push(f);
+                s.hits.push(hits);
+                continue;
+            }
+        }
         let mut hits = StopwordHits::default();
         s.features.push(features::features(block.text, &mut hits, &mut s.word));
         s.hits.push(hits);
