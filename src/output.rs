@@ -2,8 +2,10 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::{self, Write};
-use std::path::Path;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
 
 use crate::label::Label;
 use crate::segment::Segmented;
@@ -92,41 +94,102 @@ pub const OUTPUT_MODE: u32 = 0o644;
 /// so a reader (or a run killed at any moment) only ever sees the old file or the whole new one.
 /// Missing parent folders are created. A `.gz` or `.zst` path is written compressed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let builder = || tempfile::Builder::new().prefix(".textsift-").suffix(".tmp").tempfile_in(parent);
-    // Create the folders only when the first try says they are missing: most writes land in a
-    // folder that already exists, and this saves a mkdir and a stat each.
-    let mut tmp = match builder() {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            fs::create_dir_all(parent)?;
-            builder()?
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(bytes)?;
+    file.commit()
+}
+
+/// A file written as a run goes (the report, `--removed`) that appears at its path only whole:
+/// the bytes go to a hidden temporary file in the same folder, renamed into place by
+/// [`AtomicFile::commit`]; dropped without it, the temporary file is removed. Missing parent
+/// folders are created. A `.gz` or `.zst` path is written compressed.
+pub struct AtomicFile {
+    sink: Sink,
+    path: PathBuf,
+}
+
+/// Where an [`AtomicFile`]'s bytes go: its temporary file, through a compressor or not.
+enum Sink {
+    Plain(BufWriter<NamedTempFile>),
+    Gzip(flate2::write::GzEncoder<BufWriter<NamedTempFile>>),
+    Zstd(zstd::stream::write::Encoder<'static, BufWriter<NamedTempFile>>),
+}
+
+impl AtomicFile {
+    /// Starts writing `path`.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let builder = || tempfile::Builder::new().prefix(".textsift-").suffix(".tmp").tempfile_in(parent);
+        // Create the folders only when the first try says they are missing: most writes land in
+        // a folder that already exists, and this saves a mkdir and a stat each.
+        let tmp = match builder() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(parent)?;
+                builder()?
+            }
+            other => other?,
+        };
+        let tmp = BufWriter::with_capacity(WRITE_BUFFER_BYTES, tmp);
+        let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+        let sink = if name.ends_with(".gz") {
+            Sink::Gzip(flate2::write::GzEncoder::new(tmp, flate2::Compression::default()))
+        } else if name.ends_with(".zst") {
+            Sink::Zstd(zstd::stream::write::Encoder::new(tmp, 3)?)
+        } else {
+            Sink::Plain(tmp)
+        };
+        Ok(Self { sink, path: path.to_path_buf() })
+    }
+
+    /// Finishes the file and renames it into place.
+    pub fn commit(self) -> io::Result<()> {
+        let buffered = match self.sink {
+            Sink::Plain(tmp) => tmp,
+            Sink::Gzip(gz) => gz.finish()?,
+            Sink::Zstd(zst) => zst.finish()?,
+        };
+        let tmp = buffered.into_inner().map_err(io::IntoInnerError::into_error)?;
+        // The temporary file is created private (0600); an output is an ordinary file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file().set_permissions(fs::Permissions::from_mode(OUTPUT_MODE))?;
         }
-        other => other?,
-    };
-    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-    if name.ends_with(".gz") {
-        let mut gz = flate2::write::GzEncoder::new(tmp.as_file_mut(), flate2::Compression::default());
-        gz.write_all(bytes)?;
-        gz.finish()?;
-    } else if name.ends_with(".zst") {
-        let mut zst = zstd::stream::write::Encoder::new(tmp.as_file_mut(), 3)?;
-        zst.write_all(bytes)?;
-        zst.finish()?;
-    } else {
-        tmp.write_all(bytes)?;
+        tmp.persist(&self.path).map_err(|e| e.error)?;
+        Ok(())
     }
-    tmp.as_file_mut().flush()?;
-    // The temporary file is created private (0600); an output is an ordinary file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(fs::Permissions::from_mode(OUTPUT_MODE))?;
+}
+
+/// Buffer between an [`AtomicFile`] and its temporary file.
+const WRITE_BUFFER_BYTES: usize = 64 * 1024;
+
+impl Write for AtomicFile {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match &mut self.sink {
+            Sink::Plain(w) => w.write(bytes),
+            Sink::Gzip(w) => w.write(bytes),
+            Sink::Zstd(w) => w.write(bytes),
+        }
     }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Plain(w) => w.write_all(bytes),
+            Sink::Gzip(w) => w.write_all(bytes),
+            Sink::Zstd(w) => w.write_all(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Plain(w) => w.flush(),
+            Sink::Gzip(w) => w.flush(),
+            Sink::Zstd(w) => w.flush(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -188,6 +251,25 @@ mod tests {
         let path = dir.path().join("out.txt");
         write_atomic(&path, b"x").unwrap();
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, OUTPUT_MODE);
+    }
+
+    #[test]
+    fn a_streamed_file_appears_only_when_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.json.zst");
+        let mut file = AtomicFile::create(&path).unwrap();
+        for piece in ["{", "\"a\": 1", "}"] {
+            file.write_all(piece.as_bytes()).unwrap();
+        }
+        assert!(!path.exists());
+        file.commit().unwrap();
+        let back = crate::input::decompress(fs::read(&path).unwrap(), &path).unwrap();
+        assert_eq!(back, b"{\"a\": 1}");
+        // Dropped without a commit: no file, and no temporary file left behind.
+        let unfinished = dir.path().join("unfinished.json");
+        AtomicFile::create(&unfinished).unwrap().write_all(b"half").unwrap();
+        assert!(!unfinished.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::input::jsonl::{self, BrokenLine, Record};
 use crate::input::{Format, Origin, Source};
 use crate::label::{Label, Reason};
 use crate::output;
-use crate::report::{BlockCounts, DocumentEntry, DuplicateEntry, Report, SkippedEntry};
+use crate::report::{BlockCounts, DocumentEntry, DuplicateEntry, ReportWriter, SkippedEntry, Totals};
 use crate::segment::{self, Segmented};
 
 /// Inputs from which a progress bar is shown (when stderr is a terminal).
@@ -32,8 +32,8 @@ const PROGRESS_MIN_INPUTS: usize = 200;
 /// What a run produced.
 #[derive(Debug)]
 pub struct Outcome {
-    /// The report (also written to `--report` when given).
-    pub report: Report,
+    /// The report's totals (the report itself is written to `--report` as the run goes).
+    pub totals: Totals,
     /// Number of problems named on stderr (missing inputs, binary files, broken lines, write
     /// errors); the exit code is 1 when it is not zero.
     pub failures: usize,
@@ -186,52 +186,58 @@ pub fn run(
 
     let to_stdout = config.out.is_none();
     let progress = progress_bar(config, sources.len());
-    let written: Vec<Written> = pool.install(|| {
-        sources
-            .par_iter()
-            .zip(scans.par_iter())
-            .zip(first_page.par_iter())
-            .map(|((source, scan), &first)| {
-                let written = write_source(source, scan, first, &ids, &verdict, config);
-                progress.inc(1);
-                written
-            })
-            .collect()
-    });
-    progress.finish_and_clear();
-
-    let mut documents = Vec::with_capacity(ids.len());
-    let mut duplicates = Vec::new();
-    let mut removed: Vec<u8> = Vec::new();
     let stdout = io::stdout();
     let mut stdout = stdout.lock();
     let mut stdout_closed = false;
-    for (source, result) in sources.iter().zip(written) {
-        if let Some(error) = &result.error {
-            report_error(error);
-            failures += 1;
-            skipped.push(SkippedEntry { id: source.id(), reason: error.to_string() });
-        }
-        if to_stdout && !stdout_closed && !result.stdout.is_empty() {
-            if let Err(source) = stdout.write_all(&result.stdout).and_then(|_| stdout.flush()) {
-                // A closed pipe (`textsift clean x | head`) is the reader's choice, not an error.
-                stdout_closed = true;
-                if source.kind() != io::ErrorKind::BrokenPipe {
-                    let error = Error::Write { path: PathBuf::from("-"), source };
-                    report_error(&error);
-                    failures += 1;
+    let mut report = ReportWriter::new(StreamedFile::create(config.report.as_deref()))
+        .expect("a streamed file keeps its errors for commit");
+    let mut removed = StreamedFile::create(config.removed.as_deref());
+    let mut duplicates = Vec::new();
+    // The write pass goes a chunk of inputs at a time, each chunk in parallel: what the inputs
+    // produced (the report's documents, standard output, `--removed` lines) goes out in input
+    // order after each chunk, so it is never held for the whole run.
+    for chunk in (0..sources.len()).step_by(WRITE_CHUNK_INPUTS) {
+        let chunk = chunk..sources.len().min(chunk + WRITE_CHUNK_INPUTS);
+        let written: Vec<Written> = pool.install(|| {
+            sources[chunk.clone()]
+                .par_iter()
+                .zip(scans[chunk.clone()].par_iter())
+                .zip(first_page[chunk.clone()].par_iter())
+                .map(|((source, scan), &first)| {
+                    let written = write_source(source, scan, first, &ids, &verdict, config);
+                    progress.inc(1);
+                    written
+                })
+                .collect()
+        });
+        for (source, result) in sources[chunk].iter().zip(written) {
+            if let Some(error) = &result.error {
+                report_error(error);
+                failures += 1;
+                skipped.push(SkippedEntry { id: source.id(), reason: error.to_string() });
+            }
+            if to_stdout && !stdout_closed && !result.stdout.is_empty() {
+                if let Err(source) = stdout.write_all(&result.stdout).and_then(|_| stdout.flush()) {
+                    // A closed pipe (`textsift clean x | head`) is the reader's choice, not an error.
+                    stdout_closed = true;
+                    if source.kind() != io::ErrorKind::BrokenPipe {
+                        let error = Error::Write { path: PathBuf::from("-"), source };
+                        report_error(&error);
+                        failures += 1;
+                    }
                 }
             }
+            for document in &result.documents {
+                report.document(document).expect("a streamed file keeps its errors for commit");
+            }
+            duplicates.extend(result.duplicates);
+            removed.write_all(&result.removed).expect("a streamed file keeps its errors for commit");
         }
-        documents.extend(result.documents);
-        duplicates.extend(result.duplicates);
-        removed.extend(result.removed);
     }
-    if let Some(path) = &config.removed {
-        if let Err(source) = output::write_atomic(path, &removed) {
-            report_error(&Error::Write { path: path.clone(), source });
-            failures += 1;
-        }
+    progress.finish_and_clear();
+    if let Err(error) = removed.commit() {
+        report_error(&error);
+        failures += 1;
     }
     if let Some(path) = &config.related {
         let mut lines = String::new();
@@ -246,14 +252,68 @@ pub fn run(
             failures += 1;
         }
     }
-    let report = Report::new(documents, duplicates, skipped);
-    if let Some(path) = &config.report {
-        if let Err(source) = output::write_atomic(path, report.to_json().as_bytes()) {
-            report_error(&Error::Write { path: path.clone(), source });
-            failures += 1;
-        }
+    let (report, totals) =
+        report.finish(&duplicates, &skipped).expect("a streamed file keeps its errors for commit");
+    if let Err(error) = report.commit() {
+        report_error(&error);
+        failures += 1;
     }
-    Ok(Outcome { report, failures })
+    Ok(Outcome { totals, failures })
+}
+
+/// Inputs the write pass takes at a time (see [`run`]).
+const WRITE_CHUNK_INPUTS: usize = 4096;
+
+/// A file written as the run goes (`--report`, `--removed`), or nowhere when not asked for. The
+/// first error is kept and named at [`StreamedFile::commit`]; the file is then not written, and
+/// the rest of the run goes on.
+struct StreamedFile {
+    path: Option<PathBuf>,
+    file: Option<output::AtomicFile>,
+    error: Option<io::Error>,
+}
+
+impl StreamedFile {
+    fn create(path: Option<&std::path::Path>) -> Self {
+        let (file, error) = match path.map(output::AtomicFile::create) {
+            None => (None, None),
+            Some(Ok(file)) => (Some(file), None),
+            Some(Err(error)) => (None, Some(error)),
+        };
+        Self { path: path.map(PathBuf::from), file, error }
+    }
+
+    /// Renames the file into place, or names the first error.
+    fn commit(self) -> Result<(), Error> {
+        let Some(path) = self.path else { return Ok(()) };
+        let result = match (self.error, self.file) {
+            (Some(error), _) => Err(error),
+            (None, Some(file)) => file.commit(),
+            (None, None) => Ok(()),
+        };
+        result.map_err(|source| Error::Write { path, source })
+    }
+}
+
+impl Write for StreamedFile {
+    /// Never fails: the first error is kept for [`StreamedFile::commit`], later bytes dropped.
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if let (Some(file), None) = (&mut self.file, &self.error) {
+            if let Err(error) = file.write_all(bytes) {
+                self.error = Some(error);
+            }
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if let (Some(file), None) = (&mut self.file, &self.error) {
+            if let Err(error) = file.flush() {
+                self.error = Some(error);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The corpus pass (see [`corpus`]): signs every page's cleaned text (reading a page again when

@@ -1,6 +1,8 @@
 //! The JSON report of a run: per document what was kept and dropped and why, duplicates,
 //! skipped inputs and totals. Field names are a public interface: users' scripts read them.
 
+use std::io::{self, Write};
+
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
@@ -135,49 +137,84 @@ pub struct Totals {
     pub skipped: u64,
 }
 
-/// The whole report.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    /// textsift's version.
-    pub version: &'static str,
-    /// Every processed document, in input order.
-    pub documents: Vec<DocumentEntry>,
-    /// Every near-duplicate page found.
-    pub duplicates: Vec<DuplicateEntry>,
-    /// Inputs and JSONL lines not processed.
-    pub skipped: Vec<SkippedEntry>,
-    /// Sums.
-    pub totals: Totals,
+/// Writes the report as the run goes, so that it is never held whole: the documents one at a
+/// time, in input order, then the duplicates, the skipped inputs and the totals. The JSON is laid
+/// out as `serde_json`'s pretty printer lays it out:
+///
+/// `{"version": ..., "documents": [...], "duplicates": [...], "skipped": [...], "totals": {...}}`
+pub struct ReportWriter<W: Write> {
+    out: W,
+    totals: Totals,
 }
 
-impl Report {
-    /// A report from its parts; totals are computed here.
-    pub fn new(
-        documents: Vec<DocumentEntry>,
-        duplicates: Vec<DuplicateEntry>,
-        skipped: Vec<SkippedEntry>,
-    ) -> Self {
-        let mut totals = Totals { documents: documents.len() as u64, ..Default::default() };
-        for doc in &documents {
-            totals.counts.add(&doc.counts);
-            totals.bytes_in += doc.bytes_in;
-            totals.bytes_out += doc.bytes_out;
-        }
-        totals.duplicates = duplicates.len() as u64;
-        totals.skipped = skipped.len() as u64;
-        Report { version: env!("CARGO_PKG_VERSION"), documents, duplicates, skipped, totals }
+impl<W: Write> ReportWriter<W> {
+    /// Starts the report on `out`.
+    pub fn new(mut out: W) -> io::Result<Self> {
+        write!(out, "{{\n  \"version\": {},\n  \"documents\": [", json(&env!("CARGO_PKG_VERSION"), 0))?;
+        Ok(Self { out, totals: Totals::default() })
     }
 
-    /// The report as pretty JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("report serialises")
+    /// Adds the next document.
+    pub fn document(&mut self, document: &DocumentEntry) -> io::Result<()> {
+        let separator = if self.totals.documents == 0 { "" } else { "," };
+        write!(self.out, "{separator}\n    {}", json(document, 2))?;
+        self.totals.documents += 1;
+        self.totals.counts.add(&document.counts);
+        self.totals.bytes_in += document.bytes_in;
+        self.totals.bytes_out += document.bytes_out;
+        Ok(())
     }
+
+    /// The totals of the documents so far.
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+
+    /// Ends the report with the `duplicates` found and the inputs `skipped`; returns the
+    /// output and the totals.
+    pub fn finish(
+        mut self,
+        duplicates: &[DuplicateEntry],
+        skipped: &[SkippedEntry],
+    ) -> io::Result<(W, Totals)> {
+        self.totals.duplicates = duplicates.len() as u64;
+        self.totals.skipped = skipped.len() as u64;
+        let close = if self.totals.documents == 0 { "]" } else { "\n  ]" };
+        write!(
+            self.out,
+            "{close},\n  \"duplicates\": {},\n  \"skipped\": {},\n  \"totals\": {}\n}}",
+            json(&duplicates, 1),
+            json(&skipped, 1),
+            json(&self.totals, 1)
+        )?;
+        self.out.flush()?;
+        Ok((self.out, self.totals))
+    }
+}
+
+/// `value` as pretty JSON nested `depth` levels deep: every line but the first indented by two
+/// spaces a level, as `serde_json::to_string_pretty` indents the whole report (a newline is
+/// never inside a JSON string: it is escaped there).
+fn json(value: &impl Serialize, depth: usize) -> String {
+    let pretty = serde_json::to_string_pretty(value).expect("report entries serialise");
+    if depth == 0 {
+        return pretty;
+    }
+    pretty.replace('\n', &format!("\n{}", "  ".repeat(depth)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::label::Reason;
+
+    fn write(documents: &[DocumentEntry], duplicates: &[DuplicateEntry], skipped: &[SkippedEntry]) -> String {
+        let mut writer = ReportWriter::new(Vec::new()).unwrap();
+        for document in documents {
+            writer.document(document).unwrap();
+        }
+        String::from_utf8(writer.finish(duplicates, skipped).unwrap().0).unwrap()
+    }
 
     #[test]
     fn counts_and_totals_add_up() {
@@ -186,13 +223,36 @@ mod tests {
         let counts = BlockCounts::from_labels(&labels);
         assert_eq!((counts.blocks, counts.kept, counts.dropped["repeat"]), (3, 1, 2));
         let doc = DocumentEntry { id: "a".into(), counts, bytes_in: 10, bytes_out: 4, duplicate_of: None };
-        let report = Report::new(vec![doc.clone(), doc], vec![], vec![]);
-        assert_eq!(report.totals.counts.dropped["repeat"], 4);
-        assert_eq!(report.totals.counts.dropped.get("context"), 0);
-        let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&write(&[doc.clone(), doc], &[], &[])).unwrap();
+        assert_eq!(json["totals"]["dropped"]["repeat"], 4);
+        assert_eq!(json["totals"]["documents"], 2);
         assert_eq!(json["documents"][0]["dropped"]["repeat"], 2);
         assert_eq!(json["documents"][0]["duplicate_of"], serde_json::Value::Null);
         assert_eq!(json["totals"]["bytes_out"], 8);
         assert!(json["duplicates"].as_array().unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_streamed_report_is_laid_out_as_serde_json_pretty_prints_it() {
+        let doc = |id: &str, dup: Option<&str>| DocumentEntry {
+            id: id.into(),
+            counts: BlockCounts::from_labels(&[Label::Keep, Label::Drop(Reason::Repeat { of: 0 })]),
+            bytes_in: 10,
+            bytes_out: 4,
+            duplicate_of: dup.map(String::from),
+        };
+        let documents = [doc("a\n\"b\"", None), doc("c", Some("a"))];
+        let duplicates = [DuplicateEntry { id: "c".into(), duplicate_of: "a".into(), similarity: 0.9 }];
+        let skipped = [SkippedEntry { id: "x".into(), reason: "binary file".into() }];
+        for (documents, duplicates, skipped) in [
+            (&documents[..], &duplicates[..], &skipped[..]),
+            (&documents[..0], &duplicates[..0], &skipped[..0]),
+        ] {
+            let streamed = write(documents, duplicates, skipped);
+            let parsed: serde_json::Value = serde_json::from_str(&streamed).unwrap();
+            assert_eq!(streamed, serde_json::to_string_pretty(&parsed).unwrap());
+            assert_eq!(parsed["documents"].as_array().unwrap().len(), documents.len());
+            assert_eq!(parsed["totals"]["skipped"], skipped.len());
+        }
     }
 }

@@ -29,6 +29,32 @@ fn stdin_dash_goes_to_stdout_like_a_file() {
 }
 
 #[test]
+fn the_report_and_standard_output_stream_in_input_order_across_write_chunks() {
+    // More inputs than the write pass takes at a time (4,096): the report lists every document
+    // once, in input order, and JSONL records reach standard output in order.
+    let env = Env::new();
+    let records: String = (0..4200)
+        .map(|i| format!("{{\"id\": \"r{i}\", \"text\": \"Record {i} says hello to the reader.\"}}\n"))
+        .collect();
+    for i in 0..4200 {
+        env.write(&format!("in/{:02}/p{i:05}.txt", i / 100), format!("Page {i} is short but whole.\n"));
+    }
+    env.write("r.jsonl", records);
+    env.clean().args(["in", "--out", "out", "--report", "report.json"]).assert().success();
+    let report = env.report("report.json");
+    let ids: Vec<&str> =
+        report["documents"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+    let expected: Vec<String> = (0..4200).map(|i| format!("{:02}/p{i:05}.txt", i / 100)).collect();
+    assert_eq!(ids, expected);
+    assert_eq!(report["totals"]["documents"], 4200);
+    let out = env.clean().args(["r.jsonl"]).assert().success().get_output().stdout.clone();
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 4200);
+    assert!(lines.iter().enumerate().all(|(i, l)| l["id"] == format!("r{i}")));
+}
+
+#[test]
 fn report_has_every_documented_field() {
     let env = Env::new();
     env.write("in/a.txt", article(1));
