@@ -337,15 +337,23 @@ fn corpus_pass(
     let site_chrome = config.corpus.site_chrome;
     let mut fingerprints = vec![corpus::Fingerprint::default(); summaries.len()];
     if config.corpus.dedup {
-        let signed: Vec<Vec<(usize, corpus::Fingerprint)>> = pool.install(|| {
+        // Each input signs its pages into its own part of `fingerprints`.
+        let mut parts: Vec<&mut [corpus::Fingerprint]> = Vec::with_capacity(sources.len());
+        let mut rest = fingerprints.as_mut_slice();
+        for scan in scans {
+            let pages = if let Scan::Pages { pages, .. } = scan { pages.len() } else { 0 };
+            let (part, tail) = std::mem::take(&mut rest).split_at_mut(pages);
+            parts.push(part);
+            rest = tail;
+        }
+        pool.install(|| {
             sources
                 .par_iter()
                 .zip(scans.par_iter())
                 .zip(first_page.par_iter())
-                .map(|((source, scan), &first)| {
-                    let Scan::Pages { pages, .. } = scan else { return Vec::new() };
-                    // Exactly one slot a page: kept for every page until grouping.
-                    let mut signed = Vec::with_capacity(pages.len());
+                .zip(parts.par_iter_mut())
+                .for_each(|(((source, scan), &first), signed)| {
+                    let Scan::Pages { pages, .. } = scan else { return };
                     // A page pass 1 signed is signed again from that signature, site chrome
                     // taken out, and its keys count, without reading it again (unless chrome
                     // changes too much: see `fingerprint_without_text`).
@@ -353,8 +361,7 @@ fn corpus_pass(
                     for (offset, page) in pages.iter().enumerate() {
                         let Some(cached) = &page.cached else { continue };
                         let Some(signature) = &cached.signature else { continue };
-                        let index = first + offset;
-                        let site = summaries[index].site;
+                        let site = summaries[first + offset].site;
                         let fingerprint = corpus::fingerprint_without_text(
                             signature,
                             &cached.labels(),
@@ -367,7 +374,7 @@ fn corpus_pass(
                             if site_chrome {
                                 recurrence.count(site, &cached.distinct_keys());
                             }
-                            signed.push((index, fingerprint));
+                            signed[offset] = fingerprint;
                             read_again[offset] = false;
                         }
                     }
@@ -377,18 +384,11 @@ fn corpus_pass(
                         if site_chrome {
                             corpus::count(&labelled.page, &summaries[index], &recurrence);
                         }
-                        signed.push((
-                            index,
-                            corpus::fingerprint(&labelled.page, &labelled.labels, site, &provisional),
-                        ))
+                        signed[index - first] =
+                            corpus::fingerprint(&labelled.page, &labelled.labels, site, &provisional);
                     });
-                    signed
                 })
-                .collect()
         });
-        for (index, fingerprint) in signed.into_iter().flatten() {
-            fingerprints[index] = fingerprint;
-        }
     } else if site_chrome {
         // No fingerprint pass: count from the keys pass 1 kept, reading only the pages it could
         // not keep.
