@@ -18,7 +18,7 @@ use crate::label::{Label, Placement, Reason};
 use crate::segment::Segmented;
 
 /// Default budget in MiB (`--cache-mib`).
-pub const DEFAULT_CACHE_MIB: usize = 128;
+pub const DEFAULT_CACHE_MIB: usize = 256;
 
 /// One page as pass 1 left it.
 #[derive(Debug)]

@@ -83,7 +83,7 @@ pub struct CleanArgs {
 
     /// Memory for what the first pass learns of each page (labels and keys, 12 bytes a block;
     /// a 768-byte signature a page), reused by the later passes; pages beyond it are labelled
-    /// again (the same output, more time). About a third of the input's size keeps every page.
+    /// again (the same output, more time). About 30% of the input's size keeps every page.
     #[arg(long, value_name = "MIB", default_value_t = crate::cache::DEFAULT_CACHE_MIB)]
     pub cache_mib: usize,
 
