@@ -58,6 +58,8 @@ enum Scan {
 
 struct PageScan {
     id: String,
+    /// The page's line in its JSONL file (0 for a text file).
+    line: usize,
     summary: PageSummary,
     /// What pass 1 kept of the page for the later passes, when it fitted in the budget.
     cached: Option<Box<CachedPage>>,
@@ -536,26 +538,32 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
                 let cached = cache.keep(&labelled.page, &labelled.labels, config.corpus.dedup);
                 Scan::Pages {
                     content_hash,
-                    pages: vec![PageScan { id: source.id(), summary, cached }],
+                    pages: vec![PageScan { id: source.id(), line: 0, summary, cached }],
                     broken: Vec::new(),
                 }
             }
         },
         Format::Jsonl => {
             let file_id = source.id();
-            let mut pages = Vec::new();
-            let mut broken = Vec::new();
-            for parsed in jsonl::parse(&bytes, &config.keys) {
-                match parsed {
+            // Records are parsed and labelled in parallel, one at a time each: a file of many
+            // records uses every core, and no record outlives its page pass.
+            let scanned: Vec<Result<PageScan, BrokenLine>> = jsonl::lines(&bytes)
+                .into_par_iter()
+                .map(|(number, line)| {
+                    let record = jsonl::parse_line(line, number, &config.keys)?;
+                    let text = decode::fold(record.text(&config.keys).to_string());
+                    let host = record.host();
+                    let labelled = label_page(&text, host.as_deref(), config);
+                    let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
+                    let cached = cache.keep(&labelled.page, &labelled.labels, config.corpus.dedup);
+                    Ok(PageScan { id: record.id(&config.keys, &file_id), line: number, summary, cached })
+                })
+                .collect();
+            let (mut pages, mut broken) = (Vec::new(), Vec::new());
+            for scanned in scanned {
+                match scanned {
+                    Ok(page) => pages.push(page),
                     Err(line) => broken.push(line),
-                    Ok(record) => {
-                        let text = decode::fold(record.text(&config.keys).to_string());
-                        let host = record.host();
-                        let labelled = label_page(&text, host.as_deref(), config);
-                        let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
-                        let cached = cache.keep(&labelled.page, &labelled.labels, config.corpus.dedup);
-                        pages.push(PageScan { id: record.id(&config.keys, &file_id), summary, cached });
-                    }
                 }
             }
             Scan::Pages { content_hash, pages, broken }
@@ -626,42 +634,22 @@ fn write_source(
         Format::Jsonl => {
             // A JSONL input always gets its output file, even when every record was a duplicate.
             any_written = true;
-            let records: Vec<Record> =
-                jsonl::parse(&bytes, &config.keys).into_iter().filter_map(Result::ok).collect();
-            let raw_lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
-            for (offset, record) in records.iter().enumerate() {
-                let page_index = first_page + offset;
-                let text = decode::fold(record.text(&config.keys).to_string());
-                let host = record.host();
-                let cached = pages.get(offset).and_then(|p| p.cached.as_deref());
-                let mut labelled = relabel(&text, host.as_deref(), cached, keys_only, config);
-                verdict.apply(page_index, &labelled.page, &mut labelled.labels);
-                let duplicate = duplicate_entry(page_index, ids, verdict);
-                let suppressed = duplicate.is_some() && !config.keep_duplicates;
-                let counts = BlockCounts::from_labels(&labelled.labels);
-                let mut clean = String::new();
-                output::render_clean(&labelled.page, &labelled.labels, &mut clean);
-                let bytes_out = if suppressed { 0 } else { clean.len() as u64 };
-                if config.explain {
-                    explain_page(&ids[page_index], &labelled, duplicate.as_ref(), config, &mut rendered);
-                } else if !suppressed {
-                    let summary = serde_json::json!({ "kept": counts.kept, "dropped": counts.dropped });
-                    rendered.push_str(&record.to_clean_line(&config.keys, &clean, summary));
-                    rendered.push('\n');
-                }
-                if suppressed {
-                    let raw = raw_lines.get(record.line - 1).copied().unwrap_or_default();
-                    written.removed.extend_from_slice(raw.strip_suffix(b"\r").unwrap_or(raw));
-                    written.removed.push(b'\n');
-                }
-                written.documents.push(DocumentEntry {
-                    id: ids[page_index].clone(),
-                    counts,
-                    bytes_in: record.text(&config.keys).len() as u64,
-                    bytes_out,
-                    duplicate_of: duplicate.as_ref().map(|d| d.duplicate_of.clone()),
-                });
-                written.duplicates.extend(duplicate);
+            let lines = jsonl::all_lines(&bytes);
+            // Records are written in parallel, each into its own piece, joined in order.
+            let records: Vec<Option<WrittenRecord>> = pages
+                .par_iter()
+                .enumerate()
+                .map(|(offset, page)| {
+                    let line = lines.get(page.line.checked_sub(1)?)?;
+                    let record = jsonl::parse_line(line, page.line, &config.keys).ok()?;
+                    Some(write_record(&record, line, first_page + offset, page, ids, verdict, config))
+                })
+                .collect();
+            for record in records.into_iter().flatten() {
+                rendered.push_str(&record.rendered);
+                written.removed.extend_from_slice(&record.removed);
+                written.documents.push(record.document);
+                written.duplicates.extend(record.duplicate);
             }
         }
     }
@@ -685,6 +673,60 @@ fn write_source(
         Some(_) => {}
     }
     written
+}
+
+/// What the write pass made of one JSONL record.
+struct WrittenRecord {
+    /// Its output line (or explain view); empty when it is a duplicate not written.
+    rendered: String,
+    /// Its input line, untouched, when it is a duplicate not written (for `--removed`).
+    removed: Vec<u8>,
+    document: DocumentEntry,
+    duplicate: Option<DuplicateEntry>,
+}
+
+/// Labels, renders and accounts for one JSONL `record` (its input line `line`), page
+/// `page_index` of the run.
+fn write_record(
+    record: &Record,
+    line: &[u8],
+    page_index: usize,
+    page: &PageScan,
+    ids: &[String],
+    verdict: &Verdict,
+    config: &Config,
+) -> WrittenRecord {
+    let text = decode::fold(record.text(&config.keys).to_string());
+    let host = record.host();
+    let mut labelled = relabel(&text, host.as_deref(), page.cached.as_deref(), keys_only, config);
+    verdict.apply(page_index, &labelled.page, &mut labelled.labels);
+    let duplicate = duplicate_entry(page_index, ids, verdict);
+    let suppressed = duplicate.is_some() && !config.keep_duplicates;
+    let counts = BlockCounts::from_labels(&labelled.labels);
+    let mut clean = String::new();
+    output::render_clean(&labelled.page, &labelled.labels, &mut clean);
+    let bytes_out = if suppressed { 0 } else { clean.len() as u64 };
+    let mut rendered = String::new();
+    if config.explain {
+        explain_page(&ids[page_index], &labelled, duplicate.as_ref(), config, &mut rendered);
+    } else if !suppressed {
+        let summary = serde_json::json!({ "kept": counts.kept, "dropped": counts.dropped });
+        rendered.push_str(&record.to_clean_line(&config.keys, &clean, summary));
+        rendered.push('\n');
+    }
+    let mut removed = Vec::new();
+    if suppressed {
+        removed.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+        removed.push(b'\n');
+    }
+    let document = DocumentEntry {
+        id: ids[page_index].clone(),
+        counts,
+        bytes_in: record.text(&config.keys).len() as u64,
+        bytes_out,
+        duplicate_of: duplicate.as_ref().map(|d| d.duplicate_of.clone()),
+    };
+    WrittenRecord { rendered, removed, document, duplicate }
 }
 
 /// Reads a source again and calls `each` with every page that `wanted` selects (by page index),
@@ -717,10 +759,15 @@ fn reread(
             }
         }
         Format::Jsonl => {
-            let records = jsonl::parse(&bytes, &config.keys).into_iter().filter_map(Result::ok);
-            for (offset, record) in records.enumerate().filter(|(offset, _)| wanted(first_page + offset)) {
+            // Only the wanted records' lines are parsed.
+            let lines = jsonl::all_lines(&bytes);
+            for (offset, page) in pages.iter().enumerate().filter(|(offset, _)| wanted(first_page + offset)) {
+                let Some(line) = page.line.checked_sub(1).and_then(|index| lines.get(index)) else {
+                    continue;
+                };
+                let Ok(record) = jsonl::parse_line(line, page.line, &config.keys) else { continue };
                 let text = decode::fold(record.text(&config.keys).to_string());
-                let cached = pages.get(offset).and_then(|p| p.cached.as_deref());
+                let cached = page.cached.as_deref();
                 each(first_page + offset, &relabel(&text, record.host().as_deref(), cached, needs, config));
             }
         }

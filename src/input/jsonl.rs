@@ -39,16 +39,28 @@ pub struct BrokenLine {
 /// Parses every non-blank line of `bytes` (after a UTF-8 byte-order mark, if any); broken lines
 /// come back as errors with their number.
 pub fn parse(bytes: &[u8], keys: &Keys) -> Vec<Result<Record, BrokenLine>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    bytes
-        .split(|&b| b == b'\n')
+    lines(bytes).into_iter().map(|(number, line)| parse_line(line, number, keys)).collect()
+}
+
+/// The non-blank lines of `bytes` (after a UTF-8 byte-order mark, if any) with their 1-based
+/// numbers, unparsed: for parsing them in parallel with [`parse_line`].
+pub fn lines(bytes: &[u8]) -> Vec<(usize, &[u8])> {
+    all_lines(bytes)
+        .into_iter()
         .enumerate()
         .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
-        .map(|(index, line)| parse_line(line, index + 1, keys))
+        .map(|(index, line)| (index + 1, line))
         .collect()
 }
 
-fn parse_line(line: &[u8], number: usize, keys: &Keys) -> Result<Record, BrokenLine> {
+/// Every line of `bytes` (after a UTF-8 byte-order mark, if any), line `n` at index `n - 1`.
+pub fn all_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    bytes.split(|&b| b == b'\n').collect()
+}
+
+/// Parses line `number` of a file (as [`lines`] gives it).
+pub fn parse_line(line: &[u8], number: usize, keys: &Keys) -> Result<Record, BrokenLine> {
     let broken = |message: String| BrokenLine { line: number, message };
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let fields: Map<String, Value> = match serde_json::from_slice::<Value>(line) {

@@ -40,6 +40,51 @@ fn thread_count_and_cache_size_do_not_change_outputs_or_reports() {
 }
 
 #[test]
+fn records_of_one_jsonl_file_cleaned_in_parallel_come_out_as_with_one_thread() {
+    // One file of many records (copies among them), a byte-order mark, a blank and a broken line:
+    // records are labelled and written in parallel, and everything stays in line order.
+    let dir = tempfile::tempdir().unwrap();
+    let copies = std::fs::read_to_string(fixtures().join("corpus/copies/pages.jsonl")).unwrap();
+    let mut lines: Vec<&str> = copies.lines().collect();
+    lines.insert(3, "");
+    lines.insert(5, "{broken");
+    let input = dir.path().join("in.jsonl");
+    std::fs::write(&input, format!("\u{feff}{}\n", lines.join("\n"))).unwrap();
+    let mut runs = Vec::new();
+    for (threads, cache) in [("1", "256"), ("2", "256"), ("2", "0")] {
+        let name = |what: &str| dir.path().join(format!("{what}-{threads}-{cache}"));
+        let out = textsift()
+            .arg("clean")
+            .arg(&input)
+            .args(["-j", threads, "--cache-mib", cache, "--report"])
+            .arg(name("report"))
+            .arg("--removed")
+            .arg(name("removed"))
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        runs.push((out, std::fs::read(name("report")).unwrap(), std::fs::read(name("removed")).unwrap()));
+    }
+    assert!(!runs[0].2.is_empty(), "the copies are removed");
+    let ids: Vec<String> = String::from_utf8(runs[0].0.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+        .collect();
+    let position = |id: &String| {
+        lines.iter().position(|l| {
+            serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v["id"].to_string() == *id)
+        })
+    };
+    let positions: Vec<usize> = ids.iter().map(|id| position(id).expect("an input record")).collect();
+    assert!(positions.len() > 10 && positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    assert_eq!(runs[0], runs[1], "one vs two threads");
+    assert_eq!(runs[1], runs[2], "pass-1 results kept vs labelled again");
+}
+
+#[test]
 fn cleaning_clean_text_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let once = dir.path().join("once");
