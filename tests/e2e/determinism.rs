@@ -68,15 +68,13 @@ fn records_of_one_jsonl_file_cleaned_in_parallel_come_out_as_with_one_thread() {
         runs.push((out, std::fs::read(name("report")).unwrap(), std::fs::read(name("removed")).unwrap()));
     }
     assert!(!runs[0].2.is_empty(), "the copies are removed");
-    let ids: Vec<String> = String::from_utf8(runs[0].0.clone())
+    let ids: Vec<serde_json::Value> = String::from_utf8(runs[0].0.clone())
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].clone())
         .collect();
-    let position = |id: &String| {
-        lines.iter().position(|l| {
-            serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v["id"].to_string() == *id)
-        })
+    let position = |id: &serde_json::Value| {
+        lines.iter().position(|l| serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v["id"] == *id))
     };
     let positions: Vec<usize> = ids.iter().map(|id| position(id).expect("an input record")).collect();
     assert!(positions.len() > 10 && positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
