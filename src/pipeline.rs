@@ -381,14 +381,17 @@ fn corpus_pass(
                         }
                     }
                     let wanted = |index: usize| read_again[index - first];
-                    reread(source, scan, first, config, &wanted, may_be_signed, &mut |index, labelled| {
-                        let site = summaries[index].site;
-                        if site_chrome {
-                            corpus::count(&labelled.page, &summaries[index], &recurrence);
-                        }
-                        signed[index - first] =
-                            corpus::fingerprint(&labelled.page, &labelled.labels, site, &provisional);
-                    });
+                    let fingerprints =
+                        reread(source, scan, first, config, &wanted, may_be_signed, &|index, labelled| {
+                            let site = summaries[index].site;
+                            if site_chrome {
+                                corpus::count(&labelled.page, &summaries[index], &recurrence);
+                            }
+                            corpus::fingerprint(&labelled.page, &labelled.labels, site, &provisional)
+                        });
+                    for (index, fingerprint) in fingerprints {
+                        signed[index - first] = fingerprint;
+                    }
                 })
         });
     } else if site_chrome {
@@ -404,7 +407,7 @@ fn corpus_pass(
                         }
                     }
                     let wanted = |index: usize| pages[index - first].cached.is_none();
-                    reread(source, scan, first, config, &wanted, keys_only, &mut |index, labelled| {
+                    reread(source, scan, first, config, &wanted, keys_only, &|index, labelled| {
                         corpus::count(&labelled.page, &summaries[index], &recurrence)
                     });
                 },
@@ -437,7 +440,7 @@ fn corpus_pass(
                         }
                     }
                     let wanted = |index: usize| uncounted[index] && pages[index - first].cached.is_none();
-                    reread(source, scan, first, config, &wanted, keys_only, &mut |index, labelled| {
+                    reread(source, scan, first, config, &wanted, keys_only, &|index, labelled| {
                         corpus::uncount(&labelled.page, &summaries[index], &recurrence)
                     });
                 },
@@ -522,53 +525,69 @@ fn may_be_signed(label: &Label) -> bool {
     matches!(label, Label::Keep | Label::Drop(Reason::Context { .. }))
 }
 
+/// Pass 1 over one input: every page labelled, summarised and, within the budget, cached.
 fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache: &PageCache) -> Scan {
+    if source.format == Format::Jsonl {
+        return scan_jsonl(source, config, recurrence, cache);
+    }
     let bytes = match source.read() {
         Ok(bytes) => bytes,
         Err(error) => return Scan::Failed(error),
     };
     let content_hash = xxh3_64(&bytes);
-    match source.format {
-        Format::Text => match decode::decode(bytes) {
-            Err(DecodeError::Binary) => Scan::Binary,
-            Ok(text) => {
-                let labelled = label_page(&text, None, config);
-                let site = config.site_from.site_of(&source.relative);
-                let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
+    let text = match decode::decode(bytes) {
+        Ok(text) => text,
+        Err(DecodeError::Binary) => return Scan::Binary,
+    };
+    let labelled = label_page(&text, None, config);
+    let site = config.site_from.site_of(&source.relative);
+    let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
+    let cached = cache.keep(&labelled.page, &labelled.labels, config.corpus.dedup);
+    Scan::Pages {
+        content_hash,
+        pages: vec![PageScan { id: source.id(), line: 0, summary, cached }],
+        broken: Vec::new(),
+    }
+}
+
+/// [`scan`] of a JSONL input, read a batch of lines at a time ([`jsonl::Batches`]), the records
+/// of a batch parsed and labelled in parallel: a file of many records uses every core and is
+/// never held whole, and no record outlives its page pass.
+fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache: &PageCache) -> Scan {
+    let stream = match source.open() {
+        Ok(stream) => stream,
+        Err(error) => return Scan::Failed(error),
+    };
+    let file_id = source.id();
+    let mut batches = jsonl::Batches::new(stream.reader);
+    let (mut pages, mut broken) = (Vec::new(), Vec::new());
+    loop {
+        let batch = match batches.next_batch() {
+            Ok(Some(batch)) => batch,
+            Ok(None) => break,
+            Err(error) => return Scan::Failed(stream.errors.error(error)),
+        };
+        let scanned: Vec<Result<PageScan, BrokenLine>> = batch
+            .lines()
+            .into_par_iter()
+            .map(|(number, line)| {
+                let record = jsonl::parse_line(line, number, &config.keys)?;
+                let text = decode::fold(record.text(&config.keys).to_string());
+                let host = record.host();
+                let labelled = label_page(&text, host.as_deref(), config);
+                let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
                 let cached = cache.keep(&labelled.page, &labelled.labels, config.corpus.dedup);
-                Scan::Pages {
-                    content_hash,
-                    pages: vec![PageScan { id: source.id(), line: 0, summary, cached }],
-                    broken: Vec::new(),
-                }
+                Ok(PageScan { id: record.id(&config.keys, &file_id), line: number, summary, cached })
+            })
+            .collect();
+        for scanned in scanned {
+            match scanned {
+                Ok(page) => pages.push(page),
+                Err(line) => broken.push(line),
             }
-        },
-        Format::Jsonl => {
-            let file_id = source.id();
-            // Records are parsed and labelled in parallel, one at a time each: a file of many
-            // records uses every core, and no record outlives its page pass.
-            let scanned: Vec<Result<PageScan, BrokenLine>> = jsonl::lines(&bytes)
-                .into_par_iter()
-                .map(|(number, line)| {
-                    let record = jsonl::parse_line(line, number, &config.keys)?;
-                    let text = decode::fold(record.text(&config.keys).to_string());
-                    let host = record.host();
-                    let labelled = label_page(&text, host.as_deref(), config);
-                    let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
-                    let cached = cache.keep(&labelled.page, &labelled.labels, config.corpus.dedup);
-                    Ok(PageScan { id: record.id(&config.keys, &file_id), line: number, summary, cached })
-                })
-                .collect();
-            let (mut pages, mut broken) = (Vec::new(), Vec::new());
-            for scanned in scanned {
-                match scanned {
-                    Ok(page) => pages.push(page),
-                    Err(line) => broken.push(line),
-                }
-            }
-            Scan::Pages { content_hash, pages, broken }
         }
     }
+    Scan::Pages { content_hash: batches.content_hash(), pages, broken }
 }
 
 /// Reads a source again, labels and writes it. Errors leave no partial output behind.
@@ -584,6 +603,10 @@ fn write_source(
     let Scan::Pages { content_hash, pages, .. } = scan else {
         return written;
     };
+    if source.format == Format::Jsonl {
+        write_jsonl(source, *content_hash, pages, first_page, ids, verdict, config, &mut written);
+        return written;
+    }
     let bytes = match source.read() {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -595,91 +618,163 @@ fn write_source(
         written.error = Some(Error::Changed { path: source.display_path() });
         return written;
     }
-    let bytes_in_total = bytes.len() as u64;
+    let bytes_in = bytes.len() as u64;
+    let Ok(text) = decode::decode(bytes) else {
+        written.error = Some(Error::Changed { path: source.display_path() });
+        return written;
+    };
+    let page_index = first_page;
+    let cached = pages.first().and_then(|p| p.cached.as_deref());
+    let mut labelled = relabel(&text, None, cached, keys_only, config);
+    verdict.apply(page_index, &labelled.page, &mut labelled.labels);
+    // Rendering needs only the blocks' text: free the normalised copy of a big page first.
+    labelled.page.forget_normalized();
+    let duplicate = duplicate_entry(page_index, ids, verdict);
+    let suppressed = duplicate.is_some() && !config.keep_duplicates;
     let mut rendered = String::new();
-    let mut any_written = false;
-    match source.format {
-        Format::Text => {
-            let Ok(text) = decode::decode(bytes) else {
-                written.error = Some(Error::Changed { path: source.display_path() });
-                return written;
-            };
-            let page_index = first_page;
-            let cached = pages.first().and_then(|p| p.cached.as_deref());
-            let mut labelled = relabel(&text, None, cached, keys_only, config);
-            verdict.apply(page_index, &labelled.page, &mut labelled.labels);
-            // Rendering needs only the blocks' text: free the normalised copy of a big page first.
-            labelled.page.forget_normalized();
-            let duplicate = duplicate_entry(page_index, ids, verdict);
-            let suppressed = duplicate.is_some() && !config.keep_duplicates;
-            if config.explain {
-                explain_page(&ids[page_index], &labelled, duplicate.as_ref(), config, &mut rendered);
-                any_written = true;
-            } else if !suppressed {
-                output::render_clean(&labelled.page, &labelled.labels, &mut rendered);
-                any_written = true;
-            }
-            // One entry: an exact allocation, not the four slots a first push reserves (it is
-            // kept until the report is built, so it counts per page).
-            written.documents.reserve_exact(1);
-            written.documents.push(DocumentEntry {
-                id: ids[page_index].clone(),
-                counts: BlockCounts::from_labels(&labelled.labels),
-                bytes_in: bytes_in_total,
-                bytes_out: if suppressed { 0 } else { rendered.len() as u64 },
-                duplicate_of: duplicate.as_ref().map(|d| d.duplicate_of.clone()),
-            });
-            written.duplicates.extend(duplicate);
-        }
-        Format::Jsonl => {
-            // A JSONL input always gets its output file, even when every record was a duplicate.
-            any_written = true;
-            let lines = jsonl::all_lines(&bytes);
-            // Records are written in parallel, each into its own piece, joined in order.
-            let records: Vec<Option<WrittenRecord>> = pages
-                .par_iter()
-                .enumerate()
-                .map(|(offset, page)| {
-                    let line = lines.get(page.line.checked_sub(1)?)?;
-                    let record = jsonl::parse_line(line, page.line, &config.keys).ok()?;
-                    Some(write_record(&record, line, first_page + offset, page, ids, verdict, config))
-                })
-                .collect();
-            for record in records.into_iter().flatten() {
-                rendered.push_str(&record.rendered);
-                written.removed.extend_from_slice(&record.removed);
-                written.documents.push(record.document);
-                written.duplicates.extend(record.duplicate);
-            }
-        }
+    if config.explain {
+        explain_page(&ids[page_index], &labelled, duplicate.as_ref(), config, &mut rendered);
+    } else if !suppressed {
+        output::render_clean(&labelled.page, &labelled.labels, &mut rendered);
     }
+    // One entry: an exact allocation, not the four slots a first push reserves.
+    written.documents.reserve_exact(1);
+    written.documents.push(DocumentEntry {
+        id: ids[page_index].clone(),
+        counts: BlockCounts::from_labels(&labelled.labels),
+        bytes_in,
+        bytes_out: if suppressed { 0 } else { rendered.len() as u64 },
+        duplicate_of: duplicate.as_ref().map(|d| d.duplicate_of.clone()),
+    });
+    written.duplicates.extend(duplicate);
     match &config.out {
         None => written.stdout = rendered.into_bytes(),
-        Some(out) if any_written => {
+        // A duplicate not written gets no file.
+        Some(_) if suppressed && !config.explain => {}
+        Some(out) => {
             let target = out.join(&source.relative);
-            if let Origin::File(input) = &source.origin {
-                if same_file(input, &target) {
-                    written.error = Some(Error::Write {
-                        path: target,
-                        source: io::Error::other("would overwrite its own input"),
-                    });
-                    return written;
-                }
+            if let Err(error) = refuse_own_input(source, &target) {
+                written.error = Some(error);
+                return written;
             }
             if let Err(source) = output::write_atomic(&target, rendered.as_bytes()) {
                 written.error = Some(Error::Write { path: target, source });
             }
         }
-        Some(_) => {}
     }
     written
+}
+
+/// An output at `target` that would overwrite `source`'s own file is refused.
+fn refuse_own_input(source: &Source, target: &std::path::Path) -> Result<(), Error> {
+    match &source.origin {
+        Origin::File(input) if same_file(input, target) => Err(Error::Write {
+            path: target.to_path_buf(),
+            source: io::Error::other("would overwrite its own input"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// [`write_source`] of a JSONL input: read a batch of lines at a time ([`jsonl::Batches`]), the
+/// records of a batch labelled and rendered in parallel and written in order, to standard output
+/// or straight into the output's temporary file ([`output::AtomicFile`]), renamed into place
+/// only when the whole input was read and is what pass 1 read (its hash). A JSONL input always
+/// gets its output file, even when every record was a duplicate.
+#[allow(clippy::too_many_arguments)]
+fn write_jsonl(
+    source: &Source,
+    content_hash: u64,
+    pages: &[PageScan],
+    first_page: usize,
+    ids: &[String],
+    verdict: &Verdict,
+    config: &Config,
+    written: &mut Written,
+) {
+    let stream = match source.open() {
+        Ok(stream) => stream,
+        Err(error) => {
+            written.error = Some(error);
+            return;
+        }
+    };
+    let mut file = None;
+    if let Some(out) = &config.out {
+        let target = out.join(&source.relative);
+        if let Err(error) = refuse_own_input(source, &target) {
+            written.error = Some(error);
+            return;
+        }
+        match output::AtomicFile::create(&target) {
+            Ok(created) => file = Some((created, target)),
+            Err(source) => {
+                written.error = Some(Error::Write { path: target, source });
+                return;
+            }
+        }
+    }
+    let mut batches = jsonl::Batches::new(stream.reader);
+    let mut next_page = 0;
+    loop {
+        let batch = match batches.next_batch() {
+            Ok(Some(batch)) => batch,
+            Ok(None) => break,
+            Err(error) => {
+                *written = Written { error: Some(stream.errors.error(error)), ..Written::default() };
+                return;
+            }
+        };
+        let lines = batch.all_lines();
+        let start = next_page;
+        while pages.get(next_page).is_some_and(|page| page.line < batch.first_line + lines.len()) {
+            next_page += 1;
+        }
+        let records: Vec<Option<WrittenRecord>> = pages[start..next_page]
+            .par_iter()
+            .enumerate()
+            .map(|(offset, page)| {
+                let line = lines.get(page.line.checked_sub(batch.first_line)?)?;
+                let record = jsonl::parse_line(line, page.line, &config.keys).ok()?;
+                Some(write_record(&record, line, first_page + start + offset, page, ids, verdict, config))
+            })
+            .collect();
+        for record in records.into_iter().flatten() {
+            match &mut file {
+                None => written.stdout.extend_from_slice(record.rendered.as_bytes()),
+                Some((file, target)) => {
+                    if let Err(source) = file.write_all(record.rendered.as_bytes()) {
+                        *written = Written {
+                            error: Some(Error::Write { path: target.clone(), source }),
+                            ..Written::default()
+                        };
+                        return;
+                    }
+                }
+            }
+            written.removed.extend_from_slice(&record.removed);
+            written.documents.push(record.document);
+            written.duplicates.extend(record.duplicate);
+        }
+    }
+    if batches.content_hash() != content_hash {
+        // Changed since pass 1: nothing of it is written or reported (the file is dropped).
+        *written =
+            Written { error: Some(Error::Changed { path: source.display_path() }), ..Written::default() };
+        return;
+    }
+    if let Some((file, target)) = file {
+        if let Err(source) = file.commit() {
+            written.error = Some(Error::Write { path: target, source });
+        }
+    }
 }
 
 /// What the write pass made of one JSONL record.
 struct WrittenRecord {
     /// Its output line (or explain view); empty when it is a duplicate not written.
     rendered: String,
-    /// Its input line, untouched, when it is a duplicate not written (for `--removed`).
+    /// Its input line, untouched, when it is a duplicate not written and `--removed` asks for it.
     removed: Vec<u8>,
     document: DocumentEntry,
     duplicate: Option<DuplicateEntry>,
@@ -715,7 +810,7 @@ fn write_record(
         rendered.push('\n');
     }
     let mut removed = Vec::new();
-    if suppressed {
+    if suppressed && config.removed.is_some() {
         removed.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
         removed.push(b'\n');
     }
@@ -730,48 +825,67 @@ fn write_record(
 }
 
 /// Reads a source again and calls `each` with every page that `wanted` selects (by page index),
-/// labelled as in pass 1, with the blocks whose label `needs` selects normalised. An input that is not needed, cannot be read or has changed is skipped
-/// (its pages are never grouped or counted off); pass 2 names it.
-fn reread(
+/// labelled as in pass 1, with the blocks whose label `needs` selects normalised; returns what
+/// it returned, by page index (the records of a JSONL input are taken in parallel). An input that
+/// is not needed, cannot be read or has changed is skipped (its pages are never grouped or
+/// counted off); pass 2 names it.
+fn reread<T: Send>(
     source: &Source,
     scan: &Scan,
     first_page: usize,
     config: &Config,
     wanted: &(dyn Fn(usize) -> bool + Sync),
     needs: fn(&Label) -> bool,
-    each: &mut dyn FnMut(usize, &Labelled<'_>),
-) {
+    each: &(dyn Fn(usize, &Labelled<'_>) -> T + Sync),
+) -> Vec<(usize, T)> {
     let Scan::Pages { content_hash, pages, .. } = scan else {
-        return;
+        return Vec::new();
     };
     if !(first_page..first_page + pages.len()).any(wanted) {
-        return;
+        return Vec::new();
+    }
+    if source.format == Format::Jsonl {
+        // Read a batch at a time; only the wanted records' lines are parsed. The hash is known
+        // only at the end of the stream: what this read took from a file changed since pass 1
+        // stays counted, and the write pass names the file and does not write it.
+        let Ok(stream) = source.open() else { return Vec::new() };
+        let mut batches = jsonl::Batches::new(stream.reader);
+        let (mut next_page, mut results) = (0, Vec::new());
+        while let Ok(Some(batch)) = batches.next_batch() {
+            let lines = batch.all_lines();
+            let start = next_page;
+            while pages.get(next_page).is_some_and(|page| page.line < batch.first_line + lines.len()) {
+                next_page += 1;
+            }
+            let batch_results: Vec<Option<(usize, T)>> = pages[start..next_page]
+                .par_iter()
+                .enumerate()
+                .map(|(offset, page)| {
+                    let index = first_page + start + offset;
+                    if !wanted(index) {
+                        return None;
+                    }
+                    let line = lines.get(page.line.checked_sub(batch.first_line)?)?;
+                    let record = jsonl::parse_line(line, page.line, &config.keys).ok()?;
+                    let text = decode::fold(record.text(&config.keys).to_string());
+                    let host = record.host();
+                    Some((
+                        index,
+                        each(index, &relabel(&text, host.as_deref(), page.cached.as_deref(), needs, config)),
+                    ))
+                })
+                .collect();
+            results.extend(batch_results.into_iter().flatten());
+        }
+        return results;
     }
     let bytes = match source.read() {
         Ok(bytes) if xxh3_64(&bytes) == *content_hash => bytes,
-        _ => return,
+        _ => return Vec::new(),
     };
-    match source.format {
-        Format::Text => {
-            if let Ok(text) = decode::decode(bytes) {
-                let cached = pages.first().and_then(|p| p.cached.as_deref());
-                each(first_page, &relabel(&text, None, cached, needs, config));
-            }
-        }
-        Format::Jsonl => {
-            // Only the wanted records' lines are parsed.
-            let lines = jsonl::all_lines(&bytes);
-            for (offset, page) in pages.iter().enumerate().filter(|(offset, _)| wanted(first_page + offset)) {
-                let Some(line) = page.line.checked_sub(1).and_then(|index| lines.get(index)) else {
-                    continue;
-                };
-                let Ok(record) = jsonl::parse_line(line, page.line, &config.keys) else { continue };
-                let text = decode::fold(record.text(&config.keys).to_string());
-                let cached = page.cached.as_deref();
-                each(first_page + offset, &relabel(&text, record.host().as_deref(), cached, needs, config));
-            }
-        }
-    }
+    let Ok(text) = decode::decode(bytes) else { return Vec::new() };
+    let cached = pages.first().and_then(|p| p.cached.as_deref());
+    vec![(first_page, each(first_page, &relabel(&text, None, cached, needs, config)))]
 }
 
 fn round3(x: f64) -> f64 {

@@ -1,7 +1,10 @@
 //! JSONL records: one JSON object per line with an id and a text field; every other field is
 //! carried through untouched.
 
+use std::io::{self, BufRead};
+
 use serde_json::{Map, Value};
+use xxhash_rust::xxh3::Xxh3;
 
 /// The field names of a JSONL record that textsift reads and writes.
 #[derive(Debug, Clone)]
@@ -57,6 +60,92 @@ pub fn lines(bytes: &[u8]) -> Vec<(usize, &[u8])> {
 pub fn all_lines(bytes: &[u8]) -> Vec<&[u8]> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     bytes.split(|&b| b == b'\n').collect()
+}
+
+/// Decompressed bytes read a batch at a time: a JSONL file is never held whole.
+pub const BATCH_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads a JSONL stream a batch of whole lines at a time, hashing what it reads.
+pub struct Batches<R> {
+    reader: R,
+    batch_bytes: usize,
+    next_line: usize,
+    hasher: Xxh3,
+    done: bool,
+}
+
+/// Whole lines of a JSONL file, from line `first_line` (1-based) on.
+pub struct Batch {
+    /// The lines' bytes, each ended by `\n` but perhaps the file's last.
+    pub bytes: Vec<u8>,
+    /// Number of the first line.
+    pub first_line: usize,
+}
+
+impl<R: BufRead> Batches<R> {
+    /// Batches of `reader`'s lines, [`BATCH_BYTES`] each.
+    pub fn new(reader: R) -> Self {
+        Self::with_batch_bytes(reader, BATCH_BYTES)
+    }
+
+    /// Batches of `reader`'s lines, about `batch_bytes` each.
+    pub fn with_batch_bytes(reader: R, batch_bytes: usize) -> Self {
+        Self { reader, batch_bytes, next_line: 1, hasher: Xxh3::new(), done: false }
+    }
+
+    /// The next batch (about the batch size, and always whole lines), or `None` at the end.
+    pub fn next_batch(&mut self) -> io::Result<Option<Batch>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut bytes = Vec::new();
+        while bytes.len() < self.batch_bytes {
+            if self.reader.read_until(b'\n', &mut bytes)? == 0 {
+                self.done = true;
+                break;
+            }
+        }
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        self.hasher.update(&bytes);
+        let first_line = self.next_line;
+        self.next_line += memchr::memchr_iter(b'\n', &bytes).count();
+        Ok(Some(Batch { bytes, first_line }))
+    }
+
+    /// xxh3 of every byte read (once the last batch is read: of the whole stream).
+    pub fn content_hash(&self) -> u64 {
+        self.hasher.digest()
+    }
+}
+
+impl Batch {
+    /// Every line of the batch, line `first_line + i` at index `i` (a byte-order mark at the
+    /// start of the file dropped).
+    pub fn all_lines(&self) -> Vec<&[u8]> {
+        let bytes = if self.first_line == 1 {
+            self.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&self.bytes)
+        } else {
+            &self.bytes
+        };
+        let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+        if bytes.ends_with(b"\n") {
+            // The piece after the last newline belongs to the next batch.
+            lines.pop();
+        }
+        lines
+    }
+
+    /// The batch's non-blank lines with their numbers (as [`lines`] numbers a whole file).
+    pub fn lines(&self) -> Vec<(usize, &[u8])> {
+        self.all_lines()
+            .into_iter()
+            .enumerate()
+            .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+            .map(|(index, line)| (self.first_line + index, line))
+            .collect()
+    }
 }
 
 /// Parses line `number` of a file (as [`lines`] gives it).
@@ -150,6 +239,26 @@ mod tests {
         assert_eq!(parsed[2].as_ref().unwrap_err().message, "not a JSON object");
         assert_eq!(parsed[3].as_ref().unwrap_err().message, "no `text` field");
         assert_eq!(parsed[4].as_ref().unwrap().id(&Keys::default(), "f.jsonl"), "f.jsonl:6");
+    }
+
+    #[test]
+    fn batches_number_lines_as_the_whole_file_does() {
+        let input: Vec<u8> = b"\xEF\xBB\xBF{\"text\":\"a\"}\n\n"
+            .iter()
+            .copied()
+            .chain((0..20_000).flat_map(|i| format!("{{\"id\":{i},\"text\":\"line {i}\"}}\n").into_bytes()))
+            .chain(*b"{\"text\":\"last, no newline\"}")
+            .collect();
+        let whole: Vec<(usize, Vec<u8>)> = lines(&input).into_iter().map(|(n, l)| (n, l.to_vec())).collect();
+        let mut batches = Batches::with_batch_bytes(io::Cursor::new(&input), 4096);
+        let (mut streamed, mut count) = (Vec::new(), 0);
+        while let Some(batch) = batches.next_batch().unwrap() {
+            count += 1;
+            streamed.extend(batch.lines().into_iter().map(|(n, l)| (n, l.to_vec())));
+        }
+        assert!(count > 100, "{count} batches");
+        assert_eq!(streamed, whole);
+        assert_eq!(batches.content_hash(), xxhash_rust::xxh3::xxh3_64(&input));
     }
 
     #[test]

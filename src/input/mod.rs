@@ -3,7 +3,7 @@
 pub mod jsonl;
 
 use std::fs;
-use std::io::{self, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -86,6 +86,36 @@ impl Source {
         }
     }
 
+    /// Opens the input as a stream of its bytes, decompressed, for reading it a piece at a time
+    /// (JSONL: [`jsonl::Batches`]).
+    pub fn open(&self) -> Result<InputStream<'_>, Error> {
+        let path = self.display_path();
+        let mut raw: Box<dyn BufRead + Send + '_> = match &self.origin {
+            Origin::File(file) => Box::new(BufReader::with_capacity(
+                STREAM_BUFFER_BYTES,
+                fs::File::open(file).map_err(|source| Error::Read { path: file.clone(), source })?,
+            )),
+            Origin::Stdin(bytes) => Box::new(io::Cursor::new(bytes.as_slice())),
+        };
+        let head = raw.fill_buf().map_err(|source| Error::Read { path: path.clone(), source })?;
+        let (reader, codec): (Box<dyn BufRead + Send + '_>, _) = match Compression::sniff(head) {
+            Compression::None => (raw, None),
+            Compression::Gzip => (
+                Box::new(BufReader::with_capacity(
+                    STREAM_BUFFER_BYTES,
+                    flate2::read::MultiGzDecoder::new(raw),
+                )),
+                Some("gzip"),
+            ),
+            Compression::Zstd => {
+                let decoder = zstd::stream::read::Decoder::with_buffer(raw)
+                    .map_err(|source| Error::Decompress { path: path.clone(), codec: "zstd", source })?;
+                (Box::new(BufReader::with_capacity(STREAM_BUFFER_BYTES, decoder)), Some("zstd"))
+            }
+        };
+        Ok(InputStream { reader, errors: StreamErrors { codec, path } })
+    }
+
     /// Reads the whole input, decompressing gzip and zstd.
     pub fn read(&self) -> Result<Vec<u8>, Error> {
         let raw = match &self.origin {
@@ -95,6 +125,34 @@ impl Source {
             Origin::Stdin(bytes) => bytes.as_ref().clone(),
         };
         decompress(raw, &self.display_path())
+    }
+}
+
+/// Buffer of a streamed input.
+const STREAM_BUFFER_BYTES: usize = 256 * 1024;
+
+/// An input's bytes as a stream, decompressed ([`Source::open`]).
+pub struct InputStream<'a> {
+    /// The bytes.
+    pub reader: Box<dyn BufRead + Send + 'a>,
+    /// How to name a failed read.
+    pub errors: StreamErrors,
+}
+
+/// Names a failed read of an [`InputStream`]: a read error, or a decompression error of its codec.
+#[derive(Debug, Clone)]
+pub struct StreamErrors {
+    codec: Option<&'static str>,
+    path: PathBuf,
+}
+
+impl StreamErrors {
+    /// The error to name for a failed read of the stream.
+    pub fn error(&self, source: io::Error) -> Error {
+        match self.codec {
+            Some(codec) => Error::Decompress { path: self.path.clone(), codec, source },
+            None => Error::Read { path: self.path.clone(), source },
+        }
     }
 }
 
