@@ -1,5 +1,6 @@
 //! Property tests of the page path (decode, segment, page pass, render): no panic on any input,
-//! and the clean text is made of the input's own blocks, in their order.
+//! and the clean text is made of the input's own blocks, in their order; and of JSONL batches:
+//! the lines, numbers and hash of the whole file.
 
 use proptest::prelude::*;
 use textsift::{decode, features, output, page::PagePass, segment};
@@ -321,5 +322,31 @@ proptest! {
         };
         prop_assert_eq!(contents(&one), contents(&reordered), "listing order {:?}", shuffled);
         prop_assert_eq!(order_free(&report_one), order_free(&report_reordered));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+    /// A JSONL file read a batch at a time gives the lines, numbers and hash of the whole file,
+    /// whatever the batch size and the bytes (byte-order marks, CR, blank and unterminated lines).
+    #[test]
+    fn jsonl_batches_give_the_whole_files_lines(
+        pieces in prop::collection::vec(prop_oneof![
+            Just(b"\n".to_vec()), Just(b"\r\n".to_vec()), Just(b"\xEF\xBB\xBF".to_vec()), Just(b"  ".to_vec()),
+            prop::collection::vec(any::<u8>(), 0..40),
+        ], 0..40),
+        batch_bytes in 1usize..64,
+    ) {
+        use textsift::input::jsonl::{lines, Batches};
+        let bytes: Vec<u8> = pieces.concat();
+        let mut batches = Batches::with_batch_bytes(std::io::Cursor::new(&bytes), batch_bytes);
+        let mut streamed = Vec::new();
+        while let Some(batch) = batches.next_batch().unwrap() {
+            streamed.extend(batch.lines().into_iter().map(|(n, l)| (n, l.to_vec())));
+        }
+        let whole: Vec<(usize, Vec<u8>)> = lines(&bytes).into_iter().map(|(n, l)| (n, l.to_vec())).collect();
+        prop_assert_eq!(streamed, whole);
+        prop_assert_eq!(batches.content_hash(), xxhash_rust::xxh3::xxh3_64(&bytes));
     }
 }
