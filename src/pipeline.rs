@@ -187,9 +187,12 @@ pub fn run(
     let verdict = corpus_pass(&pool, &sources, &scans, &first_page, summaries, recurrence, config);
 
     let to_stdout = config.out.is_none();
+    // A lone JSONL input writes to standard output as it goes (`textsift clean shard.jsonl.zst |
+    // ...`): nothing else has to come out before it.
+    let stream_stdout = to_stdout && sources.len() == 1 && sources[0].format == Format::Jsonl;
     let progress = progress_bar(config, sources.len());
+    // Standard output is locked only to write: a lone JSONL input's worker writes there itself.
     let stdout = io::stdout();
-    let mut stdout = stdout.lock();
     let mut stdout_closed = false;
     let mut report = ReportWriter::new(StreamedFile::create(config.report.as_deref()))
         .expect("a streamed file keeps its errors for commit");
@@ -206,7 +209,7 @@ pub fn run(
                 .zip(scans[chunk.clone()].par_iter())
                 .zip(first_page[chunk.clone()].par_iter())
                 .map(|((source, scan), &first)| {
-                    let written = write_source(source, scan, first, &ids, &verdict, config);
+                    let written = write_source(source, scan, first, &ids, &verdict, config, stream_stdout);
                     progress.inc(1);
                     written
                 })
@@ -219,6 +222,7 @@ pub fn run(
                 skipped.push(SkippedEntry { id: source.id(), reason: error.to_string() });
             }
             if to_stdout && !stdout_closed && !result.stdout.is_empty() {
+                let mut stdout = stdout.lock();
                 if let Err(source) = stdout.write_all(&result.stdout).and_then(|_| stdout.flush()) {
                     // A closed pipe (`textsift clean x | head`) is the reader's choice, not an error.
                     stdout_closed = true;
@@ -598,13 +602,32 @@ fn write_source(
     ids: &[String],
     verdict: &Verdict,
     config: &Config,
+    stream_stdout: bool,
 ) -> Written {
     let mut written = Written::default();
     let Scan::Pages { content_hash, pages, .. } = scan else {
         return written;
     };
     if source.format == Format::Jsonl {
-        write_jsonl(source, *content_hash, pages, first_page, ids, verdict, config, &mut written);
+        let sink = match &config.out {
+            Some(out) => JsonlSink::file(source, out.join(&source.relative)),
+            None if stream_stdout => Ok(JsonlSink::Stdout { out: io::stdout().lock(), closed: false }),
+            None => Ok(JsonlSink::Buffer),
+        };
+        match sink {
+            Ok(sink) => write_jsonl(
+                source,
+                *content_hash,
+                pages,
+                first_page,
+                ids,
+                verdict,
+                config,
+                sink,
+                &mut written,
+            ),
+            Err(error) => written.error = Some(error),
+        }
         return written;
     }
     let bytes = match source.read() {
@@ -676,11 +699,68 @@ fn refuse_own_input(source: &Source, target: &std::path::Path) -> Result<(), Err
     }
 }
 
+/// Where [`write_jsonl`] writes.
+enum JsonlSink {
+    /// Into [`Written::stdout`], printed in input order after the input is done.
+    Buffer,
+    /// Into the output's temporary file, renamed into place when the input is done.
+    File(Box<output::AtomicFile>, PathBuf),
+    /// Straight to standard output, a batch at a time (a lone input); `closed` once the reader
+    /// has gone (`| head`), which is not an error.
+    Stdout { out: io::StdoutLock<'static>, closed: bool },
+}
+
+impl JsonlSink {
+    /// The sink of an output file at `target`, refused when it would overwrite `source`.
+    fn file(source: &Source, target: PathBuf) -> Result<Self, Error> {
+        refuse_own_input(source, &target)?;
+        match output::AtomicFile::create(&target) {
+            Ok(file) => Ok(JsonlSink::File(Box::new(file), target)),
+            Err(source) => Err(Error::Write { path: target, source }),
+        }
+    }
+
+    /// Writes one record's output.
+    fn write(&mut self, bytes: &[u8], written: &mut Written) -> Result<(), Error> {
+        match self {
+            JsonlSink::Buffer => written.stdout.extend_from_slice(bytes),
+            JsonlSink::File(file, target) => {
+                file.write_all(bytes).map_err(|source| Error::Write { path: target.clone(), source })?
+            }
+            JsonlSink::Stdout { out, closed: false } => match out.write_all(bytes) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => self.close(),
+                Err(source) => return Err(Error::Write { path: PathBuf::from("-"), source }),
+                Ok(()) => {}
+            },
+            JsonlSink::Stdout { closed: true, .. } => {}
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        if let JsonlSink::Stdout { closed, .. } = self {
+            *closed = true;
+        }
+    }
+
+    /// Sends what the batch wrote on (standard output is flushed a batch at a time).
+    fn end_batch(&mut self) -> Result<(), Error> {
+        if let JsonlSink::Stdout { out, closed: false } = self {
+            match out.flush() {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => self.close(),
+                Err(source) => return Err(Error::Write { path: PathBuf::from("-"), source }),
+                Ok(()) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
 /// [`write_source`] of a JSONL input: read a batch of lines at a time ([`jsonl::Batches`]), the
-/// records of a batch labelled and rendered in parallel and written in order, to standard output
-/// or straight into the output's temporary file ([`output::AtomicFile`]), renamed into place
-/// only when the whole input was read and is what pass 1 read (its hash). A JSONL input always
-/// gets its output file, even when every record was a duplicate.
+/// records of a batch labelled and rendered in parallel and written in order into `sink`. An
+/// output file is renamed into place only when the whole input was read and is what pass 1 read
+/// (its hash); standard output cannot be taken back, so a changed input streamed there is only
+/// named. A JSONL input always gets its output file, even when every record was a duplicate.
 #[allow(clippy::too_many_arguments)]
 fn write_jsonl(
     source: &Source,
@@ -690,6 +770,7 @@ fn write_jsonl(
     ids: &[String],
     verdict: &Verdict,
     config: &Config,
+    mut sink: JsonlSink,
     written: &mut Written,
 ) {
     let stream = match source.open() {
@@ -699,21 +780,6 @@ fn write_jsonl(
             return;
         }
     };
-    let mut file = None;
-    if let Some(out) = &config.out {
-        let target = out.join(&source.relative);
-        if let Err(error) = refuse_own_input(source, &target) {
-            written.error = Some(error);
-            return;
-        }
-        match output::AtomicFile::create(&target) {
-            Ok(created) => file = Some((created, target)),
-            Err(source) => {
-                written.error = Some(Error::Write { path: target, source });
-                return;
-            }
-        }
-    }
     let mut batches = jsonl::Batches::new(stream.reader);
     let mut next_page = 0;
     loop {
@@ -740,30 +806,26 @@ fn write_jsonl(
             })
             .collect();
         for record in records.into_iter().flatten() {
-            match &mut file {
-                None => written.stdout.extend_from_slice(record.rendered.as_bytes()),
-                Some((file, target)) => {
-                    if let Err(source) = file.write_all(record.rendered.as_bytes()) {
-                        *written = Written {
-                            error: Some(Error::Write { path: target.clone(), source }),
-                            ..Written::default()
-                        };
-                        return;
-                    }
-                }
+            if let Err(error) = sink.write(record.rendered.as_bytes(), written) {
+                *written = Written { error: Some(error), ..Written::default() };
+                return;
             }
             written.removed.extend_from_slice(&record.removed);
             written.documents.push(record.document);
             written.duplicates.extend(record.duplicate);
         }
+        if let Err(error) = sink.end_batch() {
+            *written = Written { error: Some(error), ..Written::default() };
+            return;
+        }
     }
     if batches.content_hash() != content_hash {
-        // Changed since pass 1: nothing of it is written or reported (the file is dropped).
+        // Changed since pass 1: nothing of it is reported, and an output file is dropped.
         *written =
             Written { error: Some(Error::Changed { path: source.display_path() }), ..Written::default() };
         return;
     }
-    if let Some((file, target)) = file {
+    if let JsonlSink::File(file, target) = sink {
         if let Err(source) = file.commit() {
             written.error = Some(Error::Write { path: target, source });
         }

@@ -43,6 +43,27 @@ fn a_closed_pipe_ends_quietly() {
 }
 
 #[test]
+fn a_lone_jsonl_input_streams_to_standard_output_and_a_closed_pipe_ends_quietly() {
+    // 3,000 records, more than one batch's worth of output: `head` closes the pipe early.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.jsonl");
+    let page = std::fs::read_to_string(seed("001")).unwrap();
+    let record = serde_json::json!({ "text": page }).to_string();
+    let records: String = (0..3000).map(|i| format!("{{\"id\":\"r{i}\",{}\n", &record[1..])).collect();
+    std::fs::write(&input, records).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("textsift");
+    let whole = textsift().arg("clean").arg(&input).arg("--keep-duplicates").assert().success();
+    let whole = whole.get_output().stdout.clone();
+    assert_eq!(String::from_utf8_lossy(&whole).lines().count(), 3000);
+    let cmd = format!("{} clean {} --keep-duplicates | head -c 100", bin.display(), input.display());
+    let out =
+        std::process::Command::new("bash").args(["-c", &format!("set -o pipefail; {cmd}")]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.stdout, whole[..100]);
+}
+
+#[test]
 fn a_run_killed_mid_way_leaves_only_whole_files() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in");
