@@ -39,25 +39,78 @@ pub struct Outcome {
     pub failures: usize,
 }
 
-/// What pass 1 learned about one input.
+/// What pass 1 learned about one input. A run keeps one for every input: a text input's page
+/// is kept inline, and its id is not stored (it is its source's).
 enum Scan {
     /// The input could not be read.
-    Failed(Error),
+    Failed(Box<Error>),
     /// The input was read but is not text.
     Binary,
-    /// The input's pages.
-    Pages {
+    /// A text input: its one page.
+    Text {
         /// Hash of the input's bytes, checked again in pass 2.
         content_hash: u64,
-        /// Every page's id, site and summary.
-        pages: Vec<PageScan>,
-        /// JSONL lines that are not records.
-        broken: Vec<BrokenLine>,
+        page: PageScan,
     },
+    /// A JSONL input: its records.
+    Jsonl(Box<JsonlScan>),
+}
+
+/// What pass 1 learned about a JSONL input.
+struct JsonlScan {
+    /// Hash of the input's bytes, checked again in pass 2.
+    content_hash: u64,
+    /// Every record's page.
+    pages: Vec<PageScan>,
+    /// Every record's id, beside `pages`.
+    ids: Vec<Box<str>>,
+    /// Lines that are not records.
+    broken: Vec<BrokenLine>,
+}
+
+impl Scan {
+    /// The input's pages (none when it was not read).
+    fn pages(&self) -> &[PageScan] {
+        match self {
+            Scan::Text { page, .. } => std::slice::from_ref(page),
+            Scan::Jsonl(scan) => &scan.pages,
+            Scan::Failed(_) | Scan::Binary => &[],
+        }
+    }
+
+    /// Hash of the input's bytes (none when it was not read).
+    fn content_hash(&self) -> Option<u64> {
+        match self {
+            Scan::Text { content_hash, .. } => Some(*content_hash),
+            Scan::Jsonl(scan) => Some(scan.content_hash),
+            Scan::Failed(_) | Scan::Binary => None,
+        }
+    }
+}
+
+/// The ids of the run's pages, by page index: a JSONL record's is kept in its input's scan, a
+/// text page's is its source's ([`Source::id`]).
+struct PageIds<'a> {
+    sources: &'a [Source],
+    scans: &'a [Scan],
+    /// Each input's first page index.
+    first_page: &'a [usize],
+}
+
+impl PageIds<'_> {
+    /// The id of page `page`.
+    fn id(&self, page: usize) -> String {
+        // Its input: the first one whose next input starts after it (inputs without pages share
+        // the next one's first page).
+        let input = self.first_page[1..].partition_point(|&next| next <= page);
+        match &self.scans[input] {
+            Scan::Jsonl(scan) => scan.ids[page - self.first_page[input]].to_string(),
+            _ => self.sources[input].id(),
+        }
+    }
 }
 
 struct PageScan {
-    id: String,
     /// The page's line in its JSONL file (0 for a text file).
     line: usize,
     summary: PageSummary,
@@ -145,11 +198,10 @@ pub fn run(
     progress.finish_and_clear();
 
     // Report pass-1 problems in input order, then lay out the page table.
-    let mut ids: Vec<String> = Vec::new();
     let mut summaries: Vec<PageSummary> = Vec::new();
     let mut first_page: Vec<usize> = Vec::with_capacity(sources.len());
     for (source, scan) in sources.iter().zip(scans.iter_mut()) {
-        first_page.push(ids.len());
+        first_page.push(summaries.len());
         match scan {
             Scan::Failed(error) => {
                 report_error(error);
@@ -164,8 +216,9 @@ pub fn run(
                 failures += 1;
                 skipped.push(SkippedEntry { id: source.id(), reason: "binary file".into() });
             }
-            Scan::Pages { pages, broken, .. } => {
-                for line in broken.iter() {
+            Scan::Text { page, .. } => summaries.push(std::mem::take(&mut page.summary)),
+            Scan::Jsonl(scan) => {
+                for line in scan.broken.iter() {
                     let path = source.display_path();
                     report_error(&Error::Walk {
                         path: PathBuf::from(format!("{}:{}", path.display(), line.line)),
@@ -177,14 +230,12 @@ pub fn run(
                         reason: line.message.clone(),
                     });
                 }
-                for page in pages.iter_mut() {
-                    summaries.push(std::mem::take(&mut page.summary));
-                    ids.push(std::mem::take(&mut page.id));
-                }
+                summaries.extend(scan.pages.iter_mut().map(|page| std::mem::take(&mut page.summary)));
             }
         }
     }
     let verdict = corpus_pass(&pool, &sources, &scans, &first_page, summaries, recurrence, config);
+    let ids = PageIds { sources: &sources, scans: &scans, first_page: &first_page };
 
     let to_stdout = config.out.is_none();
     // A lone JSONL input writes to standard output as it goes (`textsift clean shard.jsonl.zst |
@@ -248,8 +299,7 @@ pub fn run(
     if let Some(path) = &config.related {
         let mut lines = String::new();
         for &(a, b, similarity) in &verdict.related {
-            let line =
-                serde_json::json!({ "id": ids[a], "related": ids[b], "similarity": round3(similarity) });
+            let line = serde_json::json!({ "id": ids.id(a), "related": ids.id(b), "similarity": round3(similarity) });
             lines.push_str(&line.to_string());
             lines.push('\n');
         }
@@ -347,8 +397,7 @@ fn corpus_pass(
         let mut parts: Vec<&mut [corpus::Fingerprint]> = Vec::with_capacity(sources.len());
         let mut rest = fingerprints.as_mut_slice();
         for scan in scans {
-            let pages = if let Scan::Pages { pages, .. } = scan { pages.len() } else { 0 };
-            let (part, tail) = std::mem::take(&mut rest).split_at_mut(pages);
+            let (part, tail) = std::mem::take(&mut rest).split_at_mut(scan.pages().len());
             parts.push(part);
             rest = tail;
         }
@@ -359,7 +408,7 @@ fn corpus_pass(
                 .zip(first_page.par_iter())
                 .zip(parts.par_iter_mut())
                 .for_each(|(((source, scan), &first), signed)| {
-                    let Scan::Pages { pages, .. } = scan else { return };
+                    let pages = scan.pages();
                     // A page pass 1 signed is signed again from that signature, site chrome
                     // taken out, and its keys count, without reading it again (unless chrome
                     // changes too much: see `fingerprint_without_text`).
@@ -404,7 +453,7 @@ fn corpus_pass(
         pool.install(|| {
             sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
                 |((source, scan), &first)| {
-                    let Scan::Pages { pages, .. } = scan else { return };
+                    let pages = scan.pages();
                     for (offset, page) in pages.iter().enumerate() {
                         if let Some(cached) = &page.cached {
                             recurrence.count(summaries[first + offset].site, &cached.distinct_keys());
@@ -437,7 +486,7 @@ fn corpus_pass(
         pool.install(|| {
             sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
                 |((source, scan), &first)| {
-                    let Scan::Pages { pages, .. } = scan else { return };
+                    let pages = scan.pages();
                     for (offset, page) in pages.iter().enumerate() {
                         if let (true, Some(cached)) = (uncounted[first + offset], &page.cached) {
                             recurrence.remove(summaries[first + offset].site, &cached.distinct_keys());
@@ -536,7 +585,7 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
     }
     let bytes = match source.read() {
         Ok(bytes) => bytes,
-        Err(error) => return Scan::Failed(error),
+        Err(error) => return Scan::Failed(Box::new(error)),
     };
     let content_hash = xxh3_64(&bytes);
     let text = match decode::decode(bytes) {
@@ -547,11 +596,7 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
     let site = config.site_from.site_of(&source.relative);
     let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
     let cached = cache.keep(&labelled.page, &labelled.labels, config.corpus.dedup);
-    Scan::Pages {
-        content_hash,
-        pages: vec![PageScan { id: source.id(), line: 0, summary, cached }],
-        broken: Vec::new(),
-    }
+    Scan::Text { content_hash, page: PageScan { line: 0, summary, cached } }
 }
 
 /// [`scan`] of a JSONL input, read a batch of lines at a time ([`jsonl::Batches`]), the records
@@ -560,18 +605,18 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
 fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache: &PageCache) -> Scan {
     let stream = match source.open() {
         Ok(stream) => stream,
-        Err(error) => return Scan::Failed(error),
+        Err(error) => return Scan::Failed(Box::new(error)),
     };
     let file_id = source.id();
     let mut batches = jsonl::Batches::new(stream.reader);
-    let (mut pages, mut broken) = (Vec::new(), Vec::new());
+    let (mut pages, mut ids, mut broken) = (Vec::new(), Vec::new(), Vec::new());
     loop {
         let batch = match batches.next_batch() {
             Ok(Some(batch)) => batch,
             Ok(None) => break,
-            Err(error) => return Scan::Failed(stream.errors.error(error)),
+            Err(error) => return Scan::Failed(Box::new(stream.errors.error(error))),
         };
-        let scanned: Vec<Result<PageScan, BrokenLine>> = batch
+        let scanned: Vec<Result<(PageScan, Box<str>), BrokenLine>> = batch
             .lines()
             .into_par_iter()
             .map(|(number, line)| {
@@ -581,17 +626,21 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
                 let labelled = label_page(&text, host.as_deref(), config);
                 let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
                 let cached = cache.keep(&labelled.page, &labelled.labels, config.corpus.dedup);
-                Ok(PageScan { id: record.id(&config.keys, &file_id), line: number, summary, cached })
+                let id = record.id(&config.keys, &file_id).into_boxed_str();
+                Ok((PageScan { line: number, summary, cached }, id))
             })
             .collect();
         for scanned in scanned {
             match scanned {
-                Ok(page) => pages.push(page),
+                Ok((page, id)) => {
+                    pages.push(page);
+                    ids.push(id);
+                }
                 Err(line) => broken.push(line),
             }
         }
     }
-    Scan::Pages { content_hash: batches.content_hash(), pages, broken }
+    Scan::Jsonl(Box::new(JsonlScan { content_hash: batches.content_hash(), pages, ids, broken }))
 }
 
 /// Reads a source again, labels and writes it. Errors leave no partial output behind.
@@ -599,13 +648,13 @@ fn write_source(
     source: &Source,
     scan: &Scan,
     first_page: usize,
-    ids: &[String],
+    ids: &PageIds<'_>,
     verdict: &Verdict,
     config: &Config,
     stream_stdout: bool,
 ) -> Written {
     let mut written = Written::default();
-    let Scan::Pages { content_hash, pages, .. } = scan else {
+    let (Some(content_hash), pages) = (scan.content_hash(), scan.pages()) else {
         return written;
     };
     if source.format == Format::Jsonl {
@@ -615,17 +664,9 @@ fn write_source(
             None => Ok(JsonlSink::Buffer),
         };
         match sink {
-            Ok(sink) => write_jsonl(
-                source,
-                *content_hash,
-                pages,
-                first_page,
-                ids,
-                verdict,
-                config,
-                sink,
-                &mut written,
-            ),
+            Ok(sink) => {
+                write_jsonl(source, content_hash, pages, first_page, ids, verdict, config, sink, &mut written)
+            }
             Err(error) => written.error = Some(error),
         }
         return written;
@@ -637,7 +678,7 @@ fn write_source(
             return written;
         }
     };
-    if xxh3_64(&bytes) != *content_hash {
+    if xxh3_64(&bytes) != content_hash {
         written.error = Some(Error::Changed { path: source.display_path() });
         return written;
     }
@@ -656,14 +697,14 @@ fn write_source(
     let suppressed = duplicate.is_some() && !config.keep_duplicates;
     let mut rendered = String::new();
     if config.explain {
-        explain_page(&ids[page_index], &labelled, duplicate.as_ref(), config, &mut rendered);
+        explain_page(&ids.id(page_index), &labelled, duplicate.as_ref(), config, &mut rendered);
     } else if !suppressed {
         output::render_clean(&labelled.page, &labelled.labels, &mut rendered);
     }
     // One entry: an exact allocation, not the four slots a first push reserves.
     written.documents.reserve_exact(1);
     written.documents.push(DocumentEntry {
-        id: ids[page_index].clone(),
+        id: ids.id(page_index),
         counts: BlockCounts::from_labels(&labelled.labels),
         bytes_in,
         bytes_out: if suppressed { 0 } else { rendered.len() as u64 },
@@ -767,7 +808,7 @@ fn write_jsonl(
     content_hash: u64,
     pages: &[PageScan],
     first_page: usize,
-    ids: &[String],
+    ids: &PageIds<'_>,
     verdict: &Verdict,
     config: &Config,
     mut sink: JsonlSink,
@@ -849,7 +890,7 @@ fn write_record(
     line: &[u8],
     page_index: usize,
     page: &PageScan,
-    ids: &[String],
+    ids: &PageIds<'_>,
     verdict: &Verdict,
     config: &Config,
 ) -> WrittenRecord {
@@ -865,7 +906,7 @@ fn write_record(
     let bytes_out = if suppressed { 0 } else { clean.len() as u64 };
     let mut rendered = String::new();
     if config.explain {
-        explain_page(&ids[page_index], &labelled, duplicate.as_ref(), config, &mut rendered);
+        explain_page(&ids.id(page_index), &labelled, duplicate.as_ref(), config, &mut rendered);
     } else if !suppressed {
         let summary = serde_json::json!({ "kept": counts.kept, "dropped": counts.dropped });
         rendered.push_str(&record.to_clean_line(&config.keys, &clean, summary));
@@ -877,7 +918,7 @@ fn write_record(
         removed.push(b'\n');
     }
     let document = DocumentEntry {
-        id: ids[page_index].clone(),
+        id: ids.id(page_index),
         counts,
         bytes_in: record.text(&config.keys).len() as u64,
         bytes_out,
@@ -900,7 +941,7 @@ fn reread<T: Send>(
     needs: fn(&Label) -> bool,
     each: &(dyn Fn(usize, &Labelled<'_>) -> T + Sync),
 ) -> Vec<(usize, T)> {
-    let Scan::Pages { content_hash, pages, .. } = scan else {
+    let (Some(content_hash), pages) = (scan.content_hash(), scan.pages()) else {
         return Vec::new();
     };
     if !(first_page..first_page + pages.len()).any(wanted) {
@@ -942,7 +983,7 @@ fn reread<T: Send>(
         return results;
     }
     let bytes = match source.read() {
-        Ok(bytes) if xxh3_64(&bytes) == *content_hash => bytes,
+        Ok(bytes) if xxh3_64(&bytes) == content_hash => bytes,
         _ => return Vec::new(),
     };
     let Ok(text) = decode::decode(bytes) else { return Vec::new() };
@@ -979,10 +1020,10 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
     }
 }
 
-fn duplicate_entry(page_index: usize, ids: &[String], verdict: &Verdict) -> Option<DuplicateEntry> {
+fn duplicate_entry(page_index: usize, ids: &PageIds<'_>, verdict: &Verdict) -> Option<DuplicateEntry> {
     verdict.duplicate(page_index).map(|(of, similarity)| DuplicateEntry {
-        id: ids[page_index].clone(),
-        duplicate_of: ids[of].clone(),
+        id: ids.id(page_index),
+        duplicate_of: ids.id(of),
         similarity: round3(similarity),
     })
 }
