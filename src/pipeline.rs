@@ -8,7 +8,7 @@
 
 use std::collections::hash_map::{Entry, HashMap};
 use std::io::{self, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -145,25 +145,31 @@ pub fn run(
         skipped.push(SkippedEntry { id: error_path(error), reason: error.to_string() });
     }
     if let Some(out) = &config.out {
-        // Two inputs mapping to one output file: the first keeps it, the later ones are skipped.
-        let mut taken: HashMap<PathBuf, PathBuf> = HashMap::new();
-        sources.retain(|source| match taken.entry(out.join(&source.relative)) {
-            Entry::Vacant(entry) => {
-                entry.insert(source.display_path());
-                true
-            }
-            Entry::Occupied(entry) => {
-                let error = Error::OutputClash {
-                    path: source.display_path(),
-                    other: entry.get().clone(),
-                    out: entry.key().clone(),
-                };
-                report_error(&error);
-                failures += 1;
-                skipped.push(SkippedEntry { id: error_path(&error), reason: error.to_string() });
-                false
-            }
-        });
+        // Two inputs mapping to one output file (one relative path): the first keeps it, the
+        // later ones are skipped. The map borrows the paths: a run may have many inputs.
+        let mut first_of: HashMap<&Path, usize> = HashMap::with_capacity(sources.len());
+        let mut keep = vec![true; sources.len()];
+        for (index, source) in sources.iter().enumerate() {
+            let first = match first_of.entry(source.relative()) {
+                Entry::Vacant(entry) => {
+                    entry.insert(index);
+                    continue;
+                }
+                Entry::Occupied(entry) => *entry.get(),
+            };
+            let error = Error::OutputClash {
+                path: source.display_path(),
+                other: sources[first].display_path(),
+                out: out.join(sources[first].relative()),
+            };
+            report_error(&error);
+            failures += 1;
+            skipped.push(SkippedEntry { id: error_path(&error), reason: error.to_string() });
+            keep[index] = false;
+        }
+        drop(first_of);
+        let mut keep = keep.into_iter();
+        sources.retain(|_| keep.next().unwrap_or(true));
     }
     if config.out.is_none()
         && sources.len() > 1
@@ -593,7 +599,7 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
         Err(DecodeError::Binary) => return Scan::Binary,
     };
     let labelled = label_page(&text, None, config);
-    let site = config.site_from.site_of(&source.relative);
+    let site = config.site_from.site_of(source.relative());
     let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
     let cached = cache.keep(&labelled.page, &labelled.labels, config.corpus.dedup);
     Scan::Text { content_hash, page: PageScan { line: 0, summary, cached } }
@@ -659,7 +665,7 @@ fn write_source(
     };
     if source.format == Format::Jsonl {
         let sink = match &config.out {
-            Some(out) => JsonlSink::file(source, out.join(&source.relative)),
+            Some(out) => JsonlSink::file(source, out.join(source.relative())),
             None if stream_stdout => Ok(JsonlSink::Stdout { out: io::stdout().lock(), closed: false }),
             None => Ok(JsonlSink::Buffer),
         };
@@ -716,7 +722,7 @@ fn write_source(
         // A duplicate not written gets no file.
         Some(_) if suppressed && !config.explain => {}
         Some(out) => {
-            let target = out.join(&source.relative);
+            let target = out.join(source.relative());
             if let Err(error) = refuse_own_input(source, &target) {
                 written.error = Some(error);
                 return written;

@@ -52,28 +52,55 @@ impl Compression {
 #[derive(Debug, Clone)]
 pub enum Origin {
     /// A file on disk.
-    File(PathBuf),
+    File(Box<Path>),
     /// Standard input, read once at the start and kept for the second pass.
     Stdin(Arc<Vec<u8>>),
 }
 
-/// One input: a file, or standard input.
+/// One input: a file, or standard input. A run keeps one for every input file, so it holds one
+/// path: its relative path is the end of it.
 #[derive(Debug, Clone)]
 pub struct Source {
     /// Where to read it.
     pub origin: Origin,
-    /// Its path relative to the folder it was found under (its file name when given directly);
-    /// the output goes to the same relative path, and text pages use it as their id.
-    pub relative: PathBuf,
+    /// How many leading components of the file's path are not part of its relative path.
+    root_components: u32,
     /// How its records are laid out.
     pub format: Format,
 }
 
 impl Source {
+    /// The file at `path`, whose relative path is what follows its first `root_components`
+    /// components.
+    fn file(path: PathBuf, root_components: usize, format: Format) -> Self {
+        Self {
+            origin: Origin::File(path.into_boxed_path()),
+            // A path has far fewer components.
+            root_components: u32::try_from(root_components).unwrap_or(u32::MAX),
+            format,
+        }
+    }
+
+    /// Its path relative to the folder it was found under (its file name when given directly,
+    /// `stdin` for standard input): the output goes to the same relative path, and text pages
+    /// use it as their id.
+    pub fn relative(&self) -> &Path {
+        match &self.origin {
+            Origin::File(path) => {
+                let mut components = path.components();
+                for _ in 0..self.root_components {
+                    components.next();
+                }
+                components.as_path()
+            }
+            Origin::Stdin(_) => Path::new("stdin"),
+        }
+    }
+
     /// The path to name in messages (`-` for standard input).
     pub fn display_path(&self) -> PathBuf {
         match &self.origin {
-            Origin::File(path) => path.clone(),
+            Origin::File(path) => path.to_path_buf(),
             Origin::Stdin(_) => PathBuf::from("-"),
         }
     }
@@ -82,7 +109,7 @@ impl Source {
     pub fn id(&self) -> String {
         match &self.origin {
             Origin::Stdin(_) => "-".to_string(),
-            Origin::File(_) => self.relative.to_string_lossy().replace('\\', "/"),
+            Origin::File(_) => self.relative().to_string_lossy().replace('\\', "/"),
         }
     }
 
@@ -93,7 +120,7 @@ impl Source {
         let mut raw: Box<dyn BufRead + Send + '_> = match &self.origin {
             Origin::File(file) => Box::new(BufReader::with_capacity(
                 STREAM_BUFFER_BYTES,
-                fs::File::open(file).map_err(|source| Error::Read { path: file.clone(), source })?,
+                fs::File::open(file).map_err(|source| Error::Read { path: file.to_path_buf(), source })?,
             )),
             Origin::Stdin(bytes) => Box::new(io::Cursor::new(bytes.as_slice())),
         };
@@ -120,7 +147,7 @@ impl Source {
     pub fn read(&self) -> Result<Vec<u8>, Error> {
         let raw = match &self.origin {
             Origin::File(path) => {
-                fs::read(path).map_err(|source| Error::Read { path: path.clone(), source })?
+                fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?
             }
             Origin::Stdin(bytes) => bytes.as_ref().clone(),
         };
@@ -240,7 +267,7 @@ impl Discovery {
                 match read() {
                     Ok(bytes) => sources.push(Source {
                         origin: Origin::Stdin(Arc::new(bytes)),
-                        relative: PathBuf::from("stdin"),
+                        root_components: 0,
                         format: self.format.unwrap_or(Format::Text),
                     }),
                     Err(source) => errors.push(Error::Read { path: input.clone(), source }),
@@ -250,11 +277,12 @@ impl Discovery {
             match fs::metadata(input) {
                 Err(source) => errors.push(Error::Read { path: input.clone(), source }),
                 Ok(meta) if meta.is_dir() => self.walk(input, &mut sources, &mut errors),
-                Ok(_) => sources.push(Source {
-                    origin: Origin::File(input.clone()),
-                    relative: PathBuf::from(input.file_name().unwrap_or(input.as_os_str())),
-                    format: self.format_of(input),
-                }),
+                Ok(_) => {
+                    // Given directly: its relative path is its file name, its last component (the
+                    // whole path in the unlikely case it has none).
+                    let root = if input.file_name().is_some() { input.components().count() - 1 } else { 0 };
+                    sources.push(Source::file(input.clone(), root, self.format_of(input)));
+                }
             }
         }
         (sources, errors)
@@ -262,6 +290,8 @@ impl Discovery {
 
     fn walk(&self, root: &Path, sources: &mut Vec<Source>, errors: &mut Vec<Error>) {
         let exclude = self.exclude.as_deref();
+        // Every path found starts with the root's components.
+        let root_components = root.components().count();
         let walker =
             walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter().filter_entry(
                 |entry| {
@@ -286,12 +316,8 @@ impl Discovery {
                     errors.push(Error::Walk { path, message });
                 }
                 Ok(entry) if entry.file_type().is_file() && self.globs.is_match(entry.file_name()) => {
-                    let relative = entry.path().strip_prefix(root).unwrap_or(entry.path()).to_path_buf();
-                    sources.push(Source {
-                        format: self.format_of(entry.path()),
-                        origin: Origin::File(entry.into_path()),
-                        relative,
-                    });
+                    let format = self.format_of(entry.path());
+                    sources.push(Source::file(entry.into_path(), root_components, format));
                 }
                 Ok(_) => {}
             }
@@ -342,5 +368,19 @@ mod tests {
         assert!(errors.is_empty());
         let rel: Vec<_> = sources.iter().map(Source::id).collect();
         assert_eq!(rel, ["a.txt", "b.txt", "sub/c.txt"]);
+    }
+
+    #[test]
+    fn the_relative_path_is_the_end_of_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("sub")).unwrap();
+        fs::write(dir.path().join("sub/c.txt"), "x").unwrap();
+        let discovery = Discovery::new(&[], None, None).unwrap();
+        let inputs = [dir.path().join("."), dir.path().join("./sub/c.txt")];
+        let (sources, errors) = discovery.discover(&inputs, || Ok(Vec::new()));
+        assert!(errors.is_empty());
+        let relative: Vec<_> = sources.iter().map(Source::relative).collect();
+        assert_eq!(relative, [Path::new("sub/c.txt"), Path::new("c.txt")]);
+        assert_eq!(sources[1].display_path(), dir.path().join("./sub/c.txt"));
     }
 }
