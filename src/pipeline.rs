@@ -258,8 +258,8 @@ pub fn run(
     // The write pass goes a chunk of inputs at a time, each chunk in parallel: what the inputs
     // produced (the report's documents, standard output, `--removed` lines) goes out in input
     // order after each chunk, so it is never held for the whole run.
-    for chunk in (0..sources.len()).step_by(WRITE_CHUNK_INPUTS) {
-        let chunk = chunk..sources.len().min(chunk + WRITE_CHUNK_INPUTS);
+    for chunk in (0..sources.len()).step_by(CHUNK_INPUTS) {
+        let chunk = chunk..sources.len().min(chunk + CHUNK_INPUTS);
         let written: Vec<Written> = pool.install(|| {
             sources[chunk.clone()]
                 .par_iter()
@@ -323,8 +323,8 @@ pub fn run(
     Ok(Outcome { totals, failures })
 }
 
-/// Inputs the write pass takes at a time (see [`run`]).
-const WRITE_CHUNK_INPUTS: usize = 4096;
+/// Inputs the fingerprint pass ([`corpus_pass`]) and the write pass ([`run`]) take at a time.
+const CHUNK_INPUTS: usize = 4096;
 
 /// A file written as the run goes (`--report`, `--removed`), or nowhere when not asked for. The
 /// first error is kept and named at [`StreamedFile::commit`]; the file is then not written, and
@@ -399,60 +399,71 @@ fn corpus_pass(
     let site_chrome = config.corpus.site_chrome;
     let mut fingerprints = vec![corpus::Fingerprint::default(); summaries.len()];
     if config.corpus.dedup {
-        // Each input signs its pages into its own part of `fingerprints`.
-        let mut parts: Vec<&mut [corpus::Fingerprint]> = Vec::with_capacity(sources.len());
+        // Each input signs its pages into its own part of `fingerprints`, a chunk of inputs at a
+        // time (the parts of every input at once would cost two words a page).
         let mut rest = fingerprints.as_mut_slice();
-        for scan in scans {
-            let (part, tail) = std::mem::take(&mut rest).split_at_mut(scan.pages().len());
-            parts.push(part);
-            rest = tail;
-        }
-        pool.install(|| {
-            sources
-                .par_iter()
-                .zip(scans.par_iter())
-                .zip(first_page.par_iter())
-                .zip(parts.par_iter_mut())
-                .for_each(|(((source, scan), &first), signed)| {
-                    let pages = scan.pages();
-                    // A page pass 1 signed is signed again from that signature, site chrome
-                    // taken out, and its keys count, without reading it again (unless chrome
-                    // changes too much: see `fingerprint_without_text`).
-                    let mut read_again = vec![true; pages.len()];
-                    for (offset, page) in pages.iter().enumerate() {
-                        let Some(cached) = &page.cached else { continue };
-                        let Some(signature) = &cached.signature else { continue };
-                        let site = summaries[first + offset].site;
-                        let fingerprint = corpus::fingerprint_without_text(
-                            signature,
-                            &cached.labels(),
-                            |block| cached.shingles(block),
-                            cached.keys(),
-                            site,
-                            &provisional,
-                        );
-                        if let Some(fingerprint) = fingerprint {
-                            if site_chrome {
-                                recurrence.count(site, &cached.distinct_keys());
+        for start in (0..sources.len()).step_by(CHUNK_INPUTS) {
+            let inputs = start..sources.len().min(start + CHUNK_INPUTS);
+            let mut parts: Vec<&mut [corpus::Fingerprint]> = Vec::with_capacity(inputs.len());
+            for scan in &scans[inputs.clone()] {
+                let (part, tail) = std::mem::take(&mut rest).split_at_mut(scan.pages().len());
+                parts.push(part);
+                rest = tail;
+            }
+            pool.install(|| {
+                sources[inputs.clone()]
+                    .par_iter()
+                    .zip(&scans[inputs.clone()])
+                    .zip(&first_page[inputs])
+                    .zip(parts)
+                    .for_each(|(((source, scan), &first), signed)| {
+                        let pages = scan.pages();
+                        // A page pass 1 signed is signed again from that signature, site chrome
+                        // taken out, and its keys count, without reading it again (unless chrome
+                        // changes too much: see `fingerprint_without_text`).
+                        let mut read_again = vec![true; pages.len()];
+                        for (offset, page) in pages.iter().enumerate() {
+                            let Some(cached) = &page.cached else { continue };
+                            let Some(signature) = &cached.signature else { continue };
+                            let site = summaries[first + offset].site;
+                            let fingerprint = corpus::fingerprint_without_text(
+                                signature,
+                                &cached.labels(),
+                                |block| cached.shingles(block),
+                                cached.keys(),
+                                site,
+                                &provisional,
+                            );
+                            if let Some(fingerprint) = fingerprint {
+                                if site_chrome {
+                                    recurrence.count(site, &cached.distinct_keys());
+                                }
+                                signed[offset] = fingerprint;
+                                read_again[offset] = false;
                             }
-                            signed[offset] = fingerprint;
-                            read_again[offset] = false;
                         }
-                    }
-                    let wanted = |index: usize| read_again[index - first];
-                    let fingerprints =
-                        reread(source, scan, first, config, &wanted, may_be_signed, &|index, labelled| {
-                            let site = summaries[index].site;
-                            if site_chrome {
-                                corpus::count(&labelled.page, &summaries[index], &recurrence);
-                            }
-                            corpus::fingerprint(&labelled.page, &labelled.labels, site, &provisional)
-                        });
-                    for (index, fingerprint) in fingerprints {
-                        signed[index - first] = fingerprint;
-                    }
-                })
-        });
+                        let wanted = |index: usize| read_again[index - first];
+                        let fingerprints = reread(
+                            source,
+                            scan,
+                            first,
+                            config,
+                            &wanted,
+                            may_be_signed,
+                            &|index, labelled| {
+                                let site = summaries[index].site;
+                                if site_chrome {
+                                    corpus::count(&labelled.page, &summaries[index], &recurrence);
+                                }
+                                corpus::fingerprint(&labelled.page, &labelled.labels, site, &provisional)
+                            },
+                        );
+                        for (index, fingerprint) in fingerprints {
+                            signed[index - first] = fingerprint;
+                        }
+                    })
+            });
+        }
     } else if site_chrome {
         // No fingerprint pass: count from the keys pass 1 kept, reading only the pages it could
         // not keep.
