@@ -57,7 +57,7 @@ pub fn lines(bytes: &[u8]) -> Vec<(usize, &[u8])> {
 }
 
 /// Every line of `bytes` (after a UTF-8 byte-order mark, if any), line `n` at index `n - 1`.
-pub fn all_lines(bytes: &[u8]) -> Vec<&[u8]> {
+fn all_lines(bytes: &[u8]) -> Vec<&[u8]> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     bytes.split(|&b| b == b'\n').collect()
 }
