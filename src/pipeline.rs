@@ -850,16 +850,13 @@ fn write_jsonl(
             }
         };
         let lines = batch.all_lines();
-        let start = next_page;
-        while pages.get(next_page).is_some_and(|page| page.line < batch.first_line + lines.len()) {
-            next_page += 1;
-        }
-        let records: Vec<Option<WrittenRecord>> = pages[start..next_page]
+        let in_batch = pages_in_batch(pages, &mut next_page, &batch, &lines);
+        let start = in_batch.start;
+        let records: Vec<Option<WrittenRecord>> = pages[in_batch]
             .par_iter()
             .enumerate()
             .map(|(offset, page)| {
-                let line = lines.get(page.line.checked_sub(batch.first_line)?)?;
-                let record = jsonl::parse_line(line, page.line, &config.keys).ok()?;
+                let (record, line) = page_record(page, &batch, &lines, config)?;
                 Some(write_record(&record, line, first_page + start + offset, page, ids, verdict, config))
             })
             .collect();
@@ -888,6 +885,33 @@ fn write_jsonl(
             written.error = Some(Error::Write { path: target, source });
         }
     }
+}
+
+/// The pages (records, in line order from `*next_page` on) whose lines are in `batch` (split
+/// into `lines`); `*next_page` moves past them.
+fn pages_in_batch(
+    pages: &[PageScan],
+    next_page: &mut usize,
+    batch: &jsonl::Batch,
+    lines: &[&[u8]],
+) -> std::ops::Range<usize> {
+    let start = *next_page;
+    while pages.get(*next_page).is_some_and(|page| page.line < batch.first_line + lines.len()) {
+        *next_page += 1;
+    }
+    start..*next_page
+}
+
+/// The record of a JSONL `page` parsed again from its line in `batch`, with that line.
+fn page_record<'l>(
+    page: &PageScan,
+    batch: &jsonl::Batch,
+    lines: &[&'l [u8]],
+    config: &Config,
+) -> Option<(Record, &'l [u8])> {
+    let line = *lines.get(page.line.checked_sub(batch.first_line)?)?;
+    let record = jsonl::parse_line(line, page.line, &config.keys).ok()?;
+    Some((record, line))
 }
 
 /// What the write pass made of one JSONL record.
@@ -973,11 +997,9 @@ fn reread<T: Send>(
         let (mut next_page, mut results) = (0, Vec::new());
         while let Ok(Some(batch)) = batches.next_batch() {
             let lines = batch.all_lines();
-            let start = next_page;
-            while pages.get(next_page).is_some_and(|page| page.line < batch.first_line + lines.len()) {
-                next_page += 1;
-            }
-            let batch_results: Vec<Option<(usize, T)>> = pages[start..next_page]
+            let in_batch = pages_in_batch(pages, &mut next_page, &batch, &lines);
+            let start = in_batch.start;
+            let batch_results: Vec<Option<(usize, T)>> = pages[in_batch]
                 .par_iter()
                 .enumerate()
                 .map(|(offset, page)| {
@@ -985,8 +1007,7 @@ fn reread<T: Send>(
                     if !wanted(index) {
                         return None;
                     }
-                    let line = lines.get(page.line.checked_sub(batch.first_line)?)?;
-                    let record = jsonl::parse_line(line, page.line, &config.keys).ok()?;
+                    let (record, _) = page_record(page, &batch, &lines, config)?;
                     let text = decode::fold(record.text(&config.keys).to_string());
                     let host = record.host();
                     Some((
