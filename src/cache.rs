@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::RwLock;
 
 use crate::corpus::dedup::RemovableSignature;
-use crate::fingerprint::for_each_shingle;
 use crate::label::{Label, Placement, Reason};
 use crate::segment::Segmented;
 
@@ -98,7 +97,7 @@ impl PageCache {
                 if let (Some(signature), true) = (signature.as_mut(), label.is_keep()) {
                     // A kept block's packed label holds its shingle count.
                     let mut shingles = 0u32;
-                    for_each_shingle(page.normalized(index), |hash| {
+                    page.for_each_shingle(index, |hash| {
                         signature.add(index, hash);
                         shingles = shingles.saturating_add(1);
                     });

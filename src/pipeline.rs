@@ -557,7 +557,9 @@ struct Labelled<'a> {
 }
 
 fn label_page<'a>(text: &'a str, host: Option<&str>, config: &Config) -> Labelled<'a> {
-    let page = segment::segment(text);
+    let mut page = segment::segment(text);
+    // The near-repeat check shingles long blocks, and pass 1's signature reads the same shingles.
+    page.keep_shingles(crate::page::repeats::NEAR_REPEAT_MIN_WORDS);
     let labels = config.page.classify(&page, host);
     Labelled { page, labels }
 }

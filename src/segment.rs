@@ -42,6 +42,9 @@ pub struct Block<'a> {
     pub key: Option<u64>,
     /// Where the block's normalised text sits in [`Segmented::normalized`].
     norm: Range<usize>,
+    /// Where the block's shingle hashes sit in the page's list, once
+    /// [`Segmented::keep_shingles`] kept them.
+    shingles: Option<Range<u32>>,
 }
 
 impl Block<'_> {
@@ -81,7 +84,14 @@ pub struct Segmented<'a> {
     /// each followed by a `\n` (which normalised text never holds): computed once here so that
     /// no later stage normalises a block again, and searchable in one pass.
     normalized: String,
+    /// Shingle hashes of the blocks [`Segmented::keep_shingles`] shingled, one block after the
+    /// other: the near-repeat check and the page's signature both read them.
+    shingles: Vec<u64>,
 }
+
+/// Most shingle hashes [`Segmented::keep_shingles`] keeps for one page (8 MiB): the blocks past
+/// it are shingled again by whoever needs them, so a huge page costs time, not memory.
+pub const MAX_KEPT_SHINGLES: usize = 1 << 20;
 
 impl Segmented<'_> {
     /// The normalised text of block `index` (lower case, digits as `0`, words separated by one
@@ -108,8 +118,56 @@ impl Segmented<'_> {
     /// afterwards), when only the blocks' own text is needed any more.
     pub fn forget_normalized(&mut self) {
         self.normalized = String::new();
+        self.shingles = Vec::new();
         for block in &mut self.blocks {
             block.norm = 0..0;
+            block.shingles = None;
+        }
+    }
+
+    /// Shingles ([`fingerprint::for_each_shingle`]) every normalised block of at least
+    /// `min_words` words whose key is the first of its kind on the page (later copies are
+    /// repeats, never compared or signed) and keeps the hashes, up to [`MAX_KEPT_SHINGLES`] for
+    /// the page.
+    pub fn keep_shingles(&mut self, min_words: usize) {
+        self.keep_shingles_up_to(min_words, MAX_KEPT_SHINGLES);
+    }
+
+    fn keep_shingles_up_to(&mut self, min_words: usize, max_kept: usize) {
+        let mut seen: fingerprint::KeyMap<()> = fingerprint::KeyMap::default();
+        let mut shingles = std::mem::take(&mut self.shingles);
+        for block in &mut self.blocks {
+            let Some(key) = block.key else { continue };
+            if seen.insert(key, ()).is_some() || block.shingles.is_some() {
+                continue;
+            }
+            let normalized = &self.normalized[block.norm.clone()];
+            if memchr::memchr_iter(b' ', normalized.as_bytes()).count() + 1 < min_words {
+                continue;
+            }
+            let start = shingles.len();
+            fingerprint::for_each_shingle(normalized, |h| shingles.push(h));
+            if shingles.len() > max_kept {
+                shingles.truncate(start);
+                break;
+            }
+            block.shingles = Some(start as u32..shingles.len() as u32);
+        }
+        self.shingles = shingles;
+    }
+
+    /// The shingle hashes of block `index` in the order [`fingerprint::for_each_shingle`] gives
+    /// them, when [`Segmented::keep_shingles`] kept them.
+    pub fn shingles(&self, index: usize) -> Option<&[u64]> {
+        let range = self.blocks[index].shingles.clone()?;
+        Some(&self.shingles[range.start as usize..range.end as usize])
+    }
+
+    /// Calls `emit` with every shingle hash of block `index`: the kept ones, or shingled now.
+    pub fn for_each_shingle(&self, index: usize, mut emit: impl FnMut(u64)) {
+        match self.shingles(index) {
+            Some(kept) => kept.iter().for_each(|&h| emit(h)),
+            None => fingerprint::for_each_shingle(self.normalized(index), emit),
         }
     }
 
@@ -184,10 +242,11 @@ pub fn split(text: &str) -> Segmented<'_> {
                 kind,
                 key: None,
                 norm: 0..0,
+                shingles: None,
             });
         }
     }
-    Segmented { layout, blocks, normalized: String::new() }
+    Segmented { layout, blocks, normalized: String::new(), shingles: Vec::new() }
 }
 
 /// The same lines as `text.split('\n')`, found with the SIMD `memchr` search.
@@ -246,6 +305,37 @@ fn kind_of(line: &str) -> BlockKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_shingles_are_the_shingles_of_first_copies_up_to_the_cap() {
+        let text = "One two three four five.\nA repeat, a repeat.\none two three FOUR five\n---\nSix seven eight nine.\nShort.";
+        let mut page = segment(text);
+        page.keep_shingles(2);
+        let shingled = |page: &Segmented<'_>| -> Vec<bool> {
+            (0..page.blocks.len()).map(|i| page.shingles(i).is_some()).collect()
+        };
+        // The third block repeats the first once normalised; "---" has no key; the last is one word.
+        assert_eq!(shingled(&page), [true, true, false, false, true, false]);
+        for index in 0..page.blocks.len() {
+            let mut fresh = Vec::new();
+            fingerprint::for_each_shingle(page.normalized(index), |h| fresh.push(h));
+            let mut given = Vec::new();
+            page.for_each_shingle(index, |h| given.push(h));
+            assert_eq!(given, fresh, "block {index}");
+            if let Some(kept) = page.shingles(index) {
+                assert_eq!(kept, fresh.as_slice());
+            }
+        }
+        // Past the cap, blocks are shingled when asked (the first block has 3 shingles).
+        let mut capped = segment(text);
+        capped.keep_shingles_up_to(2, 4);
+        assert_eq!(shingled(&capped), [true, false, false, false, false, false]);
+        let mut given = Vec::new();
+        capped.for_each_shingle(4, |h| given.push(h));
+        assert_eq!(given, page.shingles(4).unwrap());
+        capped.forget_normalized();
+        assert_eq!(shingled(&capped), [false; 6]);
+    }
 
     fn texts(text: &str) -> Vec<&str> {
         segment(text).blocks.into_iter().map(|b| b.text).collect()

@@ -1,7 +1,7 @@
 //! Repeated blocks inside one page: exact repeats after normalisation, near repeats of long
 //! blocks, and whole pasted runs. The first copy is kept.
 
-use crate::fingerprint::{self, hamming, KeyMap, SimhashBuilder};
+use crate::fingerprint::{hamming, KeyMap, SimhashBuilder};
 use crate::label::{Label, Reason};
 use crate::segment::Segmented;
 
@@ -48,7 +48,7 @@ pub fn mark(page: &Segmented<'_>, labels: &mut [Label], scratch: &mut Scratch) {
             continue;
         }
         let mut sim = SimhashBuilder::default();
-        fingerprint::for_each_shingle(normalized, |h| sim.add(h));
+        page.for_each_shingle(index as usize, |h| sim.add(h));
         let hash = sim.finish();
         // The block's shingle list is only needed when a candidate turns up.
         shingles_a.clear();
@@ -56,10 +56,10 @@ pub fn mark(page: &Segmented<'_>, labels: &mut [Label], scratch: &mut Scratch) {
         let near = window.iter().find(|&&(other, other_hash)| {
             hamming(hash, other_hash) <= NEAR_REPEAT_CANDIDATE_BITS && {
                 if shingles_a.is_empty() {
-                    fingerprint::for_each_shingle(normalized, |h| shingles_a.push(h));
+                    page.for_each_shingle(index as usize, |h| shingles_a.push(h));
                 }
                 shingles_b.clear();
-                fingerprint::for_each_shingle(page.normalized(other as usize), |h| shingles_b.push(h));
+                page.for_each_shingle(other as usize, |h| shingles_b.push(h));
                 jaccard(shingles_a, shingles_b) >= NEAR_REPEAT_JACCARD
             }
         });
