@@ -129,6 +129,9 @@ pub struct PhraseRules {
     starts: KeyMap<Vec<Rule>>,
     /// Most words of a `start` phrase.
     start_max_words: usize,
+    /// Keys of the first words of the `start` and `heading` phrases: a block whose first word
+    /// is none of them needs no keys of its longer prefixes.
+    first_words: KeyMap<()>,
     /// `contains` and `anywhere` rules: one automaton, searched once over a whole page.
     phrases: Option<PhraseSet>,
 }
@@ -142,12 +145,14 @@ impl PhraseRules {
             match rule.how {
                 How::Line => rules.lines.entry(key).or_default().push(rule),
                 How::Heading => {
+                    rules.first_words.insert(first_word_key(&phrase), ());
                     let words = phrase.split(' ').count();
                     assert!(words <= MAX_START_WORDS, "heading phrases are checked when parsed");
                     rules.start_max_words = rules.start_max_words.max(words);
                     rules.headings.entry(key).or_default().push(rule);
                 }
                 How::Start => {
+                    rules.first_words.insert(first_word_key(&phrase), ());
                     let words = phrase.split(' ').count();
                     assert!(words <= MAX_START_WORDS, "start phrases are checked when parsed");
                     rules.start_max_words = rules.start_max_words.max(words);
@@ -182,13 +187,13 @@ impl PhraseRules {
     ) -> Option<&'r Rule> {
         let mut prefixes = [0u64; MAX_START_WORDS];
         let mut count = 0;
-        if words <= START_MAX_WORDS {
+        if words <= START_MAX_WORDS && self.first_words.contains_key(&first_word_key(norm)) {
             for key in prefix_keys(norm, self.start_max_words) {
                 prefixes[count] = key;
                 count += 1;
             }
         }
-        let norm_words = memchr::memchr_iter(b' ', norm.as_bytes()).count() + 1;
+        let norm_words = if count == 0 { 0 } else { memchr::memchr_iter(b' ', norm.as_bytes()).count() + 1 };
         let headings = prefixes[..count]
             .iter()
             .enumerate()
@@ -296,6 +301,12 @@ pub const HEADING_EXTRA_WORDS: usize = 4;
 
 /// Most words of a `start` or `heading` phrase (the rules files are checked for it).
 pub const MAX_START_WORDS: usize = 32;
+
+/// The key of the first word of normalised text (0 for none): the first of its [`prefix_keys`].
+fn first_word_key(norm: &str) -> u64 {
+    let end = memchr::memchr(b' ', norm.as_bytes()).unwrap_or(norm.len());
+    key_of_normalized(&norm[..end]).unwrap_or(0)
+}
 
 /// The keys of the first one, two, ... `max_words` words of normalised text.
 fn prefix_keys(norm: &str, max_words: usize) -> impl Iterator<Item = u64> + '_ {
