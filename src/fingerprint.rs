@@ -30,8 +30,9 @@ pub fn normalize_into(text: &str, out: &mut String) {
     *out = String::from_utf8(buf).expect("built from whole characters");
 }
 
-/// Appends the normalised form of `text` (see [`normalize_into`]) to `out` as UTF-8 bytes.
-pub fn normalize_append(text: &str, out: &mut Vec<u8>) {
+/// Appends the normalised form of `text` (see [`normalize_into`]) to `out` as UTF-8 bytes;
+/// returns its number of words (what it appended is that many words, one space apart).
+pub fn normalize_append(text: &str, out: &mut Vec<u8>) -> usize {
     // The output never outgrows 3/2 of the input: a separator writes nothing and pays for the
     // one space it may cause, and lower-casing grows a character by at most half (Ⱥ to ⱥ).
     let start = out.len();
@@ -40,6 +41,7 @@ pub fn normalize_append(text: &str, out: &mut Vec<u8>) {
     let bytes = text.as_bytes();
     let mut n = start;
     let mut pending_space = false;
+    let mut spaces = 0;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -55,6 +57,7 @@ pub fn normalize_append(text: &str, out: &mut Vec<u8>) {
             if pending_space && n > start {
                 buf[n] = b' ';
                 n += 1;
+                spaces += 1;
             }
             pending_space = false;
             buf[n] = mapped;
@@ -76,6 +79,7 @@ pub fn normalize_append(text: &str, out: &mut Vec<u8>) {
             if pending_space && n > start {
                 buf[n] = b' ';
                 n += 1;
+                spaces += 1;
             }
             pending_space = false;
             if !matches!(c as u32, 0xC0..=0x24F) && c.is_numeric() {
@@ -93,6 +97,11 @@ pub fn normalize_append(text: &str, out: &mut Vec<u8>) {
         }
     }
     out.truncate(n);
+    if n > start {
+        spaces + 1
+    } else {
+        0
+    }
 }
 
 /// [`ASCII_NORMAL`] entry of a byte that separates words.
@@ -489,6 +498,11 @@ mod tests {
             }
             normalize_into(&text, &mut norm);
             assert_eq!(norm, normalize_reference(&text), "{text:?}");
+            // Appended after other text, the same bytes, and the count of their words.
+            let mut appended = b"earlier text".to_vec();
+            let words = normalize_append(&text, &mut appended);
+            assert_eq!(&appended[12..], norm.as_bytes());
+            assert_eq!(words, norm.split(' ').filter(|w| !w.is_empty()).count(), "{norm:?}");
             let mut fast = Vec::new();
             for_each_shingle(&norm, |h| fast.push(h));
             assert_eq!(fast, shingles_reference(&norm), "{norm:?}");

@@ -42,6 +42,8 @@ pub struct Block<'a> {
     pub key: Option<u64>,
     /// Where the block's normalised text sits in [`Segmented::normalized`].
     norm: Range<usize>,
+    /// Words of the normalised text.
+    norm_words: u32,
     /// Where the block's shingle hashes sit in the page's list, once
     /// [`Segmented::keep_shingles`] kept them.
     shingles: Option<Range<u32>>,
@@ -100,6 +102,11 @@ impl Segmented<'_> {
         &self.normalized[self.blocks[index].norm.clone()]
     }
 
+    /// Words of the normalised text of block `index` (0 when it is not normalised).
+    pub fn normalized_words(&self, index: usize) -> usize {
+        self.blocks[index].norm_words as usize
+    }
+
     /// All normalised blocks in block order, each followed by `\n`: one haystack for a search
     /// over the whole page (a match never spans two blocks when the pattern holds no `\n`).
     pub fn normalized_page(&self) -> &str {
@@ -121,6 +128,7 @@ impl Segmented<'_> {
         self.shingles = Vec::new();
         for block in &mut self.blocks {
             block.norm = 0..0;
+            block.norm_words = 0;
             block.shingles = None;
         }
     }
@@ -134,19 +142,19 @@ impl Segmented<'_> {
     }
 
     fn keep_shingles_up_to(&mut self, min_words: usize, max_kept: usize) {
-        let mut seen: fingerprint::KeyMap<()> = fingerprint::KeyMap::default();
+        let mut seen: fingerprint::KeyMap<()> =
+            fingerprint::KeyMap::with_capacity_and_hasher(self.blocks.len(), Default::default());
         let mut shingles = std::mem::take(&mut self.shingles);
         for block in &mut self.blocks {
             let Some(key) = block.key else { continue };
             if seen.insert(key, ()).is_some() || block.shingles.is_some() {
                 continue;
             }
-            let normalized = &self.normalized[block.norm.clone()];
-            if memchr::memchr_iter(b' ', normalized.as_bytes()).count() + 1 < min_words {
+            if (block.norm_words as usize) < min_words {
                 continue;
             }
             let start = shingles.len();
-            fingerprint::for_each_shingle(normalized, |h| shingles.push(h));
+            fingerprint::for_each_shingle(&self.normalized[block.norm.clone()], |h| shingles.push(h));
             if shingles.len() > max_kept {
                 shingles.truncate(start);
                 break;
@@ -182,7 +190,8 @@ impl Segmented<'_> {
                 continue;
             }
             let start = normalized.len();
-            fingerprint::normalize_append(block.text, &mut normalized);
+            let words = fingerprint::normalize_append(block.text, &mut normalized);
+            block.norm_words = u32::try_from(words).unwrap_or(u32::MAX);
             block.norm = start..normalized.len();
             block.key = fingerprint::key_of_bytes(&normalized[start..]);
             normalized.push(b'\n');
@@ -242,6 +251,7 @@ pub fn split(text: &str) -> Segmented<'_> {
                 kind,
                 key: None,
                 norm: 0..0,
+                norm_words: 0,
                 shingles: None,
             });
         }

@@ -37,14 +37,13 @@ pub fn mark(page: &Segmented<'_>, labels: &mut [Label], scratch: &mut Scratch) {
         let Some(key) = block.key else {
             continue;
         };
-        let normalized = page.normalized(index);
         let index = index as u32;
         if let Some(&first) = first_of_key.get(&key) {
             labels[index as usize] = Label::Drop(Reason::Repeat { of: first });
             continue;
         }
         first_of_key.insert(key, index);
-        if memchr::memchr_iter(b' ', normalized.as_bytes()).count() + 1 < NEAR_REPEAT_MIN_WORDS {
+        if page.normalized_words(index as usize) < NEAR_REPEAT_MIN_WORDS {
             continue;
         }
         let mut sim = SimhashBuilder::default();
