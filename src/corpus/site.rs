@@ -395,6 +395,20 @@ mod tests {
     }
 
     #[test]
+    fn a_blocks_counters_share_one_cache_line_one_in_each_row() {
+        let sketch = CountSketch::new(1000);
+        assert_eq!(sketch.bytes(), 1000 * SKETCH_ROWS * 2);
+        let base = sketch.lines.as_ptr() as usize;
+        assert_eq!(base % 64, 0);
+        for key in 0..500u64 {
+            let offsets: Vec<usize> = sketch.cells(7, key).map(|c| c as *const _ as usize - base).collect();
+            assert!(offsets.iter().all(|o| o / 64 == offsets[0] / 64), "{offsets:?}");
+            let rows: Vec<usize> = offsets.iter().map(|o| o % 64 / 2 / ROW_COUNTERS).collect();
+            assert_eq!(rows, (0..SKETCH_ROWS).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
     fn the_sketch_never_underestimates() {
         let pages = random_pages(3000, 5, 1);
         // A tiny sketch: many blocks share counters, so many estimates are too high.
