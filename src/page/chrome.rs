@@ -492,7 +492,8 @@ fn mark_with(
     }
     s.order.clear();
     s.order.extend(0..n);
-    s.order.sort_by_key(|&i| std::cmp::Reverse(blocks[i].text.len()));
+    // Longest first, in page order among equals (an unstable sort on the index too: no buffer).
+    s.order.sort_unstable_by_key(|&i| (std::cmp::Reverse(blocks[i].text.len()), i));
     let (mut sample, mut sampled) = (StopwordHits::default(), 0);
     for &i in &s.order {
         if sampled >= LANGUAGE_SAMPLE_BYTES {
