@@ -36,6 +36,9 @@ pub const CONTAINS_MAX_WORDS: u32 = 30;
 pub const START_MAX_WORDS: u32 = 40;
 /// A block with at least this many words and [`PROSE_MIN_STOPWORD_SHARE`] stopwords is prose.
 pub const PROSE_MIN_WORDS: u32 = 10;
+/// Words from which a block that holds a URL or an address is still prose: a paragraph that
+/// names a web site ("more at www.example.org") is running text, a short line with one a link.
+pub const PROSE_LINK_MIN_WORDS: u32 = 20;
 /// Minimum stopword share of prose.
 pub const PROSE_MIN_STOPWORD_SHARE: f64 = 0.18;
 /// Cap on the score one prose block adds, so a single huge block does not decide alone.
@@ -834,7 +837,7 @@ fn is_prose(f: &Features, kind: BlockKind) -> bool {
     let long_enough = f.words >= PROSE_MIN_WORDS || (f.words >= 6 && f.ends_sentence);
     long_enough
         && f.stopword_share() >= PROSE_MIN_STOPWORD_SHARE
-        && !f.link_like
+        && (!f.link_like || f.words >= PROSE_LINK_MIN_WORDS)
         && (f.ends_sentence || f.words >= 2 * PROSE_MIN_WORDS || kind != BlockKind::Text)
 }
 
@@ -1160,6 +1163,21 @@ mod tests {
         assert!(UserRules::parse("[[drop]]\nphras = \"x\"\n").is_err());
         let long = format!("[[drop]]\nphrase = \"{}\"\nhow = \"start\"\n", "word ".repeat(33));
         assert!(UserRules::parse(&long).unwrap_err().contains("at most 32 words"));
+    }
+
+    #[test]
+    fn a_paragraph_naming_a_web_site_is_prose_and_a_short_link_line_is_not() {
+        let (mut hits, mut s) = (StopwordHits::default(), String::new());
+        let paragraph = "With the new online check, every household can find out in a few minutes \
+                         where its power goes and what it could save; the tool and more advice on \
+                         the subject are free to use at www.example.org for anyone who asks.";
+        let f = features::features(paragraph, &mut hits, &mut s);
+        assert!(f.link_like && f.words >= PROSE_LINK_MIN_WORDS);
+        assert!(is_prose(&f, BlockKind::Text));
+        let line = "More of the advice is at www.example.org for you.";
+        let f = features::features(line, &mut hits, &mut s);
+        assert!(f.link_like && f.words < PROSE_LINK_MIN_WORDS);
+        assert!(!is_prose(&f, BlockKind::Text));
     }
 
     #[test]
