@@ -814,6 +814,12 @@ const CREDIT_MARKS: &[&str] = &[
 const COMMENT_HEADER_ENDS: &[&str] =
     &["sagt:", "says:", "said:", "dit :", "dit:", "schreibt:", "escribió:", "wrote:"];
 
+/// `text` ends with the word(s) `ending`, not with the end of a longer word ("Max sagt:", not
+/// "Autokredit:" for "dit:").
+fn ends_with_word(text: &str, ending: &str) -> bool {
+    text.strip_suffix(ending).is_some_and(|before| before.is_empty() || before.ends_with(char::is_whitespace))
+}
+
 fn raw_rule(text: &str, f: &Features) -> Option<Rule> {
     static MARKS: OnceLock<AhoCorasick> = OnceLock::new();
     let marks = MARKS.get_or_init(|| AhoCorasick::new(CREDIT_MARKS).expect("credit marks compile"));
@@ -821,7 +827,7 @@ fn raw_rule(text: &str, f: &Features) -> Option<Rule> {
         "copyright"
     } else if marks.is_match(text) {
         "caption"
-    } else if f.words <= 8 && COMMENT_HEADER_ENDS.iter().any(|e| text.ends_with(e)) {
+    } else if f.words <= 8 && COMMENT_HEADER_ENDS.iter().any(|e| ends_with_word(text, e)) {
         "comments"
     } else if text.starts_with('←') || text.ends_with('→') {
         // Links to the previous and next post: "← Older title   Newer title →".
@@ -1178,6 +1184,18 @@ mod tests {
         let f = features::features(line, &mut hits, &mut s);
         assert!(f.link_like && f.words < PROSE_LINK_MIN_WORDS);
         assert!(!is_prose(&f, BlockKind::Text));
+    }
+
+    #[test]
+    fn comment_headers_end_with_a_word_of_saying() {
+        let (mut hits, mut s) = (StopwordHits::default(), String::new());
+        let family = |text: &str, hits: &mut StopwordHits, s: &mut String| {
+            let f = features::features(text, hits, s);
+            raw_rule(text, &f).map(|r| r.family.to_string())
+        };
+        assert_eq!(family("Jane Doe says:", &mut hits, &mut s).as_deref(), Some("comments"));
+        assert_eq!(family("Pierre dit :", &mut hits, &mut s).as_deref(), Some("comments"));
+        assert_eq!(family("Vorteile bei der Finanzierung über einen Autokredit:", &mut hits, &mut s), None);
     }
 
     #[test]
