@@ -136,7 +136,7 @@ impl Segmented<'_> {
     /// Shingles ([`fingerprint::for_each_shingle`]) every normalised block of at least
     /// `min_words` words whose key is the first of its kind on the page (later copies are
     /// repeats, never compared or signed) and keeps the hashes, up to [`MAX_KEPT_SHINGLES`] for
-    /// the page.
+    /// the page (a block only when its normalised bytes, a bound on its shingles, fit).
     pub fn keep_shingles(&mut self, min_words: usize) {
         self.keep_shingles_up_to(min_words, MAX_KEPT_SHINGLES);
     }
@@ -153,12 +153,13 @@ impl Segmented<'_> {
             if (block.norm_words as usize) < min_words {
                 continue;
             }
+            // A block has at most one shingle a byte: one too long for what is left is shingled
+            // again when needed, never held (a one-line page of 1 GB would hold over 1 GB).
+            if shingles.len() + block.norm.len() > max_kept {
+                continue;
+            }
             let start = shingles.len();
             fingerprint::for_each_shingle(&self.normalized[block.norm.clone()], |h| shingles.push(h));
-            if shingles.len() > max_kept {
-                shingles.truncate(start);
-                break;
-            }
             block.shingles = Some(start as u32..shingles.len() as u32);
         }
         self.shingles = shingles;
@@ -336,10 +337,11 @@ mod tests {
                 assert_eq!(kept, fresh.as_slice());
             }
         }
-        // Past the cap, blocks are shingled when asked (the first block has 3 shingles).
+        // Past the cap, blocks are shingled when asked: the first two blocks (23 and 17 bytes,
+        // 3 and 2 shingles) fit a cap of 24, the fifth (20 bytes) no longer.
         let mut capped = segment(text);
-        capped.keep_shingles_up_to(2, 4);
-        assert_eq!(shingled(&capped), [true, false, false, false, false, false]);
+        capped.keep_shingles_up_to(2, 24);
+        assert_eq!(shingled(&capped), [true, true, false, false, false, false]);
         let mut given = Vec::new();
         capped.for_each_shingle(4, |h| given.push(h));
         assert_eq!(given, page.shingles(4).unwrap());
