@@ -326,6 +326,10 @@ pub fn run(
 /// Inputs the fingerprint pass ([`corpus_pass`]) and the write pass ([`run`]) take at a time.
 const CHUNK_INPUTS: usize = 4096;
 
+/// Pages of one input that a thread takes at a time in the corpus pass: enough to pay for the
+/// hand-over, so that an input of one page (a text file) is not split at all.
+const PAGES_PER_TASK: usize = 64;
+
 /// A file written as the run goes (`--report`, `--removed`), or nowhere when not asked for. The
 /// first error is kept and named at [`StreamedFile::commit`]; the file is then not written, and
 /// the rest of the run goes on.
@@ -420,28 +424,33 @@ fn corpus_pass(
                         let pages = scan.pages();
                         // A page pass 1 signed is signed again from that signature, site chrome
                         // taken out, and its keys count, without reading it again (unless chrome
-                        // changes too much: see `fingerprint_without_text`).
-                        let mut read_again = vec![true; pages.len()];
-                        for (offset, page) in pages.iter().enumerate() {
-                            let Some(cached) = &page.cached else { continue };
-                            let Some(signature) = &cached.signature else { continue };
-                            let site = summaries[first + offset].site;
-                            let fingerprint = corpus::fingerprint_without_text(
-                                signature,
-                                &cached.labels(),
-                                |block| cached.shingles(block),
-                                cached.keys(),
-                                site,
-                                &provisional,
-                            );
-                            if let Some(fingerprint) = fingerprint {
+                        // changes too much: see `fingerprint_without_text`). The pages of one
+                        // input (a JSONL file's records) are signed in parallel too.
+                        let read_again: Vec<bool> = pages
+                            .par_iter()
+                            .zip(signed.par_iter_mut())
+                            .enumerate()
+                            .with_min_len(PAGES_PER_TASK)
+                            .map(|(offset, (page, slot))| {
+                                let Some(cached) = &page.cached else { return true };
+                                let Some(signature) = &cached.signature else { return true };
+                                let site = summaries[first + offset].site;
+                                let fingerprint = corpus::fingerprint_without_text(
+                                    signature,
+                                    &cached.labels(),
+                                    |block| cached.shingles(block),
+                                    cached.keys(),
+                                    site,
+                                    &provisional,
+                                );
+                                let Some(fingerprint) = fingerprint else { return true };
                                 if site_chrome {
                                     recurrence.count(site, &cached.distinct_keys());
                                 }
-                                signed[offset] = fingerprint;
-                                read_again[offset] = false;
-                            }
-                        }
+                                *slot = fingerprint;
+                                false
+                            })
+                            .collect();
                         let wanted = |index: usize| read_again[index - first];
                         let fingerprints = reread(
                             source,
@@ -471,11 +480,11 @@ fn corpus_pass(
             sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
                 |((source, scan), &first)| {
                     let pages = scan.pages();
-                    for (offset, page) in pages.iter().enumerate() {
+                    pages.par_iter().enumerate().with_min_len(PAGES_PER_TASK).for_each(|(offset, page)| {
                         if let Some(cached) = &page.cached {
                             recurrence.count(summaries[first + offset].site, &cached.distinct_keys());
                         }
-                    }
+                    });
                     let wanted = |index: usize| pages[index - first].cached.is_none();
                     reread(source, scan, first, config, &wanted, keys_only, &|index, labelled| {
                         corpus::count(&labelled.page, &summaries[index], &recurrence)
@@ -504,11 +513,11 @@ fn corpus_pass(
             sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
                 |((source, scan), &first)| {
                     let pages = scan.pages();
-                    for (offset, page) in pages.iter().enumerate() {
+                    pages.par_iter().enumerate().with_min_len(PAGES_PER_TASK).for_each(|(offset, page)| {
                         if let (true, Some(cached)) = (uncounted[first + offset], &page.cached) {
                             recurrence.remove(summaries[first + offset].site, &cached.distinct_keys());
                         }
-                    }
+                    });
                     let wanted = |index: usize| uncounted[index] && pages[index - first].cached.is_none();
                     reread(source, scan, first, config, &wanted, keys_only, &|index, labelled| {
                         corpus::uncount(&labelled.page, &summaries[index], &recurrence)
