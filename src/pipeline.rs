@@ -638,12 +638,7 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
     let file_id = source.id();
     let mut batches = jsonl::Batches::new(stream.reader);
     let (mut pages, mut ids, mut broken) = (Vec::new(), Vec::new(), Vec::new());
-    loop {
-        let batch = match batches.next_batch() {
-            Ok(Some(batch)) => batch,
-            Ok(None) => break,
-            Err(error) => return Scan::Failed(Box::new(stream.errors.error(error))),
-        };
+    let read = batches.for_each_read_ahead(|batch| {
         let scanned: Vec<Result<(PageScan, Box<str>), BrokenLine>> = batch
             .lines()
             .into_par_iter()
@@ -667,6 +662,10 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
                 Err(line) => broken.push(line),
             }
         }
+        true
+    });
+    if let Err(error) = read {
+        return Scan::Failed(Box::new(stream.errors.error(error)));
     }
     Scan::Jsonl(Box::new(JsonlScan { content_hash: batches.content_hash(), pages, ids, broken }))
 }
@@ -851,15 +850,7 @@ fn write_jsonl(
     };
     let mut batches = jsonl::Batches::new(stream.reader);
     let mut next_page = 0;
-    loop {
-        let batch = match batches.next_batch() {
-            Ok(Some(batch)) => batch,
-            Ok(None) => break,
-            Err(error) => {
-                *written = Written { error: Some(stream.errors.error(error)), ..Written::default() };
-                return;
-            }
-        };
+    let read = batches.for_each_read_ahead(|batch| {
         let lines = batch.all_lines();
         let in_batch = pages_in_batch(pages, &mut next_page, &batch, &lines);
         let start = in_batch.start;
@@ -874,7 +865,7 @@ fn write_jsonl(
         for record in records.into_iter().flatten() {
             if let Err(error) = sink.write(record.rendered.as_bytes(), written) {
                 *written = Written { error: Some(error), ..Written::default() };
-                return;
+                return false;
             }
             written.removed.extend_from_slice(&record.removed);
             written.documents.push(record.document);
@@ -882,8 +873,16 @@ fn write_jsonl(
         }
         if let Err(error) = sink.end_batch() {
             *written = Written { error: Some(error), ..Written::default() };
-            return;
+            return false;
         }
+        true
+    });
+    if let Err(error) = read {
+        *written = Written { error: Some(stream.errors.error(error)), ..Written::default() };
+        return;
+    }
+    if written.error.is_some() {
+        return;
     }
     if batches.content_hash() != content_hash {
         // Changed since pass 1: nothing of it is reported, and an output file is dropped.
@@ -1006,7 +1005,7 @@ fn reread<T: Send>(
         let Ok(stream) = source.open() else { return Vec::new() };
         let mut batches = jsonl::Batches::new(stream.reader);
         let (mut next_page, mut results) = (0, Vec::new());
-        while let Ok(Some(batch)) = batches.next_batch() {
+        let _ = batches.for_each_read_ahead(|batch| {
             let lines = batch.all_lines();
             let in_batch = pages_in_batch(pages, &mut next_page, &batch, &lines);
             let start = in_batch.start;
@@ -1028,7 +1027,8 @@ fn reread<T: Send>(
                 })
                 .collect();
             results.extend(batch_results.into_iter().flatten());
-        }
+            true
+        });
         return results;
     }
     let bytes = match source.read() {

@@ -65,6 +65,10 @@ fn all_lines(bytes: &[u8]) -> Vec<&[u8]> {
 /// Decompressed bytes read a batch at a time: a JSONL file is never held whole.
 pub const BATCH_BYTES: usize = 16 * 1024 * 1024;
 
+/// Bytes a batch's buffer holds beyond [`BATCH_BYTES`] for the line that crosses it (only pages
+/// touched take memory).
+const BATCH_SLACK_BYTES: usize = 1024 * 1024;
+
 /// Reads a JSONL stream a batch of whole lines at a time, hashing what it reads.
 pub struct Batches<R> {
     reader: R,
@@ -98,7 +102,8 @@ impl<R: BufRead> Batches<R> {
         if self.done {
             return Ok(None);
         }
-        let mut bytes = Vec::new();
+        // Room for the batch and a line past it, so that filling it does not double it.
+        let mut bytes = Vec::with_capacity(self.batch_bytes + BATCH_SLACK_BYTES);
         while bytes.len() < self.batch_bytes {
             if self.reader.read_until(b'\n', &mut bytes)? == 0 {
                 self.done = true;
@@ -117,6 +122,29 @@ impl<R: BufRead> Batches<R> {
     /// xxh3 of every byte read (once the last batch is read: of the whole stream).
     pub fn content_hash(&self) -> u64 {
         self.hasher.digest()
+    }
+}
+
+impl<R: BufRead + Send> Batches<R> {
+    /// Calls `each` with every batch in order, reading (and decompressing) the next batch, on
+    /// another thread when one is free, while `each` works on this one: at most two batches
+    /// are held. Stops, without error, when `each` returns false; a read error is returned
+    /// once `each` is done with the batches before it.
+    pub fn for_each_read_ahead(&mut self, mut each: impl FnMut(Batch) -> bool) -> io::Result<()> {
+        let mut next = self.next_batch()?;
+        while let Some(batch) = next {
+            let mut following = Ok(None);
+            // `each` runs here (it may hold what cannot change threads, such as locked stdout).
+            let go_on = rayon::in_place_scope(|scope| {
+                scope.spawn(|_| following = self.next_batch());
+                each(batch)
+            });
+            if !go_on {
+                return Ok(());
+            }
+            next = following?;
+        }
+        Ok(())
     }
 }
 
@@ -227,6 +255,65 @@ pub fn host_of_url(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reader that fails once `limit` bytes are read.
+    struct FailingAfter<R> {
+        inner: R,
+        left: usize,
+    }
+
+    impl<R: io::Read> io::Read for FailingAfter<R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.left == 0 {
+                return Err(io::Error::other("broken stream"));
+            }
+            let n = buf.len().min(self.left);
+            let read = self.inner.read(&mut buf[..n])?;
+            self.left -= read;
+            Ok(read)
+        }
+    }
+
+    #[test]
+    fn reading_ahead_gives_every_batch_in_order_stops_when_told_and_reports_errors_last() {
+        let input: Vec<u8> = (0..500).flat_map(|i| format!("{{\"id\":\"{i}\"}}\n").into_bytes()).collect();
+        let mut plain = Batches::with_batch_bytes(io::Cursor::new(&input), 300);
+        let mut expected = Vec::new();
+        while let Some(batch) = plain.next_batch().unwrap() {
+            expected.push((batch.first_line, batch.bytes));
+        }
+        assert!(expected.len() > 10);
+        let mut ahead = Batches::with_batch_bytes(io::Cursor::new(&input), 300);
+        let mut seen = Vec::new();
+        ahead
+            .for_each_read_ahead(|batch| {
+                seen.push((batch.first_line, batch.bytes));
+                true
+            })
+            .unwrap();
+        assert_eq!(seen, expected);
+        assert_eq!(ahead.content_hash(), plain.content_hash());
+
+        let mut stopped = Batches::with_batch_bytes(io::Cursor::new(&input), 300);
+        let mut count = 0;
+        stopped
+            .for_each_read_ahead(|_| {
+                count += 1;
+                count < 3
+            })
+            .unwrap();
+        assert_eq!(count, 3);
+
+        let failing = io::BufReader::new(FailingAfter { inner: io::Cursor::new(&input), left: 2000 });
+        let mut broken = Batches::with_batch_bytes(failing, 300);
+        let mut before_error = 0;
+        let error = broken.for_each_read_ahead(|_| {
+            before_error += 1;
+            true
+        });
+        assert_eq!(error.unwrap_err().to_string(), "broken stream");
+        assert!(before_error >= 5, "{before_error} batches before the error");
+    }
 
     #[test]
     fn records_and_broken_lines_are_told_apart() {
