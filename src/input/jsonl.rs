@@ -256,7 +256,7 @@ pub fn host_of_url(url: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// A reader that fails once `limit` bytes are read.
+    /// A reader that fails once it has given `left` bytes.
     struct FailingAfter<R> {
         inner: R,
         left: usize,
