@@ -288,6 +288,14 @@ fn word_hash(bytes: impl Iterator<Item = u8>) -> u64 {
 }
 
 fn ends_sentence(text: &str) -> bool {
+    // Hashtags after the last sentence ("... im Wohnzimmer. #Barschrank #Vintage") are tags.
+    let mut text = text.trim_end();
+    while let Some((before, tag)) = text.rsplit_once(char::is_whitespace) {
+        if !(tag.len() > 1 && tag.starts_with('#')) {
+            break;
+        }
+        text = before.trim_end();
+    }
     let trimmed = text.trim_end_matches(['"', '\'', '”', '’', '»', ')', ']', '*']);
     trimmed.ends_with(['.', '!', '?', '…', '。', '！', '？', ':', ';'])
 }
@@ -328,6 +336,15 @@ mod tests {
         assert_eq!(menu.stopwords, 0);
         assert_eq!(menu.separators, 3);
         assert!(!menu.ends_sentence);
+    }
+
+    #[test]
+    fn hashtags_after_the_last_sentence_are_not_part_of_it() {
+        assert!(ends_sentence("The bar cabinet is from the fifties. #vintage #interior"));
+        assert!(ends_sentence("Was für ein Tag! #Sommer  "));
+        assert!(!ends_sentence("Our favourite #vintage finds"));
+        assert!(!ends_sentence("#vintage #interior"));
+        assert!(!ends_sentence("We are number # 1"));
     }
 
     #[test]
