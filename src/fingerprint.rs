@@ -27,7 +27,7 @@ pub fn normalize_into(text: &str, out: &mut String) {
     let mut buf = std::mem::take(out).into_bytes();
     buf.clear();
     normalize_append(text, &mut buf);
-    *out = String::from_utf8(buf).expect("built from whole characters");
+    *out = crate::decode::utf8_string(buf).expect("built from whole characters");
 }
 
 /// Appends the normalised form of `text` (see [`normalize_into`]) to `out` as UTF-8 bytes;

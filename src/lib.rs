@@ -16,6 +16,8 @@
 //! assert_eq!(clean, "Big news today\nThe article body, in full sentences.\n");
 //! ```
 #![deny(missing_docs)]
+// One audited exception: `decode::utf8_string`, after SIMD validation.
+#![deny(unsafe_code)]
 
 pub mod cache;
 pub mod cli;

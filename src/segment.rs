@@ -197,7 +197,8 @@ impl Segmented<'_> {
             block.key = fingerprint::key_of_bytes(&normalized[start..]);
             normalized.push(b'\n');
         }
-        self.normalized = String::from_utf8(normalized).expect("normalize_append writes whole characters");
+        self.normalized =
+            crate::decode::utf8_string(normalized).expect("normalize_append writes whole characters");
     }
 }
 
