@@ -57,6 +57,8 @@ pub const OPENER_MIN_PROSE_SHARE: f64 = 0.25;
 pub const TITLE_LOOKBACK: usize = 8;
 /// Most lines (bylines, date lines, credits) between a lead paragraph and the article.
 pub const LEAD_LOOKBACK: usize = 6;
+/// Most lines between the article and a last paragraph behind share buttons.
+pub const TAIL_LOOKAHEAD: usize = 8;
 /// Families of the lines that may stand between a lead paragraph and the article.
 pub const LEAD_GAP_FAMILIES: &[&str] =
     &["byline", "dateline", "caption", "copyright", "share", "ads", "follow"];
@@ -588,6 +590,7 @@ fn mark_with(
     }
     let best_start = run.map_or(0, |(start, _)| lead_start(s, blocks, start));
     let best_end = run.map(|(_, end)| end);
+    let note = best_end.and_then(|end| tail_note(s, blocks, end, cut));
 
     let Some(end) = best_end else {
         // No prose at all (a page of only a table or a list): drop only what the rules name.
@@ -631,7 +634,7 @@ fn mark_with(
             })
         };
         *label = match s.classes[i] {
-            _ if Some(i) == title => Label::Keep,
+            _ if Some(i) == title || Some(i) == note => Label::Keep,
             Class::Gone => continue,
             Class::Kept => Label::Keep,
             Class::Chrome | Class::Opener => chrome(&s.rules[i]),
@@ -753,6 +756,35 @@ fn lead_start(s: &Scratch, blocks: &[Block<'_>], start: usize) -> usize {
         }
     }
     start
+}
+
+/// A last paragraph of the article behind its share buttons (a note under a graphic): prose that
+/// ends a sentence, parted from the run ending at `end` only by share lines, bylines, date lines,
+/// credits and short lines, with at least one share line among them. The lines between go.
+fn tail_note(s: &Scratch, blocks: &[Block<'_>], end: usize, cut: usize) -> Option<usize> {
+    let mut skipped = 0;
+    let mut shares = 0;
+    let mut i = end + 1;
+    while i < cut && skipped <= TAIL_LOOKAHEAD {
+        match s.classes[i] {
+            Class::Gone => {}
+            Class::Chrome if s.rules[i].as_deref().is_some_and(|r| LEAD_GAP_FAMILIES.contains(&r)) => {
+                skipped += 1;
+                shares += usize::from(s.rules[i].as_deref() == Some("share"));
+            }
+            Class::Short if s.features[i].words <= 3 => skipped += 1,
+            Class::Prose
+                if shares > 0
+                    && s.features[i].ends_sentence
+                    && !starts_with_name(blocks[i].text, &s.names) =>
+            {
+                return Some(i);
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The contiguous run of `range` with the highest total score (maximum subarray), if any run
@@ -958,6 +990,21 @@ mod tests {
         let kept = kept(&page);
         assert_eq!(kept.len(), 5, "{:?}", classify(&page));
         assert!(kept[1].starts_with("Tokyo says"));
+    }
+
+    #[test]
+    fn a_note_behind_share_buttons_stays_but_a_comment_does_not() {
+        let note = "Because there are too many parties, and many run in only a few states, we have shown the largest ones.";
+        // The lines between cost more than the note's words: the densest run ends before them.
+        let page = format!(
+            "{BODY}Share on Facebook\nShare on Twitter\nCopy link\nDownload graphic\nCopy text\n{note}\n"
+        );
+        let with_share = kept(&page);
+        assert_eq!(with_share.len(), 4, "{:?}", classify(&page));
+        assert_eq!(with_share[3], note);
+        // Without share buttons between them, a paragraph after short lines is no part of it.
+        let page = format!("{BODY}Monika\nMarch 8, 2018\nJune 1, 2019\nTuesday, 5 May 2020\n{note}\n");
+        assert_eq!(kept(&page).len(), 3, "{:?}", classify(&page));
     }
 
     #[test]
