@@ -298,6 +298,8 @@ impl PageHits {
 
 /// Blocks after a section opener in which a long paragraph makes it an inline link box.
 pub const INLINE_LOOKAHEAD: usize = 3;
+/// Most short lines after an opener inside the article that go as the links of its box.
+pub const INLINE_BOX_MAX_ITEMS: usize = 8;
 /// Words of a paragraph that, close after an opener, marks the article going on.
 pub const INLINE_PROSE_WORDS: u32 = 50;
 
@@ -624,7 +626,17 @@ fn mark_with(
         }
     });
 
+    // Short lines right after an opener inside the article (a "Related" box between its
+    // paragraphs) are the box's links, up to the next paragraph.
+    let mut box_items = 0;
     for (i, label) in labels.iter_mut().enumerate() {
+        box_items = match s.classes[i] {
+            Class::Opener if (best_start..=end).contains(&i) => INLINE_BOX_MAX_ITEMS,
+            Class::Short if box_items > 0 => box_items - 1,
+            Class::Gone | Class::Chrome => box_items,
+            _ => 0,
+        };
+        let in_box = s.classes[i] == Class::Short && box_items > 0 && i <= end;
         let f = &s.features[i];
         let context = |why: Placement| {
             Label::Drop(Reason::Context {
@@ -639,6 +651,7 @@ fn mark_with(
             Class::Kept => Label::Keep,
             Class::Chrome | Class::Opener => chrome(&s.rules[i]),
             _ if i < best_start => context(Placement::BeforeArticle),
+            _ if in_box => context(Placement::AfterOpener),
             _ if i <= end => Label::Keep,
             _ if i < cut => context(Placement::AfterArticle),
             _ => context(Placement::AfterOpener),
@@ -976,8 +989,11 @@ mod tests {
     #[test]
     fn an_opener_with_a_long_paragraph_after_it_does_not_end_the_article() {
         let long = "Officials in Tokyo said the alliance remained strong, but that the budget would be decided by Japan alone and not under any pressure from abroad, and that the talks would resume once both sides had time to prepare. The opposition said the government had been caught off guard, and asked for a debate in parliament on the future of the alliance and on the cost of the new fighter jets.";
+        // The article goes on after the box; the box's headline (a link) goes with its opener.
         let page = format!("{BODY}Read also\nTokyo weighs its options\n{long}\n");
-        assert_eq!(kept(&page).len(), 5, "{:?}", classify(&page));
+        let kept_blocks = kept(&page);
+        assert_eq!(kept_blocks.len(), 4, "{:?}", classify(&page));
+        assert_eq!(kept_blocks[3], long);
         let page = format!("{BODY}Related Articles\nTokyo weighs its options\nA short teaser about the talks, in one line.\n");
         assert_eq!(kept(&page).len(), 3, "{:?}", classify(&page));
     }
@@ -1005,6 +1021,25 @@ mod tests {
         // Without share buttons between them, a paragraph after short lines is no part of it.
         let page = format!("{BODY}Monika\nMarch 8, 2018\nJune 1, 2019\nTuesday, 5 May 2020\n{note}\n");
         assert_eq!(kept(&page).len(), 3, "{:?}", classify(&page));
+    }
+
+    #[test]
+    fn the_links_of_a_related_box_inside_the_article_go() {
+        let first = "Microsoft said on Thursday it aims to remove more carbon from the atmosphere than it emits by 2030, and to remove all it has emitted since its founding by 2050.";
+        let links = "How one company turns carbon into soap\nCanada leads the way in carbon capture\nMicrosoft pushes its cloud to retailers\n";
+        let page = format!("{first}\nRelated\n{links}{BODY}{BODY}");
+        let labels = classify(&page);
+        let survivors: Vec<&str> =
+            labels.iter().filter(|(_, l)| l.is_keep()).map(|(t, _)| t.as_str()).collect();
+        assert_eq!(survivors.len(), 4, "{labels:?}");
+        assert_eq!(survivors[0], first);
+        let box_links = labels
+            .iter()
+            .filter(|(_, l)| matches!(l, Label::Drop(Reason::Context { why: Placement::AfterOpener, .. })));
+        assert_eq!(box_links.count(), 3, "{labels:?}");
+        // The same short lines with no opener over them sit between paragraphs, and stay.
+        let page = format!("{first}\n{links}{BODY}{BODY}");
+        assert_eq!(kept(&page).len(), 7, "{:?}", classify(&page));
     }
 
     #[test]
