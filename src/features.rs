@@ -324,6 +324,31 @@ mod tests {
 
     const ENGLISH: &str = "Japan has cancelled a high-level meeting with its closest ally, the United States, after the administration demanded more spending.";
 
+    /// One news sentence in each language whose list was extended (its prose fell under the
+    /// prose threshold with the short lists: Turkish 0.14, Indonesian 0.17).
+    const SENTENCES: &[(&str, &str)] = &[
+        ("fin", "Hallitus kertoi torstaina, että se aikoo leikata menoja ensi vuonna, mutta oppositio sanoo, että päätös on tehty liian nopeasti ja ilman kunnon keskustelua."),
+        ("pol", "Rząd poinformował w czwartek, że w przyszłym roku zamierza ograniczyć wydatki, ale opozycja twierdzi, że ta decyzja została podjęta zbyt szybko i bez żadnej dyskusji."),
+        ("ces", "Vláda ve čtvrtek oznámila, že chce příští rok snížit výdaje, ale opozice tvrdí, že to rozhodnutí bylo přijato příliš rychle a bez jakékoli diskuse."),
+        ("tur", "Hükümet perşembe günü gelecek yıl harcamaları azaltmayı planladığını açıkladı, ancak muhalefet bu kararın çok hızlı ve hiçbir tartışma olmadan alındığını söylüyor."),
+        ("hun", "A kormány csütörtökön bejelentette, hogy jövőre csökkenteni akarja a kiadásokat, de az ellenzék szerint a döntést túl gyorsan és minden vita nélkül hozták meg."),
+        ("ind", "Pemerintah mengumumkan pada hari Kamis bahwa mereka akan memangkas pengeluaran tahun depan, tetapi oposisi mengatakan keputusan itu diambil terlalu cepat dan tanpa diskusi."),
+        ("ukr", "Уряд у четвер оголосив, що наступного року планує скоротити видатки, але опозиція каже, що це рішення було ухвалене надто швидко і без жодного обговорення."),
+        ("ron", "Guvernul a anunțat joi că vrea să reducă cheltuielile anul viitor, dar opoziția spune că decizia a fost luată prea repede și fără nicio dezbatere."),
+    ];
+
+    #[test]
+    fn prose_in_every_extended_language_reads_as_prose() {
+        for &(code, sentence) in SENTENCES {
+            let (f, language) = measured(sentence, sentence);
+            assert_eq!(language.code(), Some(code), "{sentence}");
+            assert!(
+                f.stopword_share() >= crate::page::chrome::PROSE_MIN_STOPWORD_SHARE + 0.05,
+                "{code}: {f:?}"
+            );
+        }
+    }
+
     #[test]
     fn english_prose_has_many_stopwords() {
         let (f, language) =
