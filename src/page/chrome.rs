@@ -39,6 +39,9 @@ pub const PROSE_MIN_WORDS: u32 = 10;
 /// Words from which a block that holds a URL or an address is still prose: a paragraph that
 /// names a web site ("more at www.example.org") is running text, a short line with one a link.
 pub const PROSE_LINK_MIN_WORDS: u32 = 20;
+/// Share of stopwords in a page's longest blocks under which its language is taken to have no
+/// list: then the stopword share does not decide what is prose.
+pub const UNLISTED_MAX_SHARE: f64 = 0.05;
 /// Minimum stopword share of prose.
 pub const PROSE_MIN_STOPWORD_SHARE: f64 = 0.18;
 /// Cap on the score one prose block adds, so a single huge block does not decide alone.
@@ -501,15 +504,20 @@ fn mark_with(
     s.order.extend(0..n);
     // Longest first, in page order among equals (an unstable sort on the index too: no buffer).
     s.order.sort_unstable_by_key(|&i| (std::cmp::Reverse(blocks[i].text.len()), i));
-    let (mut sample, mut sampled) = (StopwordHits::default(), 0);
+    let (mut sample, mut sampled, mut sample_words) = (StopwordHits::default(), 0, 0);
     for &i in &s.order {
         if sampled >= LANGUAGE_SAMPLE_BYTES {
             break;
         }
         sample.add(&s.hits[i]);
         sampled += blocks[i].text.len() + 1;
+        sample_words += s.features[i].words;
     }
     let language = Language::guess(&sample);
+    // A page in a language without a list (Bengali, Greek, ...) has almost no stopwords in its
+    // longest blocks: prose is then told by length and punctuation alone, as jusText does
+    // without a stoplist.
+    let listed = f64::from(sample.of(language)) >= UNLISTED_MAX_SHARE * f64::from(sample_words);
     for (f, hits) in s.features.iter_mut().zip(&s.hits) {
         f.stopwords = hits.of(language);
     }
@@ -539,7 +547,7 @@ fn mark_with(
             Some(r) if r.keep => Class::Kept,
             Some(r) if r.family == "opener" => Class::Opener,
             Some(_) => Class::Chrome,
-            None if is_prose(&f, block.kind) => Class::Prose,
+            None if is_prose(&f, block.kind, listed) => Class::Prose,
             None if is_dateline(&f, block.text) => {
                 rule =
                     Some(Rule { family: Cow::Borrowed("dateline"), how: How::Line, keep: false, host: None });
@@ -884,10 +892,10 @@ fn raw_rule(text: &str, f: &Features) -> Option<Rule> {
 }
 
 /// Running prose: enough words, enough stopwords, not a link list.
-fn is_prose(f: &Features, kind: BlockKind) -> bool {
+fn is_prose(f: &Features, kind: BlockKind, listed: bool) -> bool {
     let long_enough = f.words >= PROSE_MIN_WORDS || (f.words >= 6 && f.ends_sentence);
     long_enough
-        && f.stopword_share() >= PROSE_MIN_STOPWORD_SHARE
+        && (!listed || f.stopword_share() >= PROSE_MIN_STOPWORD_SHARE)
         && (!f.link_like || f.words >= PROSE_LINK_MIN_WORDS)
         && (f.ends_sentence || f.words >= 2 * PROSE_MIN_WORDS || kind != BlockKind::Text)
 }
@@ -1040,6 +1048,23 @@ mod tests {
         // The same short lines with no opener over them sit between paragraphs, and stay.
         let page = format!("{first}\n{links}{BODY}{BODY}");
         assert_eq!(kept(&page).len(), 7, "{:?}", classify(&page));
+    }
+
+    #[test]
+    fn a_page_in_a_language_without_a_list_is_cleaned_by_length_and_punctuation() {
+        // Greek has no stopword list: no block of the page would be prose, and the page would
+        // be kept whole, menus and all.
+        let article = "Η κυβέρνηση ανακοίνωσε την Πέμπτη ότι θα μειώσει τις δαπάνες του χρόνου, αλλά η αντιπολίτευση λέει ότι η απόφαση πάρθηκε πολύ γρήγορα.\n\
+            Ο υπουργός είπε ότι οι συνομιλίες θα συνεχιστούν όταν και οι δύο πλευρές είναι έτοιμες, και ότι η συμμαχία παραμένει ισχυρή.\n\
+            Η αντιπολίτευση ζήτησε συζήτηση στη Βουλή για το μέλλον της συμμαχίας και για το κόστος των νέων αεροσκαφών.\n";
+        let page = format!(
+            "Αρχική\nΠολιτική\nΟικονομία\nΑθλητισμός\nΗ κυβέρνηση μειώνει τις δαπάνες\n{article}\
+             Ροή ειδήσεων\nΕπικοινωνία\nEdit with Live CSS\nSave\n"
+        );
+        let kept = kept(&page);
+        assert_eq!(kept.len(), 4, "{:?}", classify(&page));
+        assert_eq!(kept[0], "Η κυβέρνηση μειώνει τις δαπάνες");
+        assert!(kept[3].starts_with("Η αντιπολίτευση ζήτησε"));
     }
 
     #[test]
@@ -1261,11 +1286,11 @@ mod tests {
                          the subject are free to use at www.example.org for anyone who asks.";
         let f = features::features(paragraph, &mut hits, &mut s);
         assert!(f.link_like && f.words >= PROSE_LINK_MIN_WORDS);
-        assert!(is_prose(&f, BlockKind::Text));
+        assert!(is_prose(&f, BlockKind::Text, true));
         let line = "More of the advice is at www.example.org for you.";
         let f = features::features(line, &mut hits, &mut s);
         assert!(f.link_like && f.words < PROSE_LINK_MIN_WORDS);
-        assert!(!is_prose(&f, BlockKind::Text));
+        assert!(!is_prose(&f, BlockKind::Text, true));
     }
 
     #[test]
