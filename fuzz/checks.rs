@@ -38,8 +38,14 @@ pub fn folded_text(text: &str) {
     }
     let kept = labels.iter().filter(|l| l.is_keep()).count();
     assert!(kept == 0 || clean.ends_with('\n'), "clean text without a final newline");
+    // The explain view's run gives the same labels, and a note for every kept block and no other.
+    let (again, explanation) = PagePass::default().classify_explained(&page, None);
+    assert_eq!(again, labels, "the page pass is not a pure function");
+    for (label, note) in labels.iter().zip(&explanation.notes) {
+        assert_eq!(note.is_some(), label.is_keep(), "{label:?} with note {note:?}");
+    }
     let mut explain = String::new();
-    output::render_explain("fuzz", &page, &labels, None, false, &mut explain);
+    output::render_explain("fuzz", &page, &labels, &explanation.notes, None, false, &mut explain);
 }
 
 /// Arbitrary bytes through the JSONL reader: broken lines and records numbered in order, every

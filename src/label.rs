@@ -84,6 +84,65 @@ impl fmt::Display for Placement {
     }
 }
 
+/// Why the page pass kept a block: shown by the explain view beside `KEEP`, as a drop's
+/// [`Reason`] is beside `DROP`. Not part of [`Label`]: the clean text, the report and the cache
+/// need only that a block is kept, and the page pass, a pure function, gives the same notes
+/// when run again for the explain view ([`crate::page::PagePass::classify_explained`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeepNote {
+    /// A paragraph of the article (the densest run of prose), with its features.
+    ArticleProse {
+        /// The block's word count.
+        words: u32,
+        /// The block's stopword share in percent.
+        stopword_pct: u8,
+    },
+    /// A short line between the article's paragraphs (a heading, a list item, a table row).
+    ArticleLine {
+        /// The block's word count.
+        words: u32,
+        /// The block's stopword share in percent.
+        stopword_pct: u8,
+    },
+    /// The title: the nearest title-like line before the article.
+    Title,
+    /// The article's last paragraph behind its share buttons (a note under a graphic).
+    NoteAfterShare {
+        /// The block's word count.
+        words: u32,
+        /// The block's stopword share in percent.
+        stopword_pct: u8,
+    },
+    /// A keep rule names it (a wire story's sign-off, or a `[[keep]]` rule of `--rules`).
+    Rule(Cow<'static, str>),
+    /// The page has no prose: only what a rule names is dropped.
+    NoArticle,
+    /// The page pass dropped it by context; the corpus pass kept it again, because the site's
+    /// recurring chrome accounts for most of the page's context drops.
+    Restored,
+}
+
+impl fmt::Display for KeepNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeepNote::ArticleProse { words, stopword_pct } => {
+                write!(f, "article: prose ({words} words, {stopword_pct}% stopwords)")
+            }
+            KeepNote::ArticleLine { words, stopword_pct } => {
+                write!(f, "article: line between paragraphs ({words} words, {stopword_pct}% stopwords)")
+            }
+            KeepNote::Title => f.write_str("title"),
+            KeepNote::NoteAfterShare { words, stopword_pct } => write!(
+                f,
+                "article: last paragraph behind share buttons ({words} words, {stopword_pct}% stopwords)"
+            ),
+            KeepNote::Rule(rule) => write!(f, "keep rule: {rule}"),
+            KeepNote::NoArticle => f.write_str("no prose on the page: only rules drop"),
+            KeepNote::Restored => f.write_str("restored: site chrome explains the page's context drops"),
+        }
+    }
+}
+
 /// The decision about one block.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Label {

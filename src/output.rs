@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
-use crate::label::Label;
+use crate::label::{KeepNote, Label};
 use crate::segment::Segmented;
 
 /// Appends the kept blocks of `page` to `out`: each block on one line (a wrapped paragraph is
@@ -47,11 +47,13 @@ const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
 /// Appends the explain view of one page: a header line, then per block `KEEP` or `DROP`, its
-/// line range, the reason of a drop, and the block's text.
+/// line range, the reason of a drop or the note of a keep (`notes`, by block; missing or `None`
+/// shows none), and the block's text.
 pub fn render_explain(
     id: &str,
     page: &Segmented<'_>,
     labels: &[Label],
+    notes: &[Option<KeepNote>],
     extra: Option<&str>,
     color: bool,
     out: &mut String,
@@ -62,7 +64,7 @@ pub fn render_explain(
         let _ = write!(out, "; {extra}");
     }
     out.push('\n');
-    for (block, label) in page.blocks.iter().zip(labels) {
+    for (index, (block, label)) in page.blocks.iter().zip(labels).enumerate() {
         let lines = if block.first_line == block.last_line {
             format!("L{}", block.first_line)
         } else {
@@ -74,11 +76,17 @@ pub fn render_explain(
         } else {
             let _ = write!(out, "{verdict} {lines:<9} ");
         }
-        if let Some(reason) = label.reason() {
+        let note = notes.get(index).and_then(Option::as_ref).filter(|_| label.is_keep());
+        let why: Option<&dyn std::fmt::Display> = match (label.reason(), note) {
+            (Some(reason), _) => Some(reason),
+            (None, Some(note)) => Some(note),
+            (None, None) => None,
+        };
+        if let Some(why) = why {
             if color {
-                let _ = write!(out, "{DIM}[{reason}]{RESET} ");
+                let _ = write!(out, "{DIM}[{why}]{RESET} ");
             } else {
-                let _ = write!(out, "[{reason}] ");
+                let _ = write!(out, "[{why}] ");
             }
         }
         push_unwrapped(block.text, out);
@@ -219,17 +227,19 @@ mod tests {
     fn explain_names_every_block_and_reason() {
         let page = segment("Title\nTitle\n");
         let mut out = String::new();
-        render_explain(
-            "p.txt",
-            &page,
-            &[Label::Keep, Label::Drop(Reason::Repeat { of: 0 })],
-            None,
-            false,
-            &mut out,
-        );
+        let labels = [Label::Keep, Label::Drop(Reason::Repeat { of: 0 })];
+        render_explain("p.txt", &page, &labels, &[], None, false, &mut out);
         assert_eq!(
             out,
             "== p.txt: 2 blocks, 1 kept\nKEEP L1        Title\nDROP L2        [repeat of block 1] Title\n"
+        );
+        // A keep's note shows like a drop's reason; a note beside a dropped block does not.
+        let notes = [Some(KeepNote::Title), Some(KeepNote::Title)];
+        out.clear();
+        render_explain("p.txt", &page, &labels, &notes, None, false, &mut out);
+        assert_eq!(
+            out,
+            "== p.txt: 2 blocks, 1 kept\nKEEP L1        [title] Title\nDROP L2        [repeat of block 1] Title\n"
         );
     }
 

@@ -21,7 +21,7 @@ use crate::decode::{self, DecodeError};
 use crate::error::{ConfigError, Error};
 use crate::input::jsonl::{self, BrokenLine, Record};
 use crate::input::{Format, Origin, Source};
-use crate::label::{Label, Reason};
+use crate::label::{KeepNote, Label, Reason};
 use crate::output;
 use crate::report::{BlockCounts, DocumentEntry, DuplicateEntry, ReportWriter, SkippedEntry, Totals};
 use crate::segment::{self, Segmented};
@@ -724,7 +724,7 @@ fn write_source(
     let suppressed = duplicate.is_some() && !config.keep_duplicates;
     let mut rendered = String::new();
     if config.explain {
-        explain_page(&ids.id(page_index), &labelled, duplicate.as_ref(), config, &mut rendered);
+        explain_page(&ids.id(page_index), &text, None, &labelled, duplicate.as_ref(), config, &mut rendered);
     } else if !suppressed {
         output::render_clean(&labelled.page, &labelled.labels, &mut rendered);
     }
@@ -957,7 +957,15 @@ fn write_record(
     let bytes_out = if suppressed { 0 } else { clean.len() as u64 };
     let mut rendered = String::new();
     if config.explain {
-        explain_page(&ids.id(page_index), &labelled, duplicate.as_ref(), config, &mut rendered);
+        explain_page(
+            &ids.id(page_index),
+            &text,
+            host.as_deref(),
+            &labelled,
+            duplicate.as_ref(),
+            config,
+            &mut rendered,
+        );
     } else if !suppressed {
         let summary = serde_json::json!({ "kept": counts.kept, "dropped": counts.dropped });
         rendered.push_str(&record.to_clean_line(&config.keys, &clean, summary));
@@ -1044,17 +1052,42 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// Appends the explain view of one labelled page, naming the page it duplicates, if any.
+/// Appends the explain view of one labelled page (its folded `text`, on `host`), naming the
+/// page it duplicates, if any. The page pass runs again on the text for why each block it
+/// keeps is kept (the labels carry only that it is); a block it dropped by context that is
+/// kept in the end was restored by the corpus pass.
 fn explain_page(
     id: &str,
+    text: &str,
+    host: Option<&str>,
     labelled: &Labelled<'_>,
     duplicate: Option<&DuplicateEntry>,
     config: &Config,
     out: &mut String,
 ) {
-    let extra =
-        duplicate.map(|d| format!("duplicate of {} (similarity {:.2})", d.duplicate_of, d.similarity));
-    output::render_explain(id, &labelled.page, &labelled.labels, extra.as_deref(), config.color, out);
+    let (page_pass, mut explanation) = config.page.classify_explained(&segment::segment(text), host);
+    for ((note, first), last) in explanation.notes.iter_mut().zip(&page_pass).zip(&labelled.labels) {
+        if last.is_keep() && matches!(first, Label::Drop(Reason::Context { .. })) {
+            *note = Some(KeepNote::Restored);
+        }
+    }
+    let mut extra = match (explanation.language, explanation.listed) {
+        (_, false) => "no stopword list fits: prose by length".to_string(),
+        (Some(code), true) => format!("stopwords: {code}"),
+        (None, true) => "stopwords: all lists".to_string(),
+    };
+    if let Some(d) = duplicate {
+        extra.push_str(&format!("; duplicate of {} (similarity {:.2})", d.duplicate_of, d.similarity));
+    }
+    output::render_explain(
+        id,
+        &labelled.page,
+        &labelled.labels,
+        &explanation.notes,
+        Some(&extra),
+        config.color,
+        out,
+    );
 }
 
 fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {

@@ -3,7 +3,7 @@
 //! the lines, numbers and hash of the whole file.
 
 use proptest::prelude::*;
-use textsift::{decode, features, output, page::PagePass, segment};
+use textsift::{decode, output, page::PagePass, segment};
 
 /// Lines that look like scraped pages: prose, chrome, tables, lists, odd characters.
 const LINES: &[&str] = &[
@@ -77,23 +77,11 @@ proptest! {
     }
 }
 
-/// The language the page pass picks for `text`: the stopword list with the most hits in the
-/// longest blocks, as `page::chrome` builds its sample (`features::LANGUAGE_SAMPLE_BYTES`).
-fn language(text: &str) -> features::Language {
-    let page = segment::segment(text);
-    let mut order: Vec<&str> = page.blocks.iter().map(|b| b.text).collect();
-    order.sort_by_key(|b| std::cmp::Reverse(b.len()));
-    let (mut sample, mut sampled, mut scratch) = (features::StopwordHits::default(), 0, String::new());
-    for block in order {
-        if sampled >= features::LANGUAGE_SAMPLE_BYTES {
-            break;
-        }
-        let mut hits = features::StopwordHits::default();
-        features::features(block, &mut hits, &mut scratch);
-        sample.add(&hits);
-        sampled += block.len() + 1;
-    }
-    features::Language::guess(&sample)
+/// How the page pass measures `text`: the stopword list it picks (the one with the most hits in
+/// the longest blocks), and whether any list fits at all.
+fn language(text: &str) -> (Option<&'static str>, bool) {
+    let (_, explanation) = PagePass::default().classify_explained(&segment::segment(text), None);
+    (explanation.language, explanation.listed)
 }
 
 /// Lines of English pages only (prose, chrome, tables, lists), so the language guess is stable.
@@ -177,8 +165,9 @@ proptest! {
     /// Exact idempotence does not hold for every page: the page pass picks its stopword list
     /// by the hits in the page's longest blocks, dropped ones included, so on a page mixing
     /// languages the clean text may be guessed another language and a borderline block
-    /// reclassified (README: 1 of 466 devset pages changes). What holds: when the guess is the
-    /// same, cleaning the clean text again changes nothing.
+    /// reclassified (README: 1 of 466 devset pages changes), or found to have no list at all.
+    /// What holds: when the page pass measures both the same way, cleaning the clean text again
+    /// changes nothing.
     #[test]
     fn cleaning_is_idempotent_when_the_language_guess_is_unchanged(raw in page()) {
         let text = decode::fold(raw);

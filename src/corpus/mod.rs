@@ -359,6 +359,31 @@ mod tests {
     }
 
     #[test]
+    fn when_site_chrome_explains_the_context_drops_the_others_are_kept_again() {
+        let texts: Vec<String> = (0..5).map(|i| format!("{MENU}{}\n{MENU}", body(i))).collect();
+        let (verdict, _) = run(&texts);
+        let page = segment(&texts[0]);
+        let context = |why| Label::Drop(Reason::Context { why, words: 3, stopword_pct: 0 });
+        // The page pass dropped both menus and the first paragraph before the article, and the
+        // second paragraph as after an opener.
+        let mut labels = vec![Label::Keep; page.blocks.len()];
+        for (i, label) in labels.iter_mut().enumerate() {
+            if !(5..10).contains(&i) {
+                *label = context(Placement::BeforeArticle);
+            }
+        }
+        labels[5] = context(Placement::AfterOpener);
+        verdict.apply(0, &page, &mut labels);
+        assert!(labels[..4]
+            .iter()
+            .chain(&labels[10..])
+            .all(|l| matches!(l, Label::Drop(Reason::SiteChrome { .. }))));
+        // 8 of the 10 context drops are the site's chrome: the paragraph is the page's own text.
+        assert_eq!(labels[4], Label::Keep);
+        assert_eq!(labels[5], context(Placement::AfterOpener), "what follows an opener stays dropped");
+    }
+
+    #[test]
     fn copies_count_once_so_their_body_stays() {
         // Three copies of one article and two other pages: the copies are one group, so the
         // article's paragraphs are on 1 of 3 counted pages, not 3 of 5.

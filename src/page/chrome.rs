@@ -23,7 +23,7 @@ use serde::Deserialize;
 use crate::error::ConfigError;
 use crate::features::{self, Features, Language, StopwordHits, LANGUAGE_SAMPLE_BYTES};
 use crate::fingerprint::{key_of_normalized, normalize_into, KeyMap};
-use crate::label::{Label, Placement, Reason};
+use crate::label::{KeepNote, Label, Placement, Reason};
 use crate::segment::{Block, BlockKind, Segmented};
 
 /// The built-in phrase rules.
@@ -42,6 +42,9 @@ pub const PROSE_LINK_MIN_WORDS: u32 = 20;
 /// Share of stopwords in a page's longest blocks under which its language is taken to have no
 /// list: then the stopword share does not decide what is prose.
 pub const UNLISTED_MAX_SHARE: f64 = 0.05;
+/// Words a page's language sample needs before its lack of stopwords says anything: a page of
+/// a few lines is measured with the lists whatever it holds.
+pub const UNLISTED_MIN_WORDS: u32 = 50;
 /// Minimum stopword share of prose.
 pub const PROSE_MIN_STOPWORD_SHARE: f64 = 0.18;
 /// Cap on the score one prose block adds, so a single huge block does not decide alone.
@@ -466,7 +469,42 @@ thread_local! {
 
 /// Marks chrome blocks of `page` in `labels` (blocks already dropped stay dropped).
 pub fn mark(page: &Segmented<'_>, host: Option<&str>, rules: &UserRules, labels: &mut [Label]) {
-    SCRATCH.with(|scratch| mark_with(page, host, rules, labels, &mut scratch.borrow_mut()));
+    SCRATCH.with(|scratch| mark_with(page, host, rules, labels, None, &mut scratch.borrow_mut()));
+}
+
+/// Why the page pass kept what it kept, and how it measured the page: for the explain view.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Explanation {
+    /// By block: why it is kept (`None` for a dropped block).
+    pub notes: Vec<Option<KeepNote>>,
+    /// The stopword list the page was measured with (`None`: all lists at once).
+    pub language: Option<&'static str>,
+    /// False when the page's language has no list (under [`UNLISTED_MAX_SHARE`] stopwords):
+    /// prose was then told by length and punctuation alone.
+    pub listed: bool,
+}
+
+/// [`mark`], and why each block it keeps is kept: for the explain view.
+pub fn mark_explained(
+    page: &Segmented<'_>,
+    host: Option<&str>,
+    rules: &UserRules,
+    labels: &mut [Label],
+) -> Explanation {
+    let mut explanation = Explanation { notes: vec![None; labels.len()], language: None, listed: true };
+    SCRATCH.with(|scratch| {
+        mark_with(page, host, rules, labels, Some(&mut explanation), &mut scratch.borrow_mut())
+    });
+    explanation
+}
+
+/// How the context pass kept a block (what [`KeepNote`] it gets, when notes are asked for).
+#[derive(Clone, Copy)]
+enum KeptAs {
+    Title,
+    NoteAfterShare,
+    Rule,
+    Article,
 }
 
 fn mark_with(
@@ -474,6 +512,7 @@ fn mark_with(
     host: Option<&str>,
     user: &UserRules,
     labels: &mut [Label],
+    mut explain: Option<&mut Explanation>,
     s: &mut Scratch,
 ) {
     let blocks = &page.blocks;
@@ -516,8 +555,13 @@ fn mark_with(
     let language = Language::guess(&sample);
     // A page in a language without a list (Bengali, Greek, ...) has almost no stopwords in its
     // longest blocks: prose is then told by length and punctuation alone, as jusText does
-    // without a stoplist.
-    let listed = f64::from(sample.of(language)) >= UNLISTED_MAX_SHARE * f64::from(sample_words);
+    // without a stoplist. A page too short to tell is measured with the lists.
+    let listed = sample_words < UNLISTED_MIN_WORDS
+        || f64::from(sample.of(language)) >= UNLISTED_MAX_SHARE * f64::from(sample_words);
+    if let Some(explain) = explain.as_deref_mut() {
+        explain.language = language.code();
+        explain.listed = listed;
+    }
     for (f, hits) in s.features.iter_mut().zip(&s.hits) {
         f.stopwords = hits.of(language);
     }
@@ -604,9 +648,14 @@ fn mark_with(
 
     let Some(end) = best_end else {
         // No prose at all (a page of only a table or a list): drop only what the rules name.
-        for (label, (class, rule)) in labels.iter_mut().zip(s.classes.iter().zip(&s.rules)) {
+        for (i, (label, (class, rule))) in labels.iter_mut().zip(s.classes.iter().zip(&s.rules)).enumerate() {
             if matches!(class, Class::Chrome | Class::Opener) {
                 *label = chrome(rule);
+            } else if let (Some(explain), true) = (explain.as_deref_mut(), label.is_keep()) {
+                explain.notes[i] = Some(match class {
+                    Class::Kept => KeepNote::Rule(rule.clone().unwrap_or(Cow::Borrowed(KEEP_FAMILY))),
+                    _ => KeepNote::NoArticle,
+                });
             }
         }
         return;
@@ -653,17 +702,42 @@ fn mark_with(
                 stopword_pct: (f.stopword_share() * 100.0).round() as u8,
             })
         };
-        *label = match s.classes[i] {
-            _ if Some(i) == title || Some(i) == note => Label::Keep,
+        let kept_as = match s.classes[i] {
+            _ if Some(i) == title => KeptAs::Title,
+            _ if Some(i) == note => KeptAs::NoteAfterShare,
             Class::Gone => continue,
-            Class::Kept => Label::Keep,
-            Class::Chrome | Class::Opener => chrome(&s.rules[i]),
-            _ if i < best_start => context(Placement::BeforeArticle),
-            _ if in_box => context(Placement::AfterOpener),
-            _ if i <= end => Label::Keep,
-            _ if i < cut => context(Placement::AfterArticle),
-            _ => context(Placement::AfterOpener),
+            Class::Kept => KeptAs::Rule,
+            Class::Chrome | Class::Opener => {
+                *label = chrome(&s.rules[i]);
+                continue;
+            }
+            _ if i < best_start => {
+                *label = context(Placement::BeforeArticle);
+                continue;
+            }
+            _ if in_box => {
+                *label = context(Placement::AfterOpener);
+                continue;
+            }
+            _ if i <= end => KeptAs::Article,
+            _ => {
+                *label = context(if i < cut { Placement::AfterArticle } else { Placement::AfterOpener });
+                continue;
+            }
         };
+        *label = Label::Keep;
+        if let Some(explain) = explain.as_deref_mut() {
+            let (words, stopword_pct) = (f.words, (f.stopword_share() * 100.0).round() as u8);
+            explain.notes[i] = Some(match kept_as {
+                KeptAs::Title => KeepNote::Title,
+                KeptAs::NoteAfterShare => KeepNote::NoteAfterShare { words, stopword_pct },
+                KeptAs::Rule => KeepNote::Rule(s.rules[i].clone().unwrap_or(Cow::Borrowed(KEEP_FAMILY))),
+                KeptAs::Article if s.classes[i] == Class::Prose => {
+                    KeepNote::ArticleProse { words, stopword_pct }
+                }
+                KeptAs::Article => KeepNote::ArticleLine { words, stopword_pct },
+            });
+        }
     }
 }
 

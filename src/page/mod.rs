@@ -32,4 +32,17 @@ impl PagePass {
         chrome::mark(page, host, &self.rules, &mut labels);
         labels
     }
+
+    /// [`PagePass::classify`], with why each kept block is kept: the explain view runs the pass
+    /// again for this, and gets the same labels.
+    pub fn classify_explained(
+        &self,
+        page: &Segmented<'_>,
+        host: Option<&str>,
+    ) -> (Vec<Label>, chrome::Explanation) {
+        let mut labels = vec![Label::Keep; page.blocks.len()];
+        SCRATCH.with(|scratch| repeats::mark(page, &mut labels, &mut scratch.borrow_mut()));
+        let explanation = chrome::mark_explained(page, host, &self.rules, &mut labels);
+        (labels, explanation)
+    }
 }

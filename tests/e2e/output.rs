@@ -79,3 +79,19 @@ fn explain_shows_every_block_with_its_reason_and_no_colour_in_a_pipe() {
     assert!(text.lines().skip(1).all(|l| l.starts_with("KEEP ") || l.starts_with("DROP ")));
     assert!(!text.contains('\x1b'));
 }
+
+#[test]
+fn explain_says_why_every_block_is_kept_and_how_the_page_was_measured() {
+    let out = textsift().arg("clean").arg(seed("003")).arg("--explain").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().next().unwrap().ends_with("; stopwords: eng"), "{text}");
+    assert!(text.contains("KEEP L2        [title] Japan pulls out"), "{text}");
+    assert!(
+        text.contains("KEEP L8        [article: prose (25 words, 48% stopwords)] Japan has cancelled"),
+        "{text}"
+    );
+    // Every line, kept or dropped, names why.
+    let keeps: Vec<&str> = text.lines().filter(|l| l.starts_with("KEEP ")).collect();
+    assert!(keeps.len() > 10);
+    assert!(text.lines().skip(1).all(|l| l[15..].starts_with('[')), "{text}");
+}
