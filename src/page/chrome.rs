@@ -668,6 +668,8 @@ fn mark_with(
         let title_like = |j: usize| is_title(&s.features[j], blocks[j].text, blocks[j].kind);
         match (&labels[i], s.classes[i]) {
             (_, Class::Short) if title_like(i) => Some(i),
+            // A headline that reads as prose: one short sentence, often a question.
+            (_, Class::Prose) if title_like(i) && is_one_sentence(blocks[i].text) => Some(i),
             (Label::Drop(Reason::Repeat { of }), Class::Gone) if title_like(i) => {
                 // Only an exact repeat: a block taken into a pasted run is no copy of its title.
                 let first = *of as usize;
@@ -1026,6 +1028,13 @@ fn starts_with_name(text: &str, names: &[(String, String)]) -> bool {
     names.iter().any(|(a, b)| same(first, a) && same(second, b))
 }
 
+/// One sentence, not a lead-in: no sentence ends inside ("Like what you read? Share it!") and
+/// no colon at the end ("We recommend:").
+fn is_one_sentence(text: &str) -> bool {
+    let text = text.trim_end();
+    !text.ends_with(':') && !["? ", "! ", ". "].iter().any(|end| text.contains(end))
+}
+
 /// A title: a few words, not a sentence ending in a full stop, no separators or links.
 fn is_title(f: &Features, text: &str, kind: BlockKind) -> bool {
     kind == BlockKind::Text
@@ -1139,6 +1148,16 @@ mod tests {
         assert_eq!(kept.len(), 4, "{:?}", classify(&page));
         assert_eq!(kept[0], "Η κυβέρνηση μειώνει τις δαπάνες");
         assert!(kept[3].starts_with("Η αντιπολίτευση ζήτησε"));
+    }
+
+    #[test]
+    fn a_question_headline_is_the_title_but_a_pitch_of_two_sentences_is_not() {
+        let headline = "What ever became of the Six Sigma craze in management?";
+        let page = format!("Menu\nAbout\nThrough the looking glass\n{headline}\nDecember 10, 2019 · by freeman\nLeave a comment\nShare on Facebook\n{BODY}");
+        assert_eq!(kept(&page)[0], headline, "{:?}", classify(&page));
+        let pitch = "Do you like what you read here? Then share this post with your friends!";
+        let page = format!("Menu\nAbout\nThrough the looking glass\n{pitch}\nDecember 10, 2019 · by freeman\nLeave a comment\nShare on Facebook\n{BODY}");
+        assert_eq!(kept(&page)[0], "Through the looking glass", "{:?}", classify(&page));
     }
 
     #[test]
