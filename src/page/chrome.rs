@@ -587,6 +587,9 @@ fn mark_with(
         if rule.is_none() && f.words <= CONTAINS_MAX_WORDS {
             rule = raw_rule(block.text, &f);
         }
+        if rule.is_none() && is_widget_line(norm, f.words) {
+            rule = Some(Rule { family: Cow::Borrowed("share"), how: How::Line, keep: false, host: None });
+        }
         let class = match &rule {
             Some(r) if r.keep => Class::Kept,
             Some(r) if r.family == "opener" => Class::Opener,
@@ -967,6 +970,64 @@ fn raw_rule(text: &str, f: &Features) -> Option<Rule> {
     Some(Rule { family: Cow::Borrowed(family), how: How::Contains, keep: false, host: None })
 }
 
+/// Words of share, save and comment buttons and of the networks they name, normalised (lower
+/// case, digits as `0`: "Facebook 0 Twitter 0"), sorted for a binary search.
+const WIDGET_WORDS: &[&str] = &[
+    "0",
+    "adjust",
+    "comment",
+    "commenter",
+    "comments",
+    "compartilhar",
+    "compartir",
+    "condividi",
+    "copy",
+    "drucken",
+    "drukuj",
+    "e",
+    "email",
+    "facebook",
+    "flipboard",
+    "imprimer",
+    "imprimir",
+    "instagram",
+    "kommentar",
+    "kommentare",
+    "kommentieren",
+    "link",
+    "linkedin",
+    "mail",
+    "merken",
+    "messenger",
+    "partager",
+    "pinterest",
+    "pocket",
+    "print",
+    "reddit",
+    "save",
+    "share",
+    "speichern",
+    "stampa",
+    "teilen",
+    "telegram",
+    "tumblr",
+    "tweet",
+    "twitter",
+    "udostępnij",
+    "versenden",
+    "whatsapp",
+    "xing",
+];
+
+/// A short line made only of button words ("Share Adjust Comment Print", "Facebook Twitter
+/// Email"): share chrome, though no phrase rule names the whole line. One word is left to the
+/// phrase rules, and a line of numbers ("0 2 4 6 8") is none.
+fn is_widget_line(norm: &str, words: u32) -> bool {
+    (2..=8).contains(&words)
+        && norm.split(' ').all(|word| WIDGET_WORDS.binary_search(&word).is_ok())
+        && norm.split(' ').any(|word| word != "0")
+}
+
 /// Running prose: enough words, enough stopwords, not a link list.
 fn is_prose(f: &Features, kind: BlockKind, listed: bool) -> bool {
     let long_enough = f.words >= PROSE_MIN_WORDS || (f.words >= 6 && f.ends_sentence);
@@ -1158,6 +1219,16 @@ mod tests {
         let pitch = "Do you like what you read here? Then share this post with your friends!";
         let page = format!("Menu\nAbout\nThrough the looking glass\n{pitch}\nDecember 10, 2019 · by freeman\nLeave a comment\nShare on Facebook\n{BODY}");
         assert_eq!(kept(&page)[0], "Through the looking glass", "{:?}", classify(&page));
+    }
+
+    #[test]
+    fn widget_words_are_sorted_and_a_line_of_them_is_share_chrome() {
+        assert!(WIDGET_WORDS.windows(2).all(|w| w[0] < w[1]), "WIDGET_WORDS must stay sorted");
+        assert!(is_widget_line("share adjust comment print", 4));
+        assert!(is_widget_line("facebook 0 twitter 0", 4));
+        assert!(!is_widget_line("share", 1));
+        assert!(!is_widget_line("0 0 0 0 0", 5));
+        assert!(!is_widget_line("share your story", 3));
     }
 
     #[test]
