@@ -602,7 +602,8 @@ fn mark_with(
             }
             None if block.kind != BlockKind::TableRow
                 && f.words <= LINK_LIST_MAX_WORDS
-                && (f.separators >= 2 || (f.link_like && f.words <= 3)) =>
+                && (f.separators + features::spaced_slashes(block.text) >= 2
+                    || (f.link_like && f.words <= 3)) =>
             {
                 rule = Some(Rule {
                     family: Cow::Borrowed("link list"),
@@ -1102,6 +1103,7 @@ fn is_title(f: &Features, text: &str, kind: BlockKind) -> bool {
         && (3..=30).contains(&f.words)
         && !text.ends_with('.')
         && f.separators == 0
+        && features::spaced_slashes(text) <= 1
         && !f.link_like
         && f.digits * 3 < f.chars
 }
@@ -1229,6 +1231,16 @@ mod tests {
         assert!(!is_widget_line("share", 1));
         assert!(!is_widget_line("0 0 0 0 0", 5));
         assert!(!is_widget_line("share your story", 3));
+    }
+
+    #[test]
+    fn a_slash_separated_breadcrumb_is_no_title_but_one_slash_may_stand_in_one() {
+        let page = format!("Home / Essays / 2017 / January\nAggression in photography\n{BODY}");
+        let labels = classify(&page);
+        assert_eq!(labels[0].1, Label::Drop(Reason::Chrome { rule: "link list".into() }), "{labels:?}");
+        assert_eq!(kept(&page)[0], "Aggression in photography");
+        let page = format!("Menu\nHoliday home Feinen - Lierfeld / Eifel\n{BODY}");
+        assert_eq!(kept(&page)[0], "Holiday home Feinen - Lierfeld / Eifel", "{:?}", classify(&page));
     }
 
     #[test]
