@@ -824,9 +824,18 @@ fn mark_author_bio(s: &mut Scratch, blocks: &[Block<'_>], start: usize, end: usi
             prose_words(i) > 0 && 2 * seen >= total
         })
         .unwrap_or(end);
+    // The bio, and the name line over it; a name line with no bio under it is the author's
+    // sign-off ("Yours, / Jane Doe"), part of the article. Marking a block changes no later
+    // block's test, so they are marked as they are found.
     let mut found = false;
-    for (i, block) in blocks.iter().enumerate().take(end + 1).skip(half + 1) {
-        if matches!(s.classes[i], Class::Prose | Class::Short) && starts_with_name(block.text, &s.names) {
+    for i in half + 1..=end {
+        let bio = matches!(s.classes[i], Class::Prose | Class::Short)
+            && starts_with_name(blocks[i].text, &s.names)
+            && (s.features[i].words > NAME_LINE_MAX_WORDS
+                || (i + 1..=end).find(|&j| s.classes[j] != Class::Gone).is_some_and(|j| {
+                    s.features[j].words > NAME_LINE_MAX_WORDS && starts_with_name(blocks[j].text, &s.names)
+                }));
+        if bio {
             s.classes[i] = Class::Chrome;
             s.rules[i] = Some(Cow::Borrowed("author bio"));
             found = true;
@@ -834,6 +843,9 @@ fn mark_author_bio(s: &mut Scratch, blocks: &[Block<'_>], start: usize, end: usi
     }
     found
 }
+
+/// Most words of a line that is only the author's name (over a bio, or signing off).
+pub const NAME_LINE_MAX_WORDS: u32 = 3;
 
 /// Where the article starts once its lead joins: a paragraph under the headline, parted from
 /// the run starting at `start` only by byline, date line, credit or share lines.
@@ -1056,7 +1068,90 @@ fn is_dateline(f: &Features, text: &str) -> bool {
             && w[2].is_ascii_digit()
             && w[3].is_ascii_digit()
     });
-    has_time || (date_like && has_year) || (has_year && f.words <= 4 && f.digits * 4 >= f.chars)
+    has_time
+        || (date_like && has_year)
+        || (has_year && f.words <= 4 && f.digits * 4 >= f.chars)
+        || (has_year && f.words <= DATELINE_MONTH_MAX_WORDS && names_a_month(text))
+}
+
+/// Most words of a date line that spells its month ("Dienstag, 1. Februar 2022").
+pub const DATELINE_MONTH_MAX_WORDS: u32 = 6;
+
+/// Month names in the devset's main languages, lower case (Polish in the genitive of dates).
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "januar",
+    "jänner",
+    "februar",
+    "märz",
+    "mai",
+    "juni",
+    "juli",
+    "oktober",
+    "dezember",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+    "gennaio",
+    "febbraio",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "settembre",
+    "ottobre",
+    "dicembre",
+    "stycznia",
+    "lutego",
+    "marca",
+    "kwietnia",
+    "maja",
+    "czerwca",
+    "lipca",
+    "sierpnia",
+    "września",
+    "października",
+    "listopada",
+    "grudnia",
+];
+
+/// `text` holds a month's name as a word.
+fn names_a_month(text: &str) -> bool {
+    text.split(|c: char| !c.is_alphabetic()).any(|word| {
+        word.len() >= 3
+            && MONTHS.iter().any(|month| word.eq_ignore_ascii_case(month) || word.to_lowercase() == *month)
+    })
 }
 
 /// Collects the pairs of capitalised words of `text` (a byline: "By Jane Doe, 21 June"),
@@ -1235,7 +1330,7 @@ mod tests {
 
     #[test]
     fn a_slash_separated_breadcrumb_is_no_title_but_one_slash_may_stand_in_one() {
-        let page = format!("Home / Essays / 2017 / January\nAggression in photography\n{BODY}");
+        let page = format!("Home / Essays / Photography / Aggression\nAggression in photography\n{BODY}");
         let labels = classify(&page);
         assert_eq!(labels[0].1, Label::Drop(Reason::Chrome { rule: "link list".into() }), "{labels:?}");
         assert_eq!(kept(&page)[0], "Aggression in photography");
@@ -1266,6 +1361,10 @@ mod tests {
             .collect();
         assert_eq!(bio.len(), 2, "{labels:?}");
         assert!(bio[1].starts_with("Jane Doe is a reporter"));
+        // The author's name signing off, with no bio under it, is part of the article.
+        let after = "Officials in Tokyo said the alliance remained strong, but that the budget would be decided by Japan alone and not under pressure from abroad, and the talks would resume once both sides were ready.";
+        let page = format!("Japan cancels security talks\nBy Jane Doe, June 21\n{BODY}Jane Doe\n{after}\n");
+        assert!(kept(&page).iter().any(|t| t == "Jane Doe"), "{:?}", classify(&page));
         // A name from the byline's marker words ("By Jane") is no name; nor are two stopwords.
         let (mut names, text) = (Vec::new(), "Por El Planeta Urbano");
         collect_names(text, &mut names);
@@ -1488,5 +1587,18 @@ mod tests {
         assert!(is_dateline(&f, "- 06:42 PM, Jun 21, 2025"));
         let f = features::features("The meeting is on July 1.", &mut hits, &mut s);
         assert!(!is_dateline(&f, "The meeting is on July 1."));
+        // A date with its month spelt out, in a line of a few words.
+        for line in
+            ["Dienstag, 1. Februar 2022", "Erscheinungsdatum 21. Januar 2022", "Politik | Januar 2022"]
+        {
+            let f = features::features(line, &mut hits, &mut s);
+            assert!(is_dateline(&f, line), "{line}");
+        }
+        for line in
+            ["Five things to know about May 2022 and the summer ahead", "Marching orders for the 2022 budget"]
+        {
+            let f = features::features(line, &mut hits, &mut s);
+            assert!(!is_dateline(&f, line), "{line}");
+        }
     }
 }
