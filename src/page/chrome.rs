@@ -1148,9 +1148,12 @@ const MONTHS: &[&str] = &[
 
 /// `text` holds a month's name as a word.
 fn names_a_month(text: &str) -> bool {
-    text.split(|c: char| !c.is_alphabetic()).any(|word| {
-        word.len() >= 3
-            && MONTHS.iter().any(|month| word.eq_ignore_ascii_case(month) || word.to_lowercase() == *month)
+    text.split(|c: char| !c.is_alphabetic()).filter(|word| word.len() >= 3).any(|word| {
+        if word.is_ascii() {
+            MONTHS.iter().any(|month| word.eq_ignore_ascii_case(month))
+        } else {
+            MONTHS.contains(&word.to_lowercase().as_str())
+        }
     })
 }
 
