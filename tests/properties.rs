@@ -165,7 +165,7 @@ proptest! {
     /// Exact idempotence does not hold for every page: the page pass picks its stopword list
     /// by the hits in the page's longest blocks, dropped ones included, so on a page mixing
     /// languages the clean text may be guessed another language and a borderline block
-    /// reclassified (README: 1 of 466 devset pages changes), or found to have no list at all.
+    /// reclassified, or found to have no list at all (no devset page changes now; one did).
     /// What holds: when the page pass measures both the same way, cleaning the clean text again
     /// changes nothing.
     #[test]
