@@ -114,8 +114,8 @@ impl Config {
         }
         let discovery = Discovery::new(&args.glob, format, out_canonical).map_err(usage)?;
         let rules = match &args.rules {
-            Some(path) => crate::page::chrome::UserRules::load(path)?,
-            None => crate::page::chrome::UserRules::default(),
+            Some(path) => crate::page::rules::UserRules::load(path)?,
+            None => crate::page::rules::UserRules::default(),
         };
         let stderr_tty = std::io::stderr().is_terminal();
         Ok(Config {

@@ -7,6 +7,7 @@
 
 pub mod chrome;
 pub mod repeats;
+pub mod rules;
 
 use std::cell::RefCell;
 
@@ -17,7 +18,7 @@ use crate::segment::Segmented;
 #[derive(Debug, Default, Clone)]
 pub struct PagePass {
     /// Rules from `--rules`, applied before the built-in ones.
-    pub rules: chrome::UserRules,
+    pub rules: rules::UserRules,
 }
 
 thread_local! {

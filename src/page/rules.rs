@@ -1,0 +1,465 @@
+//! Phrase rules: the built-in list of chrome phrases (`data/chrome-phrases.txt`) and the user's
+//! `--rules` file, compiled into hash maps for whole-block, heading and start phrases and one
+//! automaton for the phrases a block contains, searched once over a page.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+use serde::Deserialize;
+
+use crate::error::ConfigError;
+use crate::fingerprint::{key_of_normalized, normalize_into, KeyMap};
+use crate::segment::Segmented;
+
+/// The built-in phrase rules.
+const PHRASE_DATA: &str = include_str!("data/chrome-phrases.txt");
+
+/// Blocks with more words than this are never matched by `contains` phrase rules (a long
+/// paragraph that mentions a newsletter is still prose).
+pub const CONTAINS_MAX_WORDS: u32 = 30;
+/// Blocks with more words than this are never matched by `line` or `start` phrase rules.
+pub const START_MAX_WORDS: u32 = 40;
+/// Families whose `start` and `contains` rules only name short blocks: a byline, a caption or a
+/// menu entry is a few words, while prose may well start with "By" or "Photo".
+pub const SHORT_FAMILIES: &[&str] = &["byline", "caption", "nav", "ads", "related"];
+/// Most words of a block that a [`SHORT_FAMILIES`] rule may name.
+pub const SHORT_FAMILY_MAX_WORDS: u32 = 12;
+
+/// How a phrase rule matches the normalised block text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum How {
+    /// The whole block is the phrase.
+    Line,
+    /// The block is the phrase, maybe followed by up to [`HEADING_EXTRA_WORDS`] words: a
+    /// section heading with a site or date after it ("Mehr zum Thema vor 1 Woche").
+    Heading,
+    /// The block starts with the phrase.
+    Start,
+    /// The phrase occurs in the block (on word boundaries), when the block is short.
+    Contains,
+    /// The phrase occurs in the block, whatever its length: for phrases specific enough never
+    /// to stand in article prose ("comments are moderated").
+    Anywhere,
+}
+
+/// One phrase rule: the family it names (shown in drop reasons), how it matches, whether it
+/// keeps or drops, and the site it is limited to.
+#[derive(Debug, Clone)]
+pub(crate) struct Rule {
+    pub(crate) family: Cow<'static, str>,
+    pub(crate) how: How,
+    pub(crate) keep: bool,
+    pub(crate) host: Option<String>,
+}
+
+/// One automaton over a list of phrases and their rules.
+#[derive(Debug, Clone)]
+struct PhraseSet {
+    matcher: AhoCorasick,
+    rules: Vec<Rule>,
+}
+
+impl PhraseSet {
+    fn build(entries: Vec<(String, Rule)>) -> Option<Self> {
+        if entries.is_empty() {
+            return None;
+        }
+        let (phrases, rules): (Vec<String>, Vec<Rule>) = entries.into_iter().unzip();
+        let matcher = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&phrases)
+            .expect("phrase rules compile");
+        Some(PhraseSet { matcher, rules })
+    }
+}
+
+/// A compiled set of phrase rules. `line` and `start` rules are looked up by the hash of the
+/// block's normalised text and of its first words (no scan); `contains` and `anywhere` rules
+/// are automata, the first run only over short blocks.
+#[derive(Debug, Clone, Default)]
+pub struct PhraseRules {
+    /// `line` rules by the key of their phrase.
+    lines: KeyMap<Vec<Rule>>,
+    /// `heading` rules by the key of their phrase.
+    headings: KeyMap<Vec<Rule>>,
+    /// `start` rules by the key of their phrase.
+    starts: KeyMap<Vec<Rule>>,
+    /// Most words of a `start` phrase.
+    start_max_words: usize,
+    /// Keys of the first words of the `start` and `heading` phrases: a block whose first word
+    /// is none of them needs no keys of its longer prefixes.
+    first_words: KeyMap<()>,
+    /// `contains` and `anywhere` rules: one automaton, searched once over a whole page.
+    phrases: Option<PhraseSet>,
+}
+
+impl PhraseRules {
+    fn build(entries: Vec<(String, Rule)>) -> Self {
+        let mut rules = PhraseRules::default();
+        let mut phrases = Vec::new();
+        for (phrase, rule) in entries {
+            let key = key_of_normalized(&phrase).expect("phrases are not empty");
+            match rule.how {
+                How::Line => rules.lines.entry(key).or_default().push(rule),
+                How::Heading => {
+                    rules.first_words.insert(first_word_key(&phrase), ());
+                    let words = phrase.split(' ').count();
+                    assert!(words <= MAX_START_WORDS, "heading phrases are checked when parsed");
+                    rules.start_max_words = rules.start_max_words.max(words);
+                    rules.headings.entry(key).or_default().push(rule);
+                }
+                How::Start => {
+                    rules.first_words.insert(first_word_key(&phrase), ());
+                    let words = phrase.split(' ').count();
+                    assert!(words <= MAX_START_WORDS, "start phrases are checked when parsed");
+                    rules.start_max_words = rules.start_max_words.max(words);
+                    rules.starts.entry(key).or_default().push(rule);
+                }
+                How::Contains | How::Anywhere => phrases.push((phrase, rule)),
+            }
+        }
+        rules.phrases = PhraseSet::build(phrases);
+        rules
+    }
+
+    /// The first rule matching the normalised text `norm` (with block key `key`) of a block
+    /// with `words` words on `host`: keep rules win over drop rules, and the most specific
+    /// match over the others: `line`, `heading`, then `start` (longest phrase first), `contains`,
+    /// `anywhere`.
+    #[cfg(test)]
+    fn find(&self, norm: &str, key: Option<u64>, words: u32, host: Option<&str>) -> Option<&Rule> {
+        let found: Vec<&Rule> = self.phrases.iter().flat_map(|set| set.hits(norm)).collect();
+        self.find_among(norm, key, words, host, found.iter().copied())
+    }
+
+    /// [`PhraseRules::find`] given the `contains` and `anywhere` rules whose phrases occur in
+    /// the block (in the order they end), from a search over the whole page ([`PageHits`]).
+    fn find_among<'r>(
+        &'r self,
+        norm: &str,
+        key: Option<u64>,
+        words: u32,
+        host: Option<&str>,
+        found: impl Iterator<Item = &'r Rule> + Clone,
+    ) -> Option<&'r Rule> {
+        let mut prefixes = [0u64; MAX_START_WORDS];
+        let mut count = 0;
+        if words <= START_MAX_WORDS && self.first_words.contains_key(&first_word_key(norm)) {
+            for key in prefix_keys(norm, self.start_max_words) {
+                prefixes[count] = key;
+                count += 1;
+            }
+        }
+        let norm_words = if count == 0 { 0 } else { memchr::memchr_iter(b' ', norm.as_bytes()).count() + 1 };
+        let headings = prefixes[..count]
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|&(k, _)| norm_words <= k + 1 + HEADING_EXTRA_WORDS)
+            .filter_map(|(_, prefix)| self.headings.get(prefix))
+            .flatten();
+        let starts = prefixes[..count].iter().rev().filter_map(|prefix| self.starts.get(prefix)).flatten();
+        let contains = found.clone().filter(|r| r.how == How::Contains && words <= CONTAINS_MAX_WORDS);
+        let anywhere = found.filter(|r| r.how == How::Anywhere);
+        let lines = key.and_then(|key| self.lines.get(&key)).into_iter().flatten();
+        let mut found = None;
+        for rule in lines.chain(headings).chain(starts).chain(contains).chain(anywhere) {
+            let too_long = matches!(rule.how, How::Start | How::Contains)
+                && SHORT_FAMILIES.contains(&rule.family.as_ref())
+                && words > SHORT_FAMILY_MAX_WORDS;
+            if too_long || rule.host.as_deref().is_some_and(|h| Some(h) != host) {
+                continue;
+            }
+            if rule.keep {
+                return Some(rule);
+            }
+            found = found.or(Some(rule));
+        }
+        found
+    }
+}
+
+impl PhraseSet {
+    /// The rules whose phrase occurs in `norm` on word boundaries.
+    #[cfg(test)]
+    fn hits<'r, 'n>(&'r self, norm: &'n str) -> impl Iterator<Item = &'r Rule> + use<'r, 'n> {
+        let bytes = norm.as_bytes();
+        self.matcher
+            .find_overlapping_iter(norm)
+            .filter(move |m| on_word_boundaries(bytes, m.start(), m.end()))
+            .map(move |m| &self.rules[m.pattern().as_usize()])
+    }
+
+    /// Appends `(block, rule)` for every phrase found on word boundaries in a block of `page`
+    /// (every block normalised, as [`crate::segment::segment`] leaves it), in one search over the
+    /// whole page: by block, and within a block in the order the matches end (as
+    /// [`PhraseSet::hits`] finds them block by block).
+    fn page_hits(&self, page: &Segmented<'_>, out: &mut Vec<(u32, u32)>) {
+        let start = out.len();
+        let haystack = page.normalized_page();
+        let bytes = haystack.as_bytes();
+        for m in self.matcher.find_overlapping_iter(haystack) {
+            if on_word_boundaries(bytes, m.start(), m.end()) {
+                if let Some(block) = page.block_at(m.start()) {
+                    out.push((block as u32, m.pattern().as_u32()));
+                }
+            }
+        }
+        out[start..].sort_by_key(|&(block, _)| block);
+    }
+}
+
+/// The match `start..end` of a phrase in normalised text stands on word boundaries: a space, a
+/// block separator (`\n`) or the text's end on both sides.
+fn on_word_boundaries(bytes: &[u8], start: usize, end: usize) -> bool {
+    (start == 0 || matches!(bytes[start - 1], b' ' | b'\n'))
+        && (end == bytes.len() || matches!(bytes[end], b' ' | b'\n'))
+}
+
+/// The `contains` and `anywhere` phrases found in each block of one page, by one search over
+/// the whole page: `(block, rule index)`, by block.
+#[derive(Default)]
+pub(crate) struct PageHits {
+    hits: Vec<(u32, u32)>,
+}
+
+impl PageHits {
+    pub(crate) fn search(&mut self, rules: &PhraseRules, page: &Segmented<'_>) {
+        self.hits.clear();
+        if let Some(set) = &rules.phrases {
+            set.page_hits(page, &mut self.hits);
+        }
+    }
+
+    /// [`PhraseRules::find`] for block `block` of the page searched last.
+    pub(crate) fn find<'r>(
+        &self,
+        rules: &'r PhraseRules,
+        block: usize,
+        norm: &str,
+        key: Option<u64>,
+        words: u32,
+        host: Option<&str>,
+    ) -> Option<&'r Rule> {
+        let from = self.hits.partition_point(|&(b, _)| (b as usize) < block);
+        let here = self.hits[from..].iter().take_while(move |&&(b, _)| b as usize == block);
+        let found = here.filter_map(|&(_, rule)| rules.phrases.as_ref().map(|set| &set.rules[rule as usize]));
+        rules.find_among(norm, key, words, host, found)
+    }
+}
+
+/// Words that may follow a `heading` phrase in its block.
+pub const HEADING_EXTRA_WORDS: usize = 4;
+
+/// Most words of a `start` or `heading` phrase (the rules files are checked for it).
+pub const MAX_START_WORDS: usize = 32;
+
+/// The key of the first word of normalised text (0 for none): the first of its [`prefix_keys`].
+fn first_word_key(norm: &str) -> u64 {
+    let end = memchr::memchr(b' ', norm.as_bytes()).unwrap_or(norm.len());
+    key_of_normalized(&norm[..end]).unwrap_or(0)
+}
+
+/// The keys of the first one, two, ... `max_words` words of normalised text.
+fn prefix_keys(norm: &str, max_words: usize) -> impl Iterator<Item = u64> + '_ {
+    let ends = memchr::memchr_iter(b' ', norm.as_bytes()).chain(std::iter::once(norm.len()));
+    ends.take(max_words).filter_map(|end| key_of_normalized(&norm[..end]))
+}
+
+/// The family of the built-in rules that keep a block wherever it stands (a wire story's
+/// "Reporting by ...; Editing by ..." line after the article).
+pub(crate) const KEEP_FAMILY: &str = "article";
+
+fn parse_builtin() -> Vec<(String, Rule)> {
+    let mut out = Vec::new();
+    let mut norm = String::new();
+    for line in PHRASE_DATA.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let mut parts = line.splitn(3, "  ").map(str::trim);
+        let (Some(family), Some(how), Some(phrase)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let how = match how {
+            "line" => How::Line,
+            "heading" => How::Heading,
+            "start" => How::Start,
+            "anywhere" => How::Anywhere,
+            _ => How::Contains,
+        };
+        normalize_into(phrase, &mut norm);
+        let family: &'static str = Box::leak(family.to_string().into_boxed_str());
+        let keep = family == KEEP_FAMILY;
+        out.push((norm.clone(), Rule { family: Cow::Borrowed(family), how, keep, host: None }));
+    }
+    out
+}
+
+/// The built-in rules, parsed and compiled once.
+pub(crate) fn builtin() -> &'static PhraseRules {
+    static RULES: OnceLock<PhraseRules> = OnceLock::new();
+    RULES.get_or_init(|| PhraseRules::build(parse_builtin()))
+}
+
+/// One rule of a `--rules` file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserRule {
+    phrase: String,
+    #[serde(default = "default_how")]
+    how: How,
+    host: Option<String>,
+}
+
+fn default_how() -> How {
+    How::Contains
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    #[serde(default)]
+    drop: Vec<UserRule>,
+    #[serde(default)]
+    keep: Vec<UserRule>,
+}
+
+/// Drop and keep rules given by the user with `--rules` (TOML), applied before the built-in ones.
+///
+/// ```toml
+/// [[drop]]
+/// phrase = "Weather forecast"    # matched on normalised text
+/// how = "line"                   # line | heading | start | contains (default) | anywhere
+/// host = "example.com"           # optional: only pages of this site
+///
+/// [[keep]]
+/// phrase = "Editor's note"
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct UserRules {
+    pub(crate) rules: Option<PhraseRules>,
+}
+
+impl UserRules {
+    /// Reads and checks a rules file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let err = |message: String| ConfigError::Rules { path: path.to_path_buf(), message };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        Self::parse(&text).map_err(err)
+    }
+
+    /// Parses rules from TOML text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: RulesFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut entries = Vec::new();
+        let mut norm = String::new();
+        for (keep, list) in [(false, file.drop), (true, file.keep)] {
+            for rule in list {
+                normalize_into(&rule.phrase, &mut norm);
+                if norm.is_empty() {
+                    return Err(format!("phrase {:?} has no letters or digits", rule.phrase));
+                }
+                if matches!(rule.how, How::Start | How::Heading) && norm.split(' ').count() > MAX_START_WORDS
+                {
+                    return Err(format!(
+                        "phrase {:?}: a start or heading phrase may have at most {MAX_START_WORDS} words",
+                        rule.phrase
+                    ));
+                }
+                let family = format!("user rule {:?}", rule.phrase);
+                let host = rule.host.map(|h| h.to_lowercase().trim_start_matches("www.").to_string());
+                entries.push((norm.clone(), Rule { family: Cow::Owned(family), how: rule.how, keep, host }));
+            }
+        }
+        Ok(UserRules { rules: (!entries.is_empty()).then(|| PhraseRules::build(entries)) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::segment::segment;
+
+    #[test]
+    fn each_rule_kind_matches_where_it_says() {
+        let rules = UserRules::parse(
+            "[[drop]]\nphrase = \"read more\"\nhow = \"start\"\n\
+             [[drop]]\nphrase = \"weather\"\nhow = \"line\"\n\
+             [[drop]]\nphrase = \"click here\"\nhow = \"contains\"\n\
+             [[drop]]\nphrase = \"more on this\"\nhow = \"heading\"\n",
+        )
+        .unwrap()
+        .rules
+        .unwrap();
+        let family = |text: &str| {
+            let mut norm = String::new();
+            normalize_into(text, &mut norm);
+            let words = norm.split(' ').count() as u32;
+            rules.find(&norm, key_of_normalized(&norm), words, None).map(|r| r.family.to_string())
+        };
+        assert_eq!(family("Read more: the full story").as_deref(), Some("user rule \"read more\""));
+        assert_eq!(family("Read moreover"), None, "a start phrase ends on a word boundary");
+        assert_eq!(family("We read more books"), None);
+        assert_eq!(family("Weather!").as_deref(), Some("user rule \"weather\""));
+        assert_eq!(family("Weather today"), None);
+        assert_eq!(family("Please click here now").as_deref(), Some("user rule \"click here\""));
+        assert_eq!(family("Please clicker here"), None);
+        let heading = Some("user rule \"more on this\"");
+        assert_eq!(family("More on this").as_deref(), heading);
+        assert_eq!(family("More on this at example.com").as_deref(), heading);
+        assert_eq!(family("More on this story from all of our team"), None, "at most 4 words after");
+        assert_eq!(family("We want more on this"), None);
+    }
+
+    #[test]
+    fn one_search_over_the_page_finds_what_a_search_of_each_block_finds() {
+        // A phrase split over two blocks is no match; one inside a block is, wherever it is.
+        let text = "All rights\nreserved\n© 2020 Example News. All rights reserved.\n\
+                    Comments are moderated and your email address will not be published\n\
+                    Short line\nall rights reserved";
+        let page = segment(text);
+        let mut hits = PageHits::default();
+        hits.search(builtin(), &page);
+        let mut named = Vec::new();
+        for (index, block) in page.blocks.iter().enumerate() {
+            let norm = page.normalized(index);
+            let words = norm.split(' ').count() as u32;
+            let whole = hits.find(builtin(), index, norm, block.key, words, None).map(|r| &r.family);
+            let alone = builtin().find(norm, block.key, words, None).map(|r| &r.family);
+            assert_eq!(whole, alone, "block {index}: {norm}");
+            named.push(whole.map(|f| f.to_string()));
+        }
+        assert_eq!(named[0], None);
+        assert_eq!(named[1], None);
+        assert_eq!(named[2].as_deref(), Some("copyright"));
+        assert!(named[3].is_some());
+        assert_eq!(named[5].as_deref(), Some("copyright"));
+    }
+
+    #[test]
+    fn the_most_specific_rule_names_the_block() {
+        let rules = UserRules::parse(
+            "[[drop]]\nphrase = \"plus populaires\"\nhow = \"contains\"\n\
+             [[drop]]\nphrase = \"les plus\"\nhow = \"start\"\n\
+             [[drop]]\nphrase = \"les plus populaires\"\nhow = \"line\"\n",
+        )
+        .unwrap()
+        .rules
+        .unwrap();
+        let norm = "les plus populaires";
+        let rule = rules.find(norm, key_of_normalized(norm), 3, None).unwrap();
+        assert_eq!(rule.how, How::Line);
+        let norm = "les plus lus";
+        assert_eq!(rules.find(norm, key_of_normalized(norm), 3, None).unwrap().how, How::Start);
+    }
+
+    #[test]
+    fn bad_rules_files_are_refused() {
+        assert!(UserRules::parse("[[drop]]\nphrase = \"--\"\n").is_err());
+        assert!(UserRules::parse("[[drop]]\nphras = \"x\"\n").is_err());
+        let long = format!("[[drop]]\nphrase = \"{}\"\nhow = \"start\"\n", "word ".repeat(33));
+        assert!(UserRules::parse(&long).unwrap_err().contains("at most 32 words"));
+    }
+}
