@@ -217,8 +217,15 @@ fn mark_with(
             continue;
         }
         let norm = page.normalized(index);
-        let found =
+        let phrase =
             user.rules.as_ref().and_then(|r| s.user_hits.find(r, index, norm, block.key, f.words, host));
+        // The user's rules: a keep rule of either kind wins, then a phrase, then a pattern.
+        let pattern = user.patterns.as_ref().and_then(|p| p.find(block.text, host));
+        let found = match (phrase, pattern) {
+            (Some(p), _) if p.keep => Some(p),
+            (_, Some(p)) if p.keep => Some(p),
+            (phrase, pattern) => phrase.or(pattern),
+        };
         let mut rule =
             found.or_else(|| s.builtin_hits.find(builtin(), index, norm, block.key, f.words, host)).cloned();
         if rule.is_none() && f.words <= CONTAINS_MAX_WORDS {
@@ -1120,6 +1127,18 @@ mod tests {
         let mut labels = vec![Label::Keep; page.blocks.len()];
         mark(&page, Some("b.com"), &rules, &mut labels);
         assert!(labels[0].is_keep());
+        // A pattern on the block's own text; a phrase keep still wins over a pattern drop.
+        let rules = UserRules::parse(
+            "[[drop]]\npattern = 'Tokyo spend more on defence\\.$'\n[[drop]]\npattern = '^Share$'\n[[keep]]\nphrase = \"share\"\nhow = \"line\"\n",
+        )
+        .unwrap();
+        let mut labels = vec![Label::Keep; page.blocks.len()];
+        mark(&page, None, &rules, &mut labels);
+        assert!(
+            matches!(&labels[0], Label::Drop(Reason::Chrome { rule }) if rule.contains("user pattern")),
+            "{labels:?}"
+        );
+        assert!(labels[3].is_keep(), "{labels:?}");
     }
 
     #[test]

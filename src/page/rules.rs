@@ -303,18 +303,42 @@ pub(crate) fn builtin() -> &'static PhraseRules {
     RULES.get_or_init(|| PhraseRules::build(parse_builtin()))
 }
 
-/// One rule of a `--rules` file.
+/// One rule of a `--rules` file: a `phrase` (matched on normalised text, as `how` says) or a
+/// `pattern` (a regular expression searched in the block's own text).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UserRule {
-    phrase: String,
-    #[serde(default = "default_how")]
-    how: How,
+    phrase: Option<String>,
+    pattern: Option<String>,
+    how: Option<How>,
     host: Option<String>,
 }
 
-fn default_how() -> How {
-    How::Contains
+/// Most bytes a compiled `--rules` pattern may take (the regex crate's size limit): a pattern
+/// that would build a bigger automaton is refused when the file is read.
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+/// The `pattern` rules of a `--rules` file: regular expressions searched in each block's own
+/// text (case and punctuation as written), in one pass over the block for all of them.
+#[derive(Debug, Clone)]
+pub(crate) struct PatternRules {
+    set: regex::RegexSet,
+    rules: Vec<Rule>,
+}
+
+impl PatternRules {
+    /// The rule of a pattern found in `text` on `host`: a keep pattern wins over drop patterns;
+    /// otherwise the first drop pattern in the file.
+    pub(crate) fn find(&self, text: &str, host: Option<&str>) -> Option<&Rule> {
+        let on_host = |rule: &&Rule| rule.host.as_deref().is_none_or(|h| Some(h) == host);
+        let found = self.set.matches(text);
+        let mut hits = found.iter().map(|i| &self.rules[i]).filter(on_host);
+        let first = hits.next()?;
+        if first.keep {
+            return Some(first);
+        }
+        Some(hits.find(|rule| rule.keep).unwrap_or(first))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -334,12 +358,16 @@ struct RulesFile {
 /// how = "line"                   # line | heading | start | contains (default) | anywhere
 /// host = "example.com"           # optional: only pages of this site
 ///
+/// [[drop]]
+/// pattern = '^Photo: .+ / AFP$'  # a regular expression on the block's own text
+///
 /// [[keep]]
 /// phrase = "Editor's note"
 /// ```
 #[derive(Debug, Default, Clone)]
 pub struct UserRules {
     pub(crate) rules: Option<PhraseRules>,
+    pub(crate) patterns: Option<PatternRules>,
 }
 
 impl UserRules {
@@ -354,26 +382,61 @@ impl UserRules {
     pub fn parse(text: &str) -> Result<Self, String> {
         let file: RulesFile = toml::from_str(text).map_err(|e| e.to_string())?;
         let mut entries = Vec::new();
+        let (mut patterns, mut pattern_rules) = (Vec::new(), Vec::new());
         let mut norm = String::new();
         for (keep, list) in [(false, file.drop), (true, file.keep)] {
             for rule in list {
-                normalize_into(&rule.phrase, &mut norm);
-                if norm.is_empty() {
-                    return Err(format!("phrase {:?} has no letters or digits", rule.phrase));
-                }
-                if matches!(rule.how, How::Start | How::Heading) && norm.split(' ').count() > MAX_START_WORDS
-                {
-                    return Err(format!(
-                        "phrase {:?}: a start or heading phrase may have at most {MAX_START_WORDS} words",
-                        rule.phrase
-                    ));
-                }
-                let family = format!("user rule {:?}", rule.phrase);
                 let host = rule.host.map(|h| h.to_lowercase().trim_start_matches("www.").to_string());
-                entries.push((norm.clone(), Rule { family: Cow::Owned(family), how: rule.how, keep, host }));
+                match (rule.phrase, rule.pattern) {
+                    (Some(phrase), None) => {
+                        let how = rule.how.unwrap_or(How::Contains);
+                        normalize_into(&phrase, &mut norm);
+                        if norm.is_empty() {
+                            return Err(format!("phrase {phrase:?} has no letters or digits"));
+                        }
+                        if matches!(how, How::Start | How::Heading)
+                            && norm.split(' ').count() > MAX_START_WORDS
+                        {
+                            return Err(format!(
+                                "phrase {phrase:?}: a start or heading phrase may have at most {MAX_START_WORDS} words"
+                            ));
+                        }
+                        let family = format!("user rule {phrase:?}");
+                        entries.push((norm.clone(), Rule { family: Cow::Owned(family), how, keep, host }));
+                    }
+                    (None, Some(pattern)) => {
+                        if rule.how.is_some() {
+                            return Err(format!(
+                                "pattern {pattern:?}: `how` is for phrases; anchor a pattern with ^ and $ instead"
+                            ));
+                        }
+                        regex::RegexBuilder::new(&pattern)
+                            .size_limit(PATTERN_SIZE_LIMIT)
+                            .build()
+                            .map_err(|e| format!("pattern {pattern:?}: {e}"))?;
+                        let family = format!("user pattern {pattern:?}");
+                        pattern_rules.push(Rule {
+                            family: Cow::Owned(family),
+                            how: How::Anywhere,
+                            keep,
+                            host,
+                        });
+                        patterns.push(pattern);
+                    }
+                    _ => return Err("each rule needs exactly one of `phrase` and `pattern`".to_string()),
+                }
             }
         }
-        Ok(UserRules { rules: (!entries.is_empty()).then(|| PhraseRules::build(entries)) })
+        let patterns = if patterns.is_empty() {
+            None
+        } else {
+            let set = regex::RegexSetBuilder::new(&patterns)
+                .size_limit(PATTERN_SIZE_LIMIT * patterns.len())
+                .build()
+                .map_err(|e| format!("patterns: {e}"))?;
+            Some(PatternRules { set, rules: pattern_rules })
+        };
+        Ok(UserRules { rules: (!entries.is_empty()).then(|| PhraseRules::build(entries)), patterns })
     }
 }
 
@@ -456,7 +519,35 @@ mod tests {
     }
 
     #[test]
+    fn patterns_match_the_blocks_own_text_and_a_keep_wins() {
+        let rules = UserRules::parse(
+            "[[drop]]\npattern = '^Photo: .+ / AFP$'\n\
+             [[drop]]\npattern = '(?i)sponsored'\nhost = \"a.com\"\n\
+             [[keep]]\npattern = 'AFP / keep$'\n",
+        )
+        .unwrap();
+        let patterns = rules.patterns.unwrap();
+        let family = |text: &str, host: Option<&str>| {
+            patterns.find(text, host).map(|r| (r.family.to_string(), r.keep))
+        };
+        assert_eq!(
+            family("Photo: Jane Doe / AFP", None),
+            Some(("user pattern \"^Photo: .+ / AFP$\"".into(), false))
+        );
+        assert_eq!(family("photo: Jane Doe / AFP", None), None, "case as written");
+        assert_eq!(family("A SPONSORED post", Some("a.com")).map(|f| f.1), Some(false));
+        assert_eq!(family("A SPONSORED post", Some("b.com")), None, "only on its host");
+        assert_eq!(family("Photo: x / AFP / keep", None).map(|f| f.1), Some(true), "a keep wins");
+    }
+
+    #[test]
     fn bad_rules_files_are_refused() {
+        assert!(UserRules::parse("[[drop]]\npattern = '(unclosed'\n").unwrap_err().contains("(unclosed"));
+        assert!(UserRules::parse("[[drop]]\nphrase = 'x'\npattern = 'x'\n")
+            .unwrap_err()
+            .contains("exactly one"));
+        assert!(UserRules::parse("[[drop]]\nhost = 'a.com'\n").unwrap_err().contains("exactly one"));
+        assert!(UserRules::parse("[[drop]]\npattern = 'x'\nhow = 'line'\n").unwrap_err().contains("`how`"));
         assert!(UserRules::parse("[[drop]]\nphrase = \"--\"\n").is_err());
         assert!(UserRules::parse("[[drop]]\nphras = \"x\"\n").is_err());
         let long = format!("[[drop]]\nphrase = \"{}\"\nhow = \"start\"\n", "word ".repeat(33));

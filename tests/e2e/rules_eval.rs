@@ -20,6 +20,34 @@ fn a_user_rule_drops_a_block_and_names_itself() {
 }
 
 #[test]
+fn a_user_pattern_drops_the_blocks_it_finds_and_a_bad_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, "[[drop]]\npattern = '^US secretary of state .+ security talks\\.$'\n").unwrap();
+    let out = textsift()
+        .arg("clean")
+        .arg(seed("000"))
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--explain")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("DROP L2        [chrome: user pattern"), "{text}");
+    assert!(text.contains("KEEP L1 "), "{text}");
+    std::fs::write(&rules, "[[drop]]\npattern = '(unclosed'\n").unwrap();
+    textsift()
+        .arg("clean")
+        .arg(seed("000"))
+        .arg("--rules")
+        .arg(&rules)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("rules.toml"))
+        .stderr(predicates::str::contains("(unclosed"));
+}
+
+#[test]
 fn a_broken_rules_file_stops_the_run_before_it_starts() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules.toml");
