@@ -77,7 +77,8 @@ pub struct CleanArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
-    /// Instead of clean text, show every block with KEEP or DROP and the reason.
+    /// Instead of clean text, show every block with KEEP or DROP and why (the rule or the
+    /// context and features behind the decision).
     #[arg(long)]
     pub explain: bool,
 
@@ -140,7 +141,8 @@ pub struct CleanArgs {
     #[arg(long, default_value = "id", value_name = "KEY")]
     pub id_key: String,
 
-    /// Extra chrome rules (TOML): phrases to drop or keep, optionally per site host.
+    /// Extra chrome rules (TOML): phrases or regular expressions (`pattern`) to drop or keep,
+    /// optionally per site host.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
 
