@@ -11,8 +11,8 @@ TARGET are left as they are, so running it again changes nothing.
     pip install wordfreq stopwordsiso      # dev time only: nothing of wordfreq is shipped
     python3 scripts/extend-stopwords.py src/page/data/stopwords.txt > /tmp/s && mv /tmp/s src/page/data/stopwords.txt
 """
-import re
 import sys
+import unicodedata
 
 import stopwordsiso
 import wordfreq
@@ -22,10 +22,21 @@ CAP = 400
 ISO_639_1 = {"eng": "en", "deu": "de", "fra": "fr", "spa": "es", "ita": "it", "por": "pt",
              "nld": "nl", "pol": "pl", "rus": "ru", "ukr": "uk", "ces": "cs", "swe": "sv",
              "dan": "da", "nob": "nb", "fin": "fi", "tur": "tr", "ron": "ro", "hun": "hu",
-             "ind": "id"}
+             "ind": "id", "bul": "bg", "ara": "ar", "fas": "fa", "hin": "hi", "vie": "vi"}
 # stopwords-iso names Norwegian (Bokmål) "no", where wordfreq says "nb".
 STOPWORDS_ISO = {"nb": "no"}
-WORD = re.compile(r"^[^\W\d_][\w'’-]*$")
+def is_word(word):
+    """A word as textsift's tokenizer sees one: letters (Indic vowel signs included), digits,
+    apostrophes and hyphens, starting with a letter. A virama splits words there, so words
+    with one are left out."""
+    if not word or not word[0].isalpha():
+        return False
+    for c in word:
+        if "VIRAMA" in unicodedata.name(c, "") or "HASANT" in unicodedata.name(c, ""):
+            return False
+        if not (c.isalnum() or c in "'’-" or unicodedata.category(c).startswith("M")):
+            return False
+    return True
 
 
 def main(path):
@@ -45,7 +56,7 @@ def main(path):
             if coverage >= TARGET or len(have) >= CAP:
                 break
             frequency = wordfreq.word_frequency(word, lang)
-            if word in have or not WORD.match(word) or frequency == 0:
+            if word in have or not is_word(word) or frequency == 0:
                 continue
             have.add(word)
             words.append(word)
