@@ -105,19 +105,13 @@ impl PhraseRules {
             let key = key_of_normalized(&phrase).expect("phrases are not empty");
             match rule.how {
                 How::Line => rules.lines.entry(key).or_default().push(rule),
-                How::Heading => {
+                How::Heading | How::Start => {
                     rules.first_words.insert(first_word_key(&phrase), ());
                     let words = phrase.split(' ').count();
-                    assert!(words <= MAX_START_WORDS, "heading phrases are checked when parsed");
+                    assert!(words <= MAX_START_WORDS, "start and heading phrases are checked when parsed");
                     rules.start_max_words = rules.start_max_words.max(words);
-                    rules.headings.entry(key).or_default().push(rule);
-                }
-                How::Start => {
-                    rules.first_words.insert(first_word_key(&phrase), ());
-                    let words = phrase.split(' ').count();
-                    assert!(words <= MAX_START_WORDS, "start phrases are checked when parsed");
-                    rules.start_max_words = rules.start_max_words.max(words);
-                    rules.starts.entry(key).or_default().push(rule);
+                    let map = if rule.how == How::Heading { &mut rules.headings } else { &mut rules.starts };
+                    map.entry(key).or_default().push(rule);
                 }
                 How::Contains | How::Anywhere => phrases.push((phrase, rule)),
             }

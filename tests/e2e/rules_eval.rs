@@ -2,39 +2,30 @@
 
 use crate::*;
 
+/// The explain view of seed 000 cleaned with a rules file holding `rules`.
+fn explain_seed_with_rules(rules: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    std::fs::write(&path, rules).unwrap();
+    let out =
+        textsift().arg("clean").arg(seed("000")).arg("--rules").arg(&path).arg("--explain").output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[test]
 fn a_user_rule_drops_a_block_and_names_itself() {
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules.toml");
-    std::fs::write(&rules, "[[drop]]\nphrase = \"Japan has cancelled\"\nhow = \"start\"\n").unwrap();
-    let out = textsift()
-        .arg("clean")
-        .arg(seed("000"))
-        .arg("--rules")
-        .arg(&rules)
-        .arg("--explain")
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = explain_seed_with_rules("[[drop]]\nphrase = \"Japan has cancelled\"\nhow = \"start\"\n");
     assert!(text.contains("DROP L1        [chrome: user rule \"Japan has cancelled\"]"), "{text}");
 }
 
 #[test]
 fn a_user_pattern_drops_the_blocks_it_finds_and_a_bad_one_is_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules.toml");
-    std::fs::write(&rules, "[[drop]]\npattern = '^US secretary of state .+ security talks\\.$'\n").unwrap();
-    let out = textsift()
-        .arg("clean")
-        .arg(seed("000"))
-        .arg("--rules")
-        .arg(&rules)
-        .arg("--explain")
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text =
+        explain_seed_with_rules("[[drop]]\npattern = '^US secretary of state .+ security talks\\.$'\n");
     assert!(text.contains("DROP L2        [chrome: user pattern"), "{text}");
     assert!(text.contains("KEEP L1 "), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
     std::fs::write(&rules, "[[drop]]\npattern = '(unclosed'\n").unwrap();
     textsift()
         .arg("clean")
