@@ -232,7 +232,7 @@ fn mark_with(
             rule = raw_rule(block.text, &f);
         }
         if rule.is_none() && is_widget_line(norm, f.words) {
-            rule = Some(Rule { family: Cow::Borrowed("share"), how: How::Line, keep: false, host: None });
+            rule = Some(feature_rule("share", How::Line));
         }
         let class = match &rule {
             Some(r) if r.keep => Class::Kept,
@@ -240,8 +240,7 @@ fn mark_with(
             Some(_) => Class::Chrome,
             None if is_prose(&f, block.kind, listed) => Class::Prose,
             None if is_dateline(&f, block.text) => {
-                rule =
-                    Some(Rule { family: Cow::Borrowed("dateline"), how: How::Line, keep: false, host: None });
+                rule = Some(feature_rule("dateline", How::Line));
                 Class::Chrome
             }
             None if block.kind != BlockKind::TableRow
@@ -249,12 +248,7 @@ fn mark_with(
                 && (f.separators + features::spaced_slashes(block.text) >= 2
                     || (f.link_like && f.words <= 3)) =>
             {
-                rule = Some(Rule {
-                    family: Cow::Borrowed("link list"),
-                    how: How::Line,
-                    keep: false,
-                    host: None,
-                });
+                rule = Some(feature_rule("link list", How::Line));
                 Class::Chrome
             }
             None => Class::Short,
@@ -624,7 +618,13 @@ fn raw_rule(text: &str, f: &Features) -> Option<Rule> {
     } else {
         return None;
     };
-    Some(Rule { family: Cow::Borrowed(family), how: How::Contains, keep: false, host: None })
+    Some(feature_rule(family, How::Contains))
+}
+
+/// A drop rule of a built-in `family` that a test of the block's text or features found, not a
+/// phrase of the rules file.
+fn feature_rule(family: &'static str, how: How) -> Rule {
+    Rule { family: Cow::Borrowed(family), how, keep: false, host: None }
 }
 
 /// A word of share, save and comment buttons or of the networks they name, normalised (lower
