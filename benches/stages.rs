@@ -1,5 +1,5 @@
-//! Stage benchmarks: decode, segment, the page pass, and fingerprints (block keys; shingles +
-//! simhash), each over every seed page (`fixtures/seeds` and, when present,
+//! Stage benchmarks: decode, segment, block features, the page pass, and fingerprints (block
+//! keys; shingles + simhash), each over every seed page (`fixtures/seeds` and, when present,
 //! `../shared/devset/text`), reported in bytes of page text per second.
 //!
 //!     cargo bench --bench stages
@@ -13,7 +13,7 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use textsift::fingerprint::{self, SimhashBuilder};
 use textsift::page::PagePass;
-use textsift::{decode, segment};
+use textsift::{decode, features, segment};
 
 /// Raw bytes of every seed page, sorted by file name.
 fn seed_pages() -> Vec<Vec<u8>> {
@@ -59,6 +59,16 @@ fn stages(c: &mut Criterion) {
         })
     });
     let segmented: Vec<_> = texts.iter().map(|t| segment::segment(t)).collect();
+    group.bench_function("features", |b| {
+        let (mut hits, mut word) = (features::StopwordHits::default(), String::new());
+        b.iter(|| {
+            for page in &segmented {
+                for block in &page.blocks {
+                    black_box(features::features(block.text, &mut hits, &mut word));
+                }
+            }
+        })
+    });
     group.bench_function("page_pass", |b| {
         b.iter(|| {
             for page in &segmented {

@@ -15,7 +15,8 @@ const STOPWORD_DATA: &str = include_str!("page/data/stopwords.txt");
 struct StopwordTable {
     /// Language codes, in file order: bit `i` of a mask and slot `i` of [`StopwordHits`].
     codes: Vec<&'static str>,
-    /// Stopword hash ([`word_hash`]) to language mask (bit `i`: `codes[i]`).
+    /// Stopword hash ([`word_hash`]) to language mask (bit `i`: `codes[i]`), with
+    /// [`UNION_BIT`] set in every mask.
     languages_of: HashMap<u64, u32, BuildHasherDefault<PrehashedKey>>,
     /// Bytes of the longest stopword: longer words are not looked up.
     max_stopword_bytes: usize,
@@ -32,7 +33,7 @@ fn table() -> &'static StopwordTable {
             assert!(codes.len() < MAX_LANGUAGES, "at most {MAX_LANGUAGES} stopword languages");
             let bit = 1u32 << codes.len();
             for word in words.split_whitespace() {
-                *languages_of.entry(word_hash(word.bytes())).or_default() |= bit;
+                *languages_of.entry(word_hash(word.as_bytes(), 0)).or_default() |= bit | UNION_BIT;
                 max_stopword_bytes = max_stopword_bytes.max(word.len());
             }
             codes.push(code.trim());
@@ -43,6 +44,9 @@ fn table() -> &'static StopwordTable {
 
 /// Most stopword languages the data file may list (one bit of a `u32` mask each).
 const MAX_LANGUAGES: usize = 31;
+
+/// The bit of a language mask that stands for the union of all lists (slot [`MAX_LANGUAGES`]).
+const UNION_BIT: u32 = 1 << MAX_LANGUAGES;
 
 /// How many bytes of a page's longest blocks the language guess reads.
 pub const LANGUAGE_SAMPLE_BYTES: usize = 4000;
@@ -76,14 +80,13 @@ impl StopwordHits {
     }
 
     #[inline]
-    fn count(&mut self, word_hash: u64) {
-        if let Some(&languages) = table().languages_of.get(&word_hash) {
-            let mut bits = languages;
-            while bits != 0 {
-                self.0[bits.trailing_zeros() as usize] += 1;
-                bits &= bits - 1;
+    fn count(&mut self, table: &StopwordTable, word_hash: u64) {
+        if let Some(&languages) = table.languages_of.get(&word_hash) {
+            // One add per slot, branch-free (the compiler makes it a few vector adds), rather
+            // than a loop over the set bits that mispredicts its exit.
+            for (slot, count) in self.0.iter_mut().enumerate() {
+                *count += (languages >> slot) & 1;
             }
-            self.0[MAX_LANGUAGES] += 1;
         }
     }
 }
@@ -91,7 +94,8 @@ impl StopwordHits {
 /// True when `word` (any case) is a stopword of any shipped language.
 pub fn is_stopword(word: &str) -> bool {
     let lower = word.to_lowercase();
-    lower.len() <= table().max_stopword_bytes && table().languages_of.contains_key(&word_hash(lower.bytes()))
+    lower.len() <= table().max_stopword_bytes
+        && table().languages_of.contains_key(&word_hash(lower.as_bytes(), 0))
 }
 
 /// The language whose stopwords a page's blocks are measured with, or the union of all lists.
@@ -167,55 +171,68 @@ impl Features {
 /// Computes the features of `text` and counts its stopwords in every language into `hits`;
 /// `scratch` holds one lower-cased word at a time.
 pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Features {
-    let mut f = Features::default();
-    let mut unspaced = 0u32;
-    let mut word_start: Option<usize> = None;
     *hits = StopwordHits::default();
-    let max_stopword = table().max_stopword_bytes;
-    let flush =
-        |start: usize, end: usize, f: &mut Features, hits: &mut StopwordHits, scratch: &mut String| {
-            let word = &text[start..end];
-            f.words += 1;
-            let first = word.as_bytes()[0];
-            if first.is_ascii_uppercase()
-                || (!first.is_ascii() && word.chars().next().is_some_and(char::is_uppercase))
-            {
-                f.capitalised += 1;
-            }
-            if word.is_ascii() {
-                if word.len() <= max_stopword {
-                    hits.count(word_hash(word.bytes().map(|b| b.to_ascii_lowercase())));
-                }
-            } else {
-                scratch.clear();
-                scratch.extend(word.chars().flat_map(char::to_lowercase));
-                if scratch.len() <= max_stopword {
-                    hits.count(word_hash(scratch.bytes()));
-                }
-            }
-        };
+    let mut words = WordCounter { text, stopwords: table(), words: 0, capitalised: 0, hits, scratch };
     let bytes = text.as_bytes();
-    // Per-byte counts live in locals (in registers), not in `f`, which `flush` borrows.
-    let (mut chars, mut digits, mut separators) = (0u32, 0u32, 0u32);
+    // Per-byte counts live in locals (in registers).
+    let (mut chars, mut digits, mut separators, mut unspaced) = (0u32, 0u32, 0u32, 0u32);
+    // The word being read: where it starts ([`NO_WORD`] between words), and whether it is all
+    // ASCII so far.
+    let (mut word_start, mut word_ascii) = (NO_WORD, true);
+    // Whether the text holds "://" or "www." (see [`link_like`]).
+    let mut has_address = false;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
         if b.is_ascii() {
-            // ASCII fast path: the same decisions as the general path below.
+            // ASCII fast path: the same decisions as the general path below, a run of word
+            // bytes read in one tight loop.
             let class = ASCII_CLASS[usize::from(b)];
-            if class == ASCII_SPACE {
-                if let Some(s) = word_start.take() {
-                    flush(s, i, &mut f, hits, scratch);
+            if class == ASCII_WORD {
+                let run = i;
+                // Eight bytes at a time while they are all ASCII word bytes, then the rest.
+                while let Some(eight) = bytes.get(i..i + 8) {
+                    let lanes = AsciiLanes::of(u64::from_le_bytes(eight.try_into().expect("eight bytes")));
+                    // Bit 7 of the bytes that end the run; the bits below the lowest one mark
+                    // the bytes before it (all eight when none ends it).
+                    let ends = !lanes.word & LANE_HIGH;
+                    digits += (lanes.digit & (ends & ends.wrapping_neg()).wrapping_sub(1)).count_ones();
+                    i += (ends.trailing_zeros() / 8) as usize;
+                    if ends != 0 {
+                        break;
+                    }
                 }
-            } else {
+                if bytes.get(i..i + 8).is_none() {
+                    while let Some(&next) = bytes.get(i) {
+                        if !next.is_ascii() || ASCII_CLASS[usize::from(next)] != ASCII_WORD {
+                            break;
+                        }
+                        digits += u32::from(next.is_ascii_digit());
+                        i += 1;
+                    }
+                }
+                chars += (i - run) as u32;
+                if word_start == NO_WORD {
+                    (word_start, word_ascii) = (run, true);
+                }
+                // A letter outside ASCII may carry the word on ("Schön").
+                if bytes.get(i).is_some_and(|next| !next.is_ascii()) {
+                    continue;
+                }
+                words.end(word_start, i, word_ascii);
+                word_start = NO_WORD;
+                continue;
+            }
+            if word_start != NO_WORD {
+                words.end(word_start, i, word_ascii);
+                word_start = NO_WORD;
+            }
+            if class != ASCII_SPACE {
                 chars += 1;
-                digits += u32::from(b.is_ascii_digit());
                 separators += u32::from(b == b'|');
-                if class == ASCII_WORD {
-                    word_start.get_or_insert(i);
-                } else if let Some(s) = word_start.take() {
-                    flush(s, i, &mut f, hits, scratch);
-                }
+                // "://" and "www." are found at their one punctuation byte.
+                has_address |= (b == b':' && bytes[i + 1..].starts_with(b"//"))
+                    || (b == b'.' && i >= 3 && &bytes[i - 3..i] == b"www");
             }
             i += 1;
             continue;
@@ -223,40 +240,107 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
         let c = text[i..].chars().next().expect("i is at a char boundary");
         let at = i;
         i += c.len_utf8();
-        if c.is_whitespace() {
-            if let Some(s) = word_start.take() {
-                flush(s, at, &mut f, hits, scratch);
+        let in_word = !c.is_whitespace() && {
+            chars += 1;
+            if matches!(c, '•' | '·' | '›' | '►' | '▸') {
+                separators += 1;
             }
-            continue;
-        }
-        chars += 1;
-        if matches!(c, '•' | '·' | '›' | '►' | '▸') {
-            separators += 1;
-        }
-        if is_unspaced_script(c) {
-            unspaced += 1;
-            if let Some(s) = word_start.take() {
-                flush(s, at, &mut f, hits, scratch);
+            let unspaced_char = is_unspaced_script(c);
+            unspaced += u32::from(unspaced_char);
+            !unspaced_char && is_word_char(c)
+        };
+        if in_word {
+            if word_start == NO_WORD {
+                word_start = at;
             }
-            continue;
-        }
-        if is_word_char(c) {
-            word_start.get_or_insert(at);
-        } else if let Some(s) = word_start.take() {
-            flush(s, at, &mut f, hits, scratch);
+            word_ascii = false;
+        } else if word_start != NO_WORD {
+            words.end(word_start, at, word_ascii);
+            word_start = NO_WORD;
         }
     }
-    if let Some(s) = word_start.take() {
-        flush(s, text.len(), &mut f, hits, scratch);
+    if word_start != NO_WORD {
+        words.end(word_start, text.len(), word_ascii);
     }
-    f.chars = chars;
-    f.digits = digits;
-    f.separators = separators;
-    f.words += unspaced / 2;
-    f.stopwords = hits.0[MAX_LANGUAGES];
-    f.ends_sentence = ends_sentence(text);
-    f.link_like = link_like(text);
-    f
+    let stopwords = words.hits.0[MAX_LANGUAGES];
+    Features {
+        words: words.words + unspaced / 2,
+        stopwords,
+        chars,
+        ends_sentence: ends_sentence(text),
+        capitalised: words.capitalised,
+        digits,
+        link_like: has_address || link_like_short(text),
+        separators,
+    }
+}
+
+/// `word_start` of [`features`] between words.
+const NO_WORD: usize = usize::MAX;
+
+/// What [`features`] learns from each word as it ends.
+struct WordCounter<'a> {
+    text: &'a str,
+    stopwords: &'static StopwordTable,
+    words: u32,
+    capitalised: u32,
+    hits: &'a mut StopwordHits,
+    scratch: &'a mut String,
+}
+
+impl WordCounter<'_> {
+    /// Counts the word `text[start..end]`, `ascii` when all its bytes are ASCII.
+    #[inline]
+    fn end(&mut self, start: usize, end: usize, ascii: bool) {
+        self.words += 1;
+        let max_stopword = self.stopwords.max_stopword_bytes;
+        if ascii {
+            self.capitalised += u32::from(self.text.as_bytes()[start].is_ascii_uppercase());
+            if end - start <= max_stopword {
+                self.hits.count(self.stopwords, ascii_word_hash(self.text.as_bytes(), start, end));
+            }
+        } else {
+            let word = &self.text[start..end];
+            let first = word.as_bytes()[0];
+            if first.is_ascii_uppercase()
+                || (!first.is_ascii() && word.chars().next().is_some_and(char::is_uppercase))
+            {
+                self.capitalised += 1;
+            }
+            self.scratch.clear();
+            self.scratch.extend(word.chars().flat_map(char::to_lowercase));
+            if self.scratch.len() <= max_stopword {
+                self.hits.count(self.stopwords, word_hash(self.scratch.as_bytes(), 0));
+            }
+        }
+    }
+}
+
+/// Bit 7 of every byte of a `u64`.
+const LANE_HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Which of eight bytes (read little-endian into a `u64`) are ASCII word bytes and which are
+/// digits: bit 7 of each byte says, as [`ASCII_CLASS`] would (SWAR compares, no branches).
+struct AsciiLanes {
+    word: u64,
+    digit: u64,
+}
+
+impl AsciiLanes {
+    #[inline]
+    fn of(x: u64) -> Self {
+        const fn lanes(b: u8) -> u64 {
+            0x0101_0101_0101_0101 * b as u64
+        }
+        // Bit 7 where a 7-bit lane `t` lies in lo..=hi: the adds never carry out of a lane.
+        let in_range = |t: u64, lo: u8, hi: u8| (t + lanes(0x80 - lo)) & !(t + lanes(0x7F - hi)) & LANE_HIGH;
+        let seven = x & !LANE_HIGH;
+        let digit = in_range(seven, b'0', b'9');
+        let letter = in_range(seven | lanes(0x20), b'a', b'z');
+        let joiner = in_range(seven, b'\'', b'\'') | in_range(seven, b'-', b'-');
+        let ascii = !x & LANE_HIGH;
+        AsciiLanes { word: (digit | letter | joiner) & ascii, digit: digit & ascii }
+    }
 }
 
 /// [`ASCII_CLASS`] of white space.
@@ -280,11 +364,40 @@ static ASCII_CLASS: [u8; 128] = {
     table
 };
 
-/// The hash of a lower-case word's bytes (FNV-1a, 64 bits): cheap for the short words that can
-/// be stopwords, and computed without copying an ASCII word.
+/// [`word_hash`] of the lower-cased ASCII word `text[start..end]`. An ASCII word holds letters,
+/// digits, `'` and `-`, so setting bit 5 of each byte lower-cases it; a word of up to eight
+/// bytes is read in one load when eight bytes are left in `text`.
 #[inline]
-fn word_hash(bytes: impl Iterator<Item = u8>) -> u64 {
-    bytes.fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+fn ascii_word_hash(text: &[u8], start: usize, end: usize) -> u64 {
+    let len = end - start;
+    match text.get(start..start + 8) {
+        Some(eight) if len <= 8 => {
+            let loaded = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+            let packed = (loaded | 0x2020_2020_2020_2020) & (u64::MAX >> (64 - 8 * len));
+            mix_chunk(WORD_HASH_K ^ len as u64, packed)
+        }
+        _ => word_hash(&text[start..end], 0x20),
+    }
+}
+
+/// Multiplier of [`word_hash`].
+const WORD_HASH_K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// One step of [`word_hash`]: mixes eight packed bytes into `hash`.
+#[inline]
+fn mix_chunk(hash: u64, packed: u64) -> u64 {
+    let hash = (hash ^ packed).wrapping_mul(WORD_HASH_K);
+    hash ^ (hash >> 32)
+}
+
+/// The hash of a lower-case word's bytes, each first OR-ed with `fold` (`0x20` lower-cases an
+/// ASCII word, see [`WordCounter::end`]): eight bytes at a time into one multiply, so a word of
+/// up to eight bytes costs one (and no two such words share a hash).
+#[inline]
+fn word_hash(bytes: &[u8], fold: u8) -> u64 {
+    bytes.chunks(8).fold(WORD_HASH_K ^ bytes.len() as u64, |hash, chunk| {
+        mix_chunk(hash, chunk.iter().rev().fold(0u64, |v, &b| (v << 8) | u64::from(b | fold)))
+    })
 }
 
 fn ends_sentence(text: &str) -> bool {
@@ -309,12 +422,17 @@ pub fn spaced_slashes(text: &str) -> u32 {
     memchr::memchr_iter(b'/', bytes).filter(|&i| spaced(i)).count() as u32
 }
 
+/// A URL, an e-mail address or a file name: holds "://" or "www.", or is [`link_like_short`].
+#[cfg(test)]
 fn link_like(text: &str) -> bool {
-    text.contains("://")
-        || text.contains("www.")
-        || (text.len() < 80
-            && !text.contains(' ')
-            && (text.contains('@') || text.contains(".com") || text.contains('/')))
+    text.contains("://") || text.contains("www.") || link_like_short(text)
+}
+
+/// A short text without spaces that holds `@`, `.com` or `/`.
+fn link_like_short(text: &str) -> bool {
+    text.len() < 80
+        && !text.contains(' ')
+        && (text.contains('@') || text.contains(".com") || text.contains('/'))
 }
 
 #[cfg(test)]
@@ -329,6 +447,107 @@ mod tests {
         let mut f = features(text, &mut hits, &mut s);
         f.stopwords = hits.of(language);
         (f, language)
+    }
+
+    /// The straightforward char-by-char count, kept as the reference for [`features`].
+    fn features_reference(text: &str) -> (Features, StopwordHits) {
+        let (mut f, mut hits) = (Features::default(), StopwordHits::default());
+        let mut unspaced = 0;
+        let mut word = String::new();
+        let end_word = |word: &mut String, f: &mut Features, hits: &mut StopwordHits| {
+            if let Some(first) = word.chars().next() {
+                f.words += 1;
+                f.capitalised += u32::from(first.is_uppercase());
+                let lower: String = word.chars().flat_map(char::to_lowercase).collect();
+                if lower.len() <= table().max_stopword_bytes {
+                    hits.count(table(), word_hash(lower.as_bytes(), 0));
+                }
+            }
+            word.clear();
+        };
+        for c in text.chars() {
+            if !c.is_whitespace() {
+                f.chars += 1;
+                f.digits += u32::from(c.is_ascii_digit());
+                f.separators += u32::from(matches!(c, '|' | '•' | '·' | '›' | '►' | '▸'));
+            }
+            if !c.is_whitespace() && is_unspaced_script(c) {
+                unspaced += 1;
+            }
+            if !c.is_whitespace() && !is_unspaced_script(c) && is_word_char(c) {
+                word.push(c);
+            } else {
+                end_word(&mut word, &mut f, &mut hits);
+            }
+        }
+        end_word(&mut word, &mut f, &mut hits);
+        f.words += unspaced / 2;
+        f.stopwords = hits.0[MAX_LANGUAGES];
+        f.ends_sentence = ends_sentence(text);
+        f.link_like = link_like(text);
+        (f, hits)
+    }
+
+    #[test]
+    fn features_match_the_char_by_char_reference() {
+        // Stopwords of several scripts in any case, letters that carry a word across the ASCII
+        // boundary, digits, separators, unspaced scripts and white space, mixed by a fixed
+        // xorshift sequence.
+        let pieces = [
+            "the",
+            "The",
+            "THE",
+            "und",
+            "Über",
+            "schön",
+            "ß",
+            "İ",
+            "для",
+            "Для",
+            "и",
+            "की",
+            "है",
+            "في",
+            "don't",
+            "high-level",
+            "2025",
+            "a1",
+            "|",
+            "•",
+            "·",
+            " ",
+            "  ",
+            "\n",
+            ",",
+            ".",
+            "'",
+            "’",
+            "-",
+            "東京",
+            "ไทย",
+            "é",
+            "E\u{301}",
+            "ǅ",
+            "😀",
+            "www.",
+            "://",
+            "#tag",
+            "x",
+        ];
+        let (mut hits, mut scratch) = (StopwordHits::default(), String::new());
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(state % 24) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            let (expected, expected_hits) = features_reference(&text);
+            assert_eq!(features(&text, &mut hits, &mut scratch), expected, "{text:?}");
+            assert_eq!(hits, expected_hits, "{text:?}");
+        }
     }
 
     const ENGLISH: &str = "Japan has cancelled a high-level meeting with its closest ally, the United States, after the administration demanded more spending.";
