@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
-use crate::fingerprint::{is_unspaced_script, PrehashedKey};
+use crate::fingerprint::{is_unspaced_script, AsciiLanes, PrehashedKey, LANE_HIGH};
 
 /// Stopword lists, one line a language (`code: words`), shipped inside the binary.
 const STOPWORD_DATA: &str = include_str!("page/data/stopwords.txt");
@@ -193,9 +193,10 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
                 // Eight bytes at a time while they are all ASCII word bytes, then the rest.
                 while let Some(eight) = bytes.get(i..i + 8) {
                     let lanes = AsciiLanes::of(u64::from_le_bytes(eight.try_into().expect("eight bytes")));
+                    let word = lanes.letter | lanes.digit | lanes.apostrophe | lanes.hyphen;
                     // Bit 7 of the bytes that end the run; the bits below the lowest one mark
                     // the bytes before it (all eight when none ends it).
-                    let ends = !lanes.word & LANE_HIGH;
+                    let ends = !word & LANE_HIGH;
                     digits += (lanes.digit & (ends & ends.wrapping_neg()).wrapping_sub(1)).count_ones();
                     i += (ends.trailing_zeros() / 8) as usize;
                     if ends != 0 {
@@ -313,33 +314,6 @@ impl WordCounter<'_> {
                 self.hits.count(self.stopwords, word_hash(self.scratch.as_bytes(), 0));
             }
         }
-    }
-}
-
-/// Bit 7 of every byte of a `u64`.
-const LANE_HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// Which of eight bytes (read little-endian into a `u64`) are ASCII word bytes and which are
-/// digits: bit 7 of each byte says, as [`ASCII_CLASS`] would (SWAR compares, no branches).
-struct AsciiLanes {
-    word: u64,
-    digit: u64,
-}
-
-impl AsciiLanes {
-    #[inline]
-    fn of(x: u64) -> Self {
-        const fn lanes(b: u8) -> u64 {
-            0x0101_0101_0101_0101 * b as u64
-        }
-        // Bit 7 where a 7-bit lane `t` lies in lo..=hi: the adds never carry out of a lane.
-        let in_range = |t: u64, lo: u8, hi: u8| (t + lanes(0x80 - lo)) & !(t + lanes(0x7F - hi)) & LANE_HIGH;
-        let seven = x & !LANE_HIGH;
-        let digit = in_range(seven, b'0', b'9');
-        let letter = in_range(seven | lanes(0x20), b'a', b'z');
-        let joiner = in_range(seven, b'\'', b'\'') | in_range(seven, b'-', b'-');
-        let ascii = !x & LANE_HIGH;
-        AsciiLanes { word: (digit | letter | joiner) & ascii, digit: digit & ascii }
     }
 }
 
