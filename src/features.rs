@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
-use crate::fingerprint::{is_unspaced_script, AsciiLanes, PrehashedKey, LANE_HIGH};
+use crate::fingerprint::{is_unspaced_script, word_hash, word_hash_at, AsciiLanes, PrehashedKey, LANE_HIGH};
 
 /// Stopword lists, one line a language (`code: words`), shipped inside the binary.
 const STOPWORD_DATA: &str = include_str!("page/data/stopwords.txt");
@@ -298,7 +298,8 @@ impl WordCounter<'_> {
         if ascii {
             self.capitalised += u32::from(self.text.as_bytes()[start].is_ascii_uppercase());
             if end - start <= max_stopword {
-                self.hits.count(self.stopwords, ascii_word_hash(self.text.as_bytes(), start, end));
+                // An ASCII word holds letters, digits, `'` and `-`: setting bit 5 lower-cases it.
+                self.hits.count(self.stopwords, word_hash_at(self.text.as_bytes(), start..end, 0x20));
             }
         } else {
             let word = &self.text[start..end];
@@ -337,42 +338,6 @@ static ASCII_CLASS: [u8; 128] = {
     }
     table
 };
-
-/// [`word_hash`] of the lower-cased ASCII word `text[start..end]`. An ASCII word holds letters,
-/// digits, `'` and `-`, so setting bit 5 of each byte lower-cases it; a word of up to eight
-/// bytes is read in one load when eight bytes are left in `text`.
-#[inline]
-fn ascii_word_hash(text: &[u8], start: usize, end: usize) -> u64 {
-    let len = end - start;
-    match text.get(start..start + 8) {
-        Some(eight) if len <= 8 => {
-            let loaded = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
-            let packed = (loaded | 0x2020_2020_2020_2020) & (u64::MAX >> (64 - 8 * len));
-            mix_chunk(WORD_HASH_K ^ len as u64, packed)
-        }
-        _ => word_hash(&text[start..end], 0x20),
-    }
-}
-
-/// Multiplier of [`word_hash`].
-const WORD_HASH_K: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// One step of [`word_hash`]: mixes eight packed bytes into `hash`.
-#[inline]
-fn mix_chunk(hash: u64, packed: u64) -> u64 {
-    let hash = (hash ^ packed).wrapping_mul(WORD_HASH_K);
-    hash ^ (hash >> 32)
-}
-
-/// The hash of a lower-case word's bytes, each first OR-ed with `fold` (`0x20` lower-cases an
-/// ASCII word, see [`WordCounter::end`]): eight bytes at a time into one multiply, so a word of
-/// up to eight bytes costs one (and no two such words share a hash).
-#[inline]
-fn word_hash(bytes: &[u8], fold: u8) -> u64 {
-    bytes.chunks(8).fold(WORD_HASH_K ^ bytes.len() as u64, |hash, chunk| {
-        mix_chunk(hash, chunk.iter().rev().fold(0u64, |v, &b| (v << 8) | u64::from(b | fold)))
-    })
-}
 
 fn ends_sentence(text: &str) -> bool {
     // Hashtags after the last sentence ("... im Wohnzimmer. #Barschrank #Vintage") are tags.

@@ -1,11 +1,13 @@
 //! Fixed, documented hashes of text: normalised block keys, word shingles and simhash.
 //!
-//! Every hash here is xxh3-64 with seed [`SEED`], so fingerprints are the same in every process
-//! and on every machine. Normalisation (lower case, every digit to `0`, punctuation and symbols
+//! Every fingerprint here (keys, shingles, simhash) is xxh3-64 with seed [`SEED`], so they are
+//! the same in every process and on every machine; the word hash behind the stopword and phrase
+//! tables is only looked up within one process. Normalisation (lower case, every digit to `0`, punctuation and symbols
 //! removed, white space folded) follows CCNet's line hashing.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -151,6 +153,42 @@ impl AsciiLanes {
             hyphen: in_range(seven, b'-', b'-') & ascii,
         }
     }
+}
+
+/// [`word_hash`] of the word `text[word]`: a word of up to eight bytes is read in one load
+/// when eight bytes are left in `text`.
+#[inline]
+pub(crate) fn word_hash_at(text: &[u8], word: Range<usize>, fold: u8) -> u64 {
+    let len = word.len();
+    match text.get(word.start..word.start + 8) {
+        Some(eight) if len <= 8 => {
+            let loaded = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+            let packed = (loaded | u64::from_ne_bytes([fold; 8])) & (u64::MAX >> (64 - 8 * len));
+            mix_chunk(WORD_HASH_K ^ len as u64, packed)
+        }
+        _ => word_hash(&text[word], fold),
+    }
+}
+
+/// Multiplier of [`word_hash`].
+const WORD_HASH_K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// One step of [`word_hash`]: mixes eight packed bytes into `hash`.
+#[inline]
+fn mix_chunk(hash: u64, packed: u64) -> u64 {
+    let hash = (hash ^ packed).wrapping_mul(WORD_HASH_K);
+    hash ^ (hash >> 32)
+}
+
+/// The hash of a word's bytes, each first OR-ed with `fold` (`0x20` lower-cases an ASCII word
+/// of letters, digits, `'` and `-`): eight bytes at a time into one multiply, so a word of up
+/// to eight bytes costs one (and no two such words share a hash). For lookups in tables built
+/// in this process (stopwords, phrase rules); not a fixed, documented hash.
+#[inline]
+pub(crate) fn word_hash(bytes: &[u8], fold: u8) -> u64 {
+    bytes.chunks(8).fold(WORD_HASH_K ^ bytes.len() as u64, |hash, chunk| {
+        mix_chunk(hash, chunk.iter().rev().fold(0u64, |v, &b| (v << 8) | u64::from(b | fold)))
+    })
 }
 
 /// [`ASCII_NORMAL`] entry of a byte that separates words.

@@ -102,6 +102,16 @@ impl Segmented<'_> {
         &self.normalized[self.blocks[index].norm.clone()]
     }
 
+    /// Where the normalised text of blocks `range` sits in [`Segmented::normalized_page`]
+    /// (empty for an empty range).
+    pub fn normalized_span(&self, range: Range<usize>) -> Range<usize> {
+        match (self.blocks.get(range.start), range.end.checked_sub(1).and_then(|last| self.blocks.get(last)))
+        {
+            (Some(first), Some(last)) if range.start < range.end => first.norm.start..last.norm.end,
+            _ => 0..0,
+        }
+    }
+
     /// Words of the normalised text of block `index` (0 when it is not normalised).
     pub fn normalized_words(&self, index: usize) -> usize {
         self.blocks[index].norm_words as usize

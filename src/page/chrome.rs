@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 
-use super::rules::{builtin, How, PageHits, Rule, UserRules, CONTAINS_MAX_WORDS, KEEP_FAMILY};
+use super::rules::{builtin, How, PageHits, Rule, UserRules, Wanted, CONTAINS_MAX_WORDS, KEEP_FAMILY};
 use crate::features::{self, Features, Language, StopwordHits, LANGUAGE_SAMPLE_BYTES};
 use crate::label::{KeepNote, Label, Placement, Reason};
 use crate::segment::{Block, BlockKind, Segmented};
@@ -205,9 +205,12 @@ fn mark_with(
 
     s.classes.clear();
     s.rules.clear();
-    s.builtin_hits.search(builtin(), page);
+    // Blocks gone already are not searched, and blocks too long for `contains` phrases only
+    // for the `anywhere` ones.
+    let wanted = |index: usize| Wanted::of(s.features[index].words, !labels[index].is_keep());
+    s.builtin_hits.search(builtin(), page, wanted);
     if let Some(user_rules) = &user.rules {
-        s.user_hits.search(user_rules, page);
+        s.user_hits.search(user_rules, page, wanted);
     }
     for (index, (block, label)) in blocks.iter().zip(labels.iter()).enumerate() {
         let f = s.features[index];

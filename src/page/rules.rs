@@ -1,16 +1,16 @@
 //! Phrase rules: the built-in list of chrome phrases (`data/chrome-phrases.txt`) and the user's
-//! `--rules` file, compiled into hash maps for whole-block, heading and start phrases and one
-//! automaton for the phrases a block contains, searched once over a page.
+//! `--rules` file, compiled into hash maps for whole-block, heading and start phrases and, for
+//! the phrases a block contains, a map of their first words, looked up once a word of the page.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use aho_corasick::AhoCorasick;
 use serde::Deserialize;
 
 use crate::error::ConfigError;
-use crate::fingerprint::{key_of_normalized, normalize_into, KeyMap};
+use crate::fingerprint::{key_of_normalized, normalize_into, word_hash, word_hash_at, KeyMap};
 use crate::segment::Segmented;
 
 /// The built-in phrase rules.
@@ -55,10 +55,20 @@ pub(crate) struct Rule {
     pub(crate) host: Option<String>,
 }
 
-/// One automaton over a list of phrases and their rules.
+/// A list of phrases and their rules, found by the first word: each word of the searched text
+/// is looked up among the phrases' first words, and only the phrases it starts are compared.
+/// A phrase is normalised text, so it can only match at a word start; a table lookup a word
+/// costs less than an automaton's transition a byte.
 #[derive(Debug, Clone)]
 struct PhraseSet {
-    matcher: AhoCorasick,
+    /// Indices into `phrases` (and `rules`) by the [`word_hash`] of the phrase's first word.
+    by_first_word: KeyMap<Vec<u32>>,
+    /// Bytes of the longest first word: longer words are not looked up.
+    max_first_word: usize,
+    /// Bit `hash % 4096` of every first word's hash: most words are no first word, and one
+    /// bit in 512 bytes says so before the map is read.
+    first_word_bits: Box<[u64; 64]>,
+    phrases: Vec<String>,
     rules: Vec<Rule>,
 }
 
@@ -68,18 +78,81 @@ impl PhraseSet {
             return None;
         }
         let (phrases, rules): (Vec<String>, Vec<Rule>) = entries.into_iter().unzip();
-        let matcher = AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::Standard)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&phrases)
-            .expect("phrase rules compile");
-        Some(PhraseSet { matcher, rules })
+        let mut by_first_word: KeyMap<Vec<u32>> = KeyMap::default();
+        let mut max_first_word = 0;
+        let mut first_word_bits = Box::new([0u64; 64]);
+        for (index, phrase) in phrases.iter().enumerate() {
+            let first = phrase.split(' ').next().unwrap_or_default();
+            let hash = word_hash(first.as_bytes(), 0);
+            by_first_word.entry(hash).or_default().push(index as u32);
+            first_word_bits[(hash % 4096 / 64) as usize] |= 1 << (hash % 64);
+            max_first_word = max_first_word.max(first.len());
+        }
+        Some(PhraseSet { by_first_word, max_first_word, first_word_bits, phrases, rules })
     }
+
+    /// Calls `found(start, end, index)` for every phrase on word boundaries in `text[range]`,
+    /// as the words start (several at one word: in the order of the set); `anywhere_only` skips
+    /// the `contains` phrases. `text` is normalised: words apart by one space, blocks by `\n`.
+    fn scan(
+        &self,
+        text: &[u8],
+        range: Range<usize>,
+        anywhere_only: bool,
+        mut found: impl FnMut(usize, usize, u32),
+    ) {
+        let end = range.end;
+        let mut start = range.start;
+        while start < end {
+            let word_end = separator_at_or_after(text, start, end);
+            let hash = word_hash_at(text, start..word_end, 0);
+            let maybe_first = self.first_word_bits[(hash % 4096 / 64) as usize] & (1 << (hash % 64)) != 0;
+            if word_end - start <= self.max_first_word && maybe_first {
+                if let Some(indices) = self.by_first_word.get(&hash) {
+                    for &index in indices {
+                        if anywhere_only && self.rules[index as usize].how != How::Anywhere {
+                            continue;
+                        }
+                        let phrase = self.phrases[index as usize].as_bytes();
+                        let phrase_end = start + phrase.len();
+                        if phrase_end <= end
+                            && &text[start..phrase_end] == phrase
+                            && (phrase_end == text.len() || matches!(text[phrase_end], b' ' | b'\n'))
+                        {
+                            found(start, phrase_end, index);
+                        }
+                    }
+                }
+            }
+            start = word_end + 1;
+        }
+    }
+}
+
+/// The first space or `\n` in `text[from..end]`, or `end`: eight bytes at a time (in
+/// normalised text they are the only bytes below `!`).
+#[inline]
+fn separator_at_or_after(text: &[u8], mut from: usize, end: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while from < end {
+        let Some(eight) = text.get(from..from + 8) else { break };
+        let x = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+        // Bit 7 of the lowest byte below 0x21 is set (bytes above it may be wrong).
+        let below = x.wrapping_sub(ONES * 0x21) & !x & (ONES * 0x80);
+        if below != 0 {
+            return (from + (below.trailing_zeros() / 8) as usize).min(end);
+        }
+        from += 8;
+    }
+    while from < end && !matches!(text[from], b' ' | b'\n') {
+        from += 1;
+    }
+    from.min(end)
 }
 
 /// A compiled set of phrase rules. `line` and `start` rules are looked up by the hash of the
 /// block's normalised text and of its first words (no scan); `contains` and `anywhere` rules
-/// are automata, the first run only over short blocks.
+/// are found by their first word, the first only in short blocks.
 #[derive(Debug, Clone, Default)]
 pub struct PhraseRules {
     /// `line` rules by the key of their phrase.
@@ -93,7 +166,7 @@ pub struct PhraseRules {
     /// Keys of the first words of the `start` and `heading` phrases: a block whose first word
     /// is none of them needs no keys of its longer prefixes.
     first_words: KeyMap<()>,
-    /// `contains` and `anywhere` rules: one automaton, searched once over a whole page.
+    /// `contains` and `anywhere` rules, searched once over a whole page.
     phrases: Option<PhraseSet>,
 }
 
@@ -178,40 +251,73 @@ impl PhraseRules {
 }
 
 impl PhraseSet {
-    /// The rules whose phrase occurs in `norm` on word boundaries.
+    /// The rules whose phrase occurs in `norm` on word boundaries, in the order the matches
+    /// end (the longest first among those that end together).
     #[cfg(test)]
-    fn hits<'r, 'n>(&'r self, norm: &'n str) -> impl Iterator<Item = &'r Rule> + use<'r, 'n> {
-        let bytes = norm.as_bytes();
-        self.matcher
-            .find_overlapping_iter(norm)
-            .filter(move |m| on_word_boundaries(bytes, m.start(), m.end()))
-            .map(move |m| &self.rules[m.pattern().as_usize()])
+    fn hits<'r>(&'r self, norm: &str) -> impl Iterator<Item = &'r Rule> + use<'r> {
+        let mut found = Vec::new();
+        self.scan(norm.as_bytes(), 0..norm.len(), false, |start, end, index| found.push((end, start, index)));
+        found.sort_unstable();
+        found.into_iter().map(move |(_, _, index)| &self.rules[index as usize])
     }
 
     /// Appends `(block, rule)` for every phrase found on word boundaries in a block of `page`
-    /// (every block normalised, as [`crate::segment::segment`] leaves it), in one search over the
-    /// whole page: by block, and within a block in the order the matches end (as
-    /// [`PhraseSet::hits`] finds them block by block).
-    fn page_hits(&self, page: &Segmented<'_>, out: &mut Vec<(u32, u32)>) {
-        let start = out.len();
-        let haystack = page.normalized_page();
-        let bytes = haystack.as_bytes();
-        for m in self.matcher.find_overlapping_iter(haystack) {
-            if on_word_boundaries(bytes, m.start(), m.end()) {
-                if let Some(block) = page.block_at(m.start()) {
-                    out.push((block as u32, m.pattern().as_u32()));
-                }
+    /// (every block normalised, as [`crate::segment::segment`] leaves it) that `wanted` asks for:
+    /// by block, and within a block in the order the matches end, the longest first among
+    /// those that end together (as [`PhraseSet::hits`] finds them block by block). Each run of
+    /// blocks that want the same phrases is one scan.
+    fn page_hits(&self, page: &Segmented<'_>, wanted: impl Fn(usize) -> Wanted, out: &mut Vec<(u32, u32)>) {
+        let text = page.normalized_page().as_bytes();
+        let blocks = page.blocks.len();
+        // (block, end, start, rule): sorted, the order above.
+        let mut found: Vec<(u32, usize, usize, u32)> = Vec::new();
+        let mut first = 0;
+        while first < blocks {
+            let kind = wanted(first);
+            let mut end = first + 1;
+            while end < blocks && wanted(end) == kind {
+                end += 1;
             }
+            if kind != Wanted::Nothing {
+                self.scan(
+                    text,
+                    page.normalized_span(first..end),
+                    kind == Wanted::Anywhere,
+                    |start, end, index| {
+                        if let Some(block) = page.block_at(start) {
+                            found.push((block as u32, end, start, index));
+                        }
+                    },
+                );
+            }
+            first = end;
         }
-        out[start..].sort_by_key(|&(block, _)| block);
+        found.sort_unstable();
+        out.extend(found.into_iter().map(|(block, _, _, index)| (block, index)));
     }
 }
 
-/// The match `start..end` of a phrase in normalised text stands on word boundaries: a space, a
-/// block separator (`\n`) or the text's end on both sides.
-fn on_word_boundaries(bytes: &[u8], start: usize, end: usize) -> bool {
-    (start == 0 || matches!(bytes[start - 1], b' ' | b'\n'))
-        && (end == bytes.len() || matches!(bytes[end], b' ' | b'\n'))
+/// Which of the `contains` and `anywhere` phrases [`PageHits::search`] looks for in a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wanted {
+    /// None: the block is gone already.
+    Nothing,
+    /// The `anywhere` phrases: the block is longer than [`CONTAINS_MAX_WORDS`].
+    Anywhere,
+    /// Both kinds.
+    All,
+}
+
+impl Wanted {
+    /// What a block with `words` words (as [`crate::features::Features::words`] counts them)
+    /// needs searched, or nothing when it is `gone`.
+    pub(crate) fn of(words: u32, gone: bool) -> Self {
+        match (gone, words <= CONTAINS_MAX_WORDS) {
+            (true, _) => Wanted::Nothing,
+            (false, true) => Wanted::All,
+            (false, false) => Wanted::Anywhere,
+        }
+    }
 }
 
 /// The `contains` and `anywhere` phrases found in each block of one page, by one search over
@@ -222,10 +328,16 @@ pub(crate) struct PageHits {
 }
 
 impl PageHits {
-    pub(crate) fn search(&mut self, rules: &PhraseRules, page: &Segmented<'_>) {
+    /// Searches `page` for the phrases of `rules` that `wanted` asks for in each block.
+    pub(crate) fn search(
+        &mut self,
+        rules: &PhraseRules,
+        page: &Segmented<'_>,
+        wanted: impl Fn(usize) -> Wanted,
+    ) {
         self.hits.clear();
         if let Some(set) = &rules.phrases {
-            set.page_hits(page, &mut self.hits);
+            set.page_hits(page, wanted, &mut self.hits);
         }
     }
 
@@ -440,6 +552,72 @@ mod tests {
     use crate::segment::segment;
 
     #[test]
+    fn the_first_word_search_finds_what_an_automaton_finds_in_its_order() {
+        // The reference: an Aho-Corasick automaton over every built-in contains and anywhere
+        // phrase, its overlapping matches kept on word boundaries (in the order they end, the
+        // longest first among those that end together).
+        let set = builtin().phrases.as_ref().expect("built-in phrases");
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .build(&set.phrases)
+            .unwrap();
+        let reference = |text: &str| -> Vec<u32> {
+            let bytes = text.as_bytes();
+            let boundary = |i: usize| i == 0 || i == bytes.len() || matches!(bytes[i], b' ' | b'\n');
+            let boundary_before = |i: usize| i == 0 || matches!(bytes[i - 1], b' ' | b'\n');
+            automaton
+                .find_overlapping_iter(text)
+                .filter(|m| boundary_before(m.start()) && boundary(m.end()))
+                .map(|m| m.pattern().as_u32())
+                .collect()
+        };
+        // Words of the phrases, some split and joined, mixed by a fixed xorshift sequence into
+        // normalised text: runs of phrases, overlapping phrases, phrases inside longer words.
+        let mut words: Vec<&str> = set.phrases.iter().flat_map(|p| p.split(' ')).collect();
+        words.extend([
+            "all",
+            "rights",
+            "reserved",
+            "comments",
+            "are",
+            "moderated",
+            "0",
+            "x",
+            "rightsreserved",
+        ]);
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut matched = 0;
+        for round in 0..4000u64 {
+            let mut text = String::new();
+            for _ in 0..(round % 30) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                if !text.is_empty() {
+                    text.push(if state.is_multiple_of(17) { '\n' } else { ' ' });
+                }
+                if state.is_multiple_of(5) {
+                    text.push_str(&set.phrases[(state >> 8) as usize % set.phrases.len()]);
+                } else {
+                    text.push_str(words[(state >> 8) as usize % words.len()]);
+                }
+            }
+            if round.is_multiple_of(7) {
+                text.push_str("ab");
+            }
+            let mut found = Vec::new();
+            set.scan(text.as_bytes(), 0..text.len(), false, |start, end, index| {
+                found.push((end, start, index))
+            });
+            found.sort_unstable();
+            let found: Vec<u32> = found.into_iter().map(|(_, _, index)| index).collect();
+            assert_eq!(found, reference(&text), "{text:?}");
+            matched += found.len();
+        }
+        assert!(matched > 1000, "the texts hold phrases ({matched} found)");
+    }
+
+    #[test]
     fn each_rule_kind_matches_where_it_says() {
         let rules = UserRules::parse(
             "[[drop]]\nphrase = \"read more\"\nhow = \"start\"\n\
@@ -478,7 +656,7 @@ mod tests {
                     Short line\nall rights reserved";
         let page = segment(text);
         let mut hits = PageHits::default();
-        hits.search(builtin(), &page);
+        hits.search(builtin(), &page, |_| Wanted::All);
         let mut named = Vec::new();
         for (index, block) in page.blocks.iter().enumerate() {
             let norm = page.normalized(index);
