@@ -137,6 +137,8 @@ pub fn run(
     stdin: impl FnOnce() -> io::Result<Vec<u8>>,
     report_error: &(dyn Fn(&Error) + Sync),
 ) -> Result<Outcome, ConfigError> {
+    // No input can be an output file when the output folder did not exist before the run.
+    let fresh_out = config.out.as_deref().is_some_and(|out| std::fs::symlink_metadata(out).is_err());
     let (mut sources, walk_errors) = config.discovery.discover(&config.inputs, stdin);
     let mut skipped: Vec<SkippedEntry> = Vec::new();
     let mut failures = walk_errors.len();
@@ -246,7 +248,10 @@ pub fn run(
     let to_stdout = config.out.is_none();
     // A lone JSONL input writes to standard output as it goes (`textsift clean shard.jsonl.zst |
     // ...`): nothing else has to come out before it.
-    let stream_stdout = to_stdout && sources.len() == 1 && sources[0].format == Format::Jsonl;
+    let plan = WritePlan {
+        stream_stdout: to_stdout && sources.len() == 1 && sources[0].format == Format::Jsonl,
+        check_own_input: !fresh_out,
+    };
     let progress = progress_bar(config, sources.len());
     // Standard output is locked only to write: a lone JSONL input's worker writes there itself.
     let stdout = io::stdout();
@@ -266,7 +271,7 @@ pub fn run(
                 .zip(scans[chunk.clone()].par_iter())
                 .zip(first_page[chunk.clone()].par_iter())
                 .map(|((source, scan), &first)| {
-                    let written = write_source(source, scan, first, &ids, &verdict, config, stream_stdout);
+                    let written = write_source(source, scan, first, &ids, &verdict, config, plan);
                     progress.inc(1);
                     written
                 })
@@ -678,7 +683,7 @@ fn write_source(
     ids: &PageIds<'_>,
     verdict: &Verdict,
     config: &Config,
-    stream_stdout: bool,
+    plan: WritePlan,
 ) -> Written {
     let mut written = Written::default();
     let (Some(content_hash), pages) = (scan.content_hash(), scan.pages()) else {
@@ -686,8 +691,8 @@ fn write_source(
     };
     if source.format == Format::Jsonl {
         let sink = match &config.out {
-            Some(out) => JsonlSink::file(source, out.join(source.relative())),
-            None if stream_stdout => Ok(JsonlSink::Stdout { out: io::stdout().lock(), closed: false }),
+            Some(out) => JsonlSink::file(source, out.join(source.relative()), plan),
+            None if plan.stream_stdout => Ok(JsonlSink::Stdout { out: io::stdout().lock(), closed: false }),
             None => Ok(JsonlSink::Buffer),
         };
         match sink {
@@ -744,7 +749,7 @@ fn write_source(
         Some(_) if suppressed && !config.explain => {}
         Some(out) => {
             let target = out.join(source.relative());
-            if let Err(error) = refuse_own_input(source, &target) {
+            if let Err(error) = refuse_own_input(source, &target, plan) {
                 written.error = Some(error);
                 return written;
             }
@@ -756,10 +761,20 @@ fn write_source(
     written
 }
 
+/// How the write pass writes, decided once a run.
+#[derive(Debug, Clone, Copy)]
+struct WritePlan {
+    /// A lone JSONL input goes to standard output as it is written.
+    stream_stdout: bool,
+    /// Whether an output file may be an input's own file: not when the output folder did not
+    /// exist before the run, which saves a `stat` an output file.
+    check_own_input: bool,
+}
+
 /// An output at `target` that would overwrite `source`'s own file is refused.
-fn refuse_own_input(source: &Source, target: &std::path::Path) -> Result<(), Error> {
+fn refuse_own_input(source: &Source, target: &std::path::Path, plan: WritePlan) -> Result<(), Error> {
     match &source.origin {
-        Origin::File(input) if same_file(input, target) => Err(Error::Write {
+        Origin::File(input) if plan.check_own_input && same_file(input, target) => Err(Error::Write {
             path: target.to_path_buf(),
             source: io::Error::other("would overwrite its own input"),
         }),
@@ -780,8 +795,8 @@ enum JsonlSink {
 
 impl JsonlSink {
     /// The sink of an output file at `target`, refused when it would overwrite `source`.
-    fn file(source: &Source, target: PathBuf) -> Result<Self, Error> {
-        refuse_own_input(source, &target)?;
+    fn file(source: &Source, target: PathBuf, plan: WritePlan) -> Result<Self, Error> {
+        refuse_own_input(source, &target, plan)?;
         match output::AtomicFile::create(&target) {
             Ok(file) => Ok(JsonlSink::File(Box::new(file), target)),
             Err(source) => Err(Error::Write { path: target, source }),

@@ -144,3 +144,26 @@ fn two_inputs_with_one_output_path_do_not_overwrite_each_other() {
         .stderr(predicates::str::contains("would be written to"));
     assert_eq!(std::fs::read_to_string(out.join("x.txt")).unwrap(), clean_stdout(&seed("002")));
 }
+
+#[test]
+fn an_output_that_is_its_own_input_is_refused_and_the_input_kept() {
+    // The output folder is the input file's own folder (directly, and through a symlink): the
+    // output path is the input, so the input is refused, byte for byte untouched.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("a.txt");
+    std::fs::copy(seed("002"), &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(dir.path(), &link).unwrap();
+    for out in [dir.path().to_path_buf(), link] {
+        textsift()
+            .arg("clean")
+            .arg(&input)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains("would overwrite its own input"));
+        assert_eq!(std::fs::read(&input).unwrap(), before);
+    }
+}
