@@ -310,11 +310,42 @@ impl WordCounter<'_> {
                 self.capitalised += 1;
             }
             self.scratch.clear();
-            self.scratch.extend(word.chars().flat_map(char::to_lowercase));
+            for c in word.chars() {
+                push_lowercase(self.scratch, c);
+            }
             if self.scratch.len() <= max_stopword {
                 self.hits.count(self.stopwords, word_hash(self.scratch.as_bytes(), 0));
             }
         }
+    }
+}
+
+/// Pushes `c` lower-cased (as `char::to_lowercase`), answering without the Unicode tables for
+/// the letters of Latin-1, Greek and Cyrillic and for scripts without case, where most letters
+/// of non-ASCII words are.
+#[inline]
+fn push_lowercase(out: &mut String, c: char) {
+    let lower = match c as u32 {
+        0x41..=0x5A | 0xC0..=0xD6 | 0xD8..=0xDE | 0x391..=0x3A1 | 0x3A3..=0x3AB | 0x410..=0x42F => {
+            char::from_u32(c as u32 + 0x20)
+        }
+        0x400..=0x40F => char::from_u32(c as u32 + 0x50),
+        // Lower case already, or no case: ASCII, Latin-1 (ß to ÿ), Greek, Cyrillic, Arabic,
+        // Hebrew, the Indic scripts, CJK.
+        0x00..=0x40
+        | 0x5B..=0xBF
+        | 0xDF..=0xFF
+        | 0x3AC..=0x3CE
+        | 0x430..=0x45F
+        | 0x590..=0x6FF
+        | 0x900..=0xDFF
+        | 0x3040..=0x30FF
+        | 0x4E00..=0x9FFF => Some(c),
+        _ => None,
+    };
+    match lower {
+        Some(lower) => out.push(lower),
+        None => out.extend(c.to_lowercase()),
     }
 }
 
@@ -425,6 +456,15 @@ mod tests {
         f.ends_sentence = ends_sentence(text);
         f.link_like = link_like(text);
         (f, hits)
+    }
+
+    #[test]
+    fn the_lower_case_fast_path_agrees_with_the_unicode_tables() {
+        for c in (0..0x11000u32).filter_map(char::from_u32) {
+            let mut fast = String::new();
+            push_lowercase(&mut fast, c);
+            assert_eq!(fast, c.to_lowercase().collect::<String>(), "{c:?} U+{:04X}", c as u32);
+        }
     }
 
     #[test]
