@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
-use crate::fingerprint::{is_unspaced_script, word_hash, word_hash_at, AsciiLanes, PrehashedKey, LANE_HIGH};
+use crate::fingerprint::{
+    is_unspaced_script, word_hash, word_hash_at, AsciiLanes, CharProps, PrehashedKey, LANE_HIGH,
+};
 
 /// Stopword lists, one line a language (`code: words`), shipped inside the binary.
 const STOPWORD_DATA: &str = include_str!("page/data/stopwords.txt");
@@ -241,7 +243,8 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
         let c = text[i..].chars().next().expect("i is at a char boundary");
         let at = i;
         i += c.len_utf8();
-        let in_word = !c.is_whitespace() && {
+        let props = CharProps::of(c);
+        let in_word = !props.whitespace() && {
             chars += 1;
             if matches!(c, '•' | '·' | '›' | '►' | '▸') {
                 separators += 1;
@@ -305,7 +308,7 @@ impl WordCounter<'_> {
             let word = &self.text[start..end];
             let first = word.as_bytes()[0];
             if first.is_ascii_uppercase()
-                || (!first.is_ascii() && word.chars().next().is_some_and(char::is_uppercase))
+                || (!first.is_ascii() && word.chars().next().is_some_and(|c| CharProps::of(c).uppercase()))
             {
                 self.capitalised += 1;
             }

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -93,17 +94,18 @@ pub fn normalize_append(text: &str, out: &mut Vec<u8>) -> usize {
         }
         let c = text[i..].chars().next().expect("i is at a char boundary");
         i += c.len_utf8();
-        if is_alphanumeric(c) {
+        let props = CharProps::of(c);
+        if props.alphanumeric() {
             if pending_space && n > start {
                 buf[n] = b' ';
                 n += 1;
                 spaces += 1;
             }
             pending_space = false;
-            if !matches!(c as u32, 0xC0..=0x24F) && c.is_numeric() {
+            if props.numeric() {
                 buf[n] = b'0';
                 n += 1;
-            } else if c.is_lowercase() || !c.is_uppercase() {
+            } else if props.lowercase() || !props.uppercase() {
                 n += c.encode_utf8(&mut buf[n..]).len();
             } else {
                 for lower in c.to_lowercase() {
@@ -212,14 +214,80 @@ static ASCII_NORMAL: [u8; 128] = {
     table
 };
 
-/// `char::is_alphanumeric`, answered without the Unicode tables for the Latin letters of
-/// European languages (U+00C0 to U+024F are all letters but `×` and `÷`), the most common
-/// non-ASCII characters of the text textsift reads.
+/// `char::is_alphanumeric`, answered from a table for the characters below U+1000.
 #[inline]
 pub fn is_alphanumeric(c: char) -> bool {
-    match c as u32 {
-        0xC0..=0x24F => c != '×' && c != '÷',
-        _ => c.is_alphanumeric(),
+    CharProps::of(c).alphanumeric()
+}
+
+/// Characters below this code point have their [`CharProps`] in one table.
+const SMALL_CHARS: usize = 0x1000;
+
+/// The Unicode properties of a character that the byte scans ask for (alphanumeric, numeric,
+/// lower and upper case, white space): for the characters below U+1000 (Latin, Greek,
+/// Cyrillic, Hebrew, Arabic, the Indic scripts, Thai) read from a table filled once from the
+/// std tables, which answer the others.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CharProps(u8);
+
+impl CharProps {
+    const ALPHANUMERIC: u8 = 1;
+    const NUMERIC: u8 = 2;
+    const LOWERCASE: u8 = 4;
+    const UPPERCASE: u8 = 8;
+    const WHITESPACE: u8 = 16;
+
+    /// The properties of `c`.
+    #[inline]
+    pub fn of(c: char) -> Self {
+        static SMALL: OnceLock<Box<[u8; SMALL_CHARS]>> = OnceLock::new();
+        let small = SMALL.get_or_init(|| {
+            let mut table = Box::new([0u8; SMALL_CHARS]);
+            for (code, flags) in table.iter_mut().enumerate() {
+                *flags = char::from_u32(code as u32).map_or(0, |c| Self::from_tables(c).0);
+            }
+            table
+        });
+        match small.get(c as usize) {
+            Some(&flags) => CharProps(flags),
+            None => Self::from_tables(c),
+        }
+    }
+
+    fn from_tables(c: char) -> Self {
+        let flag = |set: bool, flag: u8| if set { flag } else { 0 };
+        CharProps(
+            flag(c.is_alphanumeric(), Self::ALPHANUMERIC)
+                | flag(c.is_numeric(), Self::NUMERIC)
+                | flag(c.is_lowercase(), Self::LOWERCASE)
+                | flag(c.is_uppercase(), Self::UPPERCASE)
+                | flag(c.is_whitespace(), Self::WHITESPACE),
+        )
+    }
+
+    /// `char::is_alphanumeric`.
+    pub fn alphanumeric(self) -> bool {
+        self.0 & Self::ALPHANUMERIC != 0
+    }
+
+    /// `char::is_numeric`.
+    pub fn numeric(self) -> bool {
+        self.0 & Self::NUMERIC != 0
+    }
+
+    /// `char::is_lowercase`.
+    pub fn lowercase(self) -> bool {
+        self.0 & Self::LOWERCASE != 0
+    }
+
+    /// `char::is_uppercase`.
+    pub fn uppercase(self) -> bool {
+        self.0 & Self::UPPERCASE != 0
+    }
+
+    /// `char::is_whitespace`.
+    pub fn whitespace(self) -> bool {
+        self.0 & Self::WHITESPACE != 0
     }
 }
 
@@ -230,7 +298,7 @@ fn is_joiner(c: char) -> bool {
 
 fn is_combining(c: char) -> bool {
     matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
-        || (c as u32 >= 0x0900 && c as u32 <= 0x0DFF && !c.is_alphanumeric())
+        || (c as u32 >= 0x0900 && c as u32 <= 0x0DFF && !is_alphanumeric(c))
 }
 
 /// The hash of a block's normalised text; `None` when nothing alphanumeric is left.
@@ -590,9 +658,14 @@ mod tests {
     }
 
     #[test]
-    fn the_latin_fast_path_agrees_with_the_unicode_tables() {
-        for c in (0..0x800u32).filter_map(char::from_u32) {
-            assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{c:?}");
+    fn the_character_table_agrees_with_the_unicode_tables() {
+        for c in (0..0x11000u32).filter_map(char::from_u32) {
+            let props = CharProps::of(c);
+            assert_eq!(props.alphanumeric(), c.is_alphanumeric(), "{c:?}");
+            assert_eq!(props.numeric(), c.is_numeric(), "{c:?}");
+            assert_eq!(props.lowercase(), c.is_lowercase(), "{c:?}");
+            assert_eq!(props.uppercase(), c.is_uppercase(), "{c:?}");
+            assert_eq!(props.whitespace(), c.is_whitespace(), "{c:?}");
         }
     }
 
