@@ -380,13 +380,7 @@ mod tests {
         alphabet.extend(['é', '東', '😀', '\u{200D}', '\u{200C}', '\r', '\n', 'a', ' ']);
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         for _ in 0..2000 {
-            let mut text = String::new();
-            for _ in 0..(state % 40) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push(alphabet[(state % alphabet.len() as u64) as usize]);
-            }
+            let text = crate::testing::chars_text(&alphabet, 40, &mut state);
             assert_eq!(fold(text.clone()), fold_reference(&text), "{text:?}");
         }
     }

@@ -549,13 +549,7 @@ mod tests {
         let (mut hits, mut scratch) = (StopwordHits::default(), String::new());
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         for _ in 0..3000 {
-            let mut text = String::new();
-            for _ in 0..(state % 24) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
-            }
+            let text = crate::testing::pieces_text(&pieces, 24, &mut state);
             let (expected, expected_hits) = features_reference(&text);
             assert_eq!(features(&text, &mut hits, &mut scratch), expected, "{text:?}");
             assert_eq!(hits, expected_hits, "{text:?}");

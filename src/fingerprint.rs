@@ -669,18 +669,6 @@ mod tests {
         }
     }
 
-    /// Up to `max_len` characters drawn from `alphabet` by an xorshift generator in `state`.
-    fn generated_text(alphabet: &[char], max_len: u64, state: &mut u64) -> String {
-        let mut text = String::new();
-        for _ in 0..(*state % max_len) {
-            *state ^= *state << 13;
-            *state ^= *state >> 7;
-            *state ^= *state << 17;
-            text.push(alphabet[(*state % alphabet.len() as u64) as usize]);
-        }
-        text
-    }
-
     #[test]
     fn fast_paths_match_the_char_by_char_references() {
         let alphabet: Vec<char> =
@@ -688,7 +676,7 @@ mod tests {
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut norm = String::new();
         for _ in 0..3000 {
-            let text = generated_text(&alphabet, 60, &mut state);
+            let text = crate::testing::chars_text(&alphabet, 60, &mut state);
             normalize_into(&text, &mut norm);
             assert_eq!(norm, normalize_reference(&text), "{text:?}");
             // Appended after other text, the same bytes, and the count of their words.
@@ -730,13 +718,7 @@ mod tests {
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         let mut norm = String::new();
         for _ in 0..3000 {
-            let mut text = String::new();
-            for _ in 0..(state % 16) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
-            }
+            let text = crate::testing::pieces_text(&pieces, 16, &mut state);
             normalize_into(&text, &mut norm);
             assert_eq!(norm, normalize_reference(&text), "{text:?}");
         }
@@ -749,7 +731,7 @@ mod tests {
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         let mut norm = String::new();
         for _ in 0..3000 {
-            let text = generated_text(&alphabet, 80, &mut state);
+            let text = crate::testing::chars_text(&alphabet, 80, &mut state);
             normalize_into(&text, &mut norm);
             let mut fast = Vec::new();
             for_each_shingle(&norm, |h| fast.push(h));

@@ -36,3 +36,5 @@ pub mod page;
 pub mod pipeline;
 pub mod report;
 pub mod segment;
+#[cfg(test)]
+mod testing;

@@ -590,9 +590,7 @@ mod tests {
         for round in 0..4000u64 {
             let mut text = String::new();
             for _ in 0..(round % 30) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
+                let state = crate::testing::next(&mut state);
                 if !text.is_empty() {
                     text.push(if state.is_multiple_of(17) { '\n' } else { ' ' });
                 }
