@@ -7,7 +7,7 @@ use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
 use crate::fingerprint::{
-    is_unspaced_script, word_hash, word_hash_at, AsciiLanes, CharProps, PrehashedKey, LANE_HIGH,
+    is_unspaced_script, word_hash, word_hash_at, AsciiLanes, CharProps, HashFilter, PrehashedKey, LANE_HIGH,
 };
 
 /// Stopword lists, one line a language (`code: words`), shipped inside the binary.
@@ -20,27 +20,11 @@ struct StopwordTable {
     /// Stopword hash ([`word_hash`]) to language mask (bit `i`: `codes[i]`), with
     /// [`UNION_BIT`] set in every mask.
     languages_of: HashMap<u64, u32, BuildHasherDefault<PrehashedKey>>,
-    /// One bit of every stopword's hash ([`filter_slot`], [`filter_bit`]) in 4 KB, which stay
-    /// in the L1 cache: most words that are no stopword are told so without reading the map.
-    filter: Box<[u64; FILTER_WORDS]>,
+    /// Every stopword's hash: most words that are no stopword are told so without reading
+    /// `languages_of`.
+    filter: HashFilter,
     /// Bytes of the longest stopword: longer words are not looked up.
     max_stopword_bytes: usize,
-}
-
-/// Words of [`StopwordTable::filter`].
-const FILTER_WORDS: usize = 512;
-
-/// The word of [`StopwordTable::filter`] that holds `hash`'s bit (from its high bits; the map
-/// probes from the low ones).
-#[inline]
-fn filter_slot(hash: u64) -> usize {
-    (hash >> 55) as usize % FILTER_WORDS
-}
-
-/// `hash`'s bit in its word of [`StopwordTable::filter`].
-#[inline]
-fn filter_bit(hash: u64) -> u64 {
-    1 << ((hash >> 49) % 64)
 }
 
 fn table() -> &'static StopwordTable {
@@ -59,9 +43,9 @@ fn table() -> &'static StopwordTable {
             }
             codes.push(code.trim());
         }
-        let mut filter = Box::new([0u64; FILTER_WORDS]);
+        let mut filter = HashFilter::default();
         for &hash in languages_of.keys() {
-            filter[filter_slot(hash)] |= filter_bit(hash);
+            filter.insert(hash);
         }
         StopwordTable { codes, languages_of, filter, max_stopword_bytes }
     })
@@ -106,7 +90,7 @@ impl StopwordHits {
 
     #[inline]
     fn count(&mut self, table: &StopwordTable, word_hash: u64) {
-        if table.filter[filter_slot(word_hash)] & filter_bit(word_hash) == 0 {
+        if !table.filter.may_contain(word_hash) {
             return;
         }
         if let Some(&languages) = table.languages_of.get(&word_hash) {
@@ -207,7 +191,7 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
     // The word being read: where it starts ([`NO_WORD`] between words), and whether it is all
     // ASCII so far.
     let (mut word_start, mut word_ascii) = (NO_WORD, true);
-    // Whether the text holds "://" or "www." (see [`link_like`]).
+    // Whether the text holds "://" or "www.", which make it link-like.
     let mut has_address = false;
     let mut i = 0;
     while i < bytes.len() {

@@ -172,6 +172,42 @@ pub(crate) fn word_hash_at(text: &[u8], word: Range<usize>, fold: u8) -> u64 {
     }
 }
 
+/// A set of hashes that may say "maybe" of a hash not in it: one bit a hash, from its high bits,
+/// in 4 KB that stay in the L1 cache, so most lookups of absent keys end without reading the
+/// map it stands before (with 2,900 hashes in it, 8.5% of the others pass).
+#[derive(Debug, Clone)]
+pub(crate) struct HashFilter(Box<[u64; HASH_FILTER_WORDS]>);
+
+/// Words of a [`HashFilter`].
+const HASH_FILTER_WORDS: usize = 512;
+
+impl Default for HashFilter {
+    fn default() -> Self {
+        HashFilter(Box::new([0; HASH_FILTER_WORDS]))
+    }
+}
+
+impl HashFilter {
+    /// Adds `hash`.
+    pub fn insert(&mut self, hash: u64) {
+        let (word, bit) = Self::place(hash);
+        self.0[word] |= bit;
+    }
+
+    /// False when `hash` was never added; true when it was, and for a few others.
+    #[inline]
+    pub fn may_contain(&self, hash: u64) -> bool {
+        let (word, bit) = Self::place(hash);
+        self.0[word] & bit != 0
+    }
+
+    /// The word and bit of `hash` (its high bits: a map keyed by the hash probes from the low).
+    #[inline]
+    fn place(hash: u64) -> (usize, u64) {
+        ((hash >> 55) as usize % HASH_FILTER_WORDS, 1 << ((hash >> 49) % 64))
+    }
+}
+
 /// Multiplier of [`word_hash`].
 const WORD_HASH_K: u64 = 0x9E37_79B9_7F4A_7C15;
 

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::error::ConfigError;
-use crate::fingerprint::{key_of_normalized, normalize_into, word_hash, word_hash_at, KeyMap};
+use crate::fingerprint::{key_of_normalized, normalize_into, word_hash, word_hash_at, HashFilter, KeyMap};
 use crate::segment::Segmented;
 
 /// The built-in phrase rules.
@@ -65,9 +65,9 @@ struct PhraseSet {
     by_first_word: KeyMap<Vec<u32>>,
     /// Bytes of the longest first word: longer words are not looked up.
     max_first_word: usize,
-    /// Bit `hash % 4096` of every first word's hash: most words are no first word, and one
-    /// bit in 512 bytes says so before the map is read.
-    first_word_bits: Box<[u64; 64]>,
+    /// Every first word's hash: most words are no first word, and this says so before
+    /// `by_first_word` is read.
+    first_words: HashFilter,
     phrases: Vec<String>,
     rules: Vec<Rule>,
 }
@@ -80,15 +80,15 @@ impl PhraseSet {
         let (phrases, rules): (Vec<String>, Vec<Rule>) = entries.into_iter().unzip();
         let mut by_first_word: KeyMap<Vec<u32>> = KeyMap::default();
         let mut max_first_word = 0;
-        let mut first_word_bits = Box::new([0u64; 64]);
+        let mut first_words = HashFilter::default();
         for (index, phrase) in phrases.iter().enumerate() {
             let first = phrase.split(' ').next().unwrap_or_default();
             let hash = word_hash(first.as_bytes(), 0);
             by_first_word.entry(hash).or_default().push(index as u32);
-            first_word_bits[(hash % 4096 / 64) as usize] |= 1 << (hash % 64);
+            first_words.insert(hash);
             max_first_word = max_first_word.max(first.len());
         }
-        Some(PhraseSet { by_first_word, max_first_word, first_word_bits, phrases, rules })
+        Some(PhraseSet { by_first_word, max_first_word, first_words, phrases, rules })
     }
 
     /// Calls `found(start, end, index)` for every phrase on word boundaries in `text[range]`,
@@ -105,9 +105,9 @@ impl PhraseSet {
         let mut start = range.start;
         while start < end {
             let word_end = separator_at_or_after(text, start, end);
-            let hash = word_hash_at(text, start..word_end, 0);
-            let maybe_first = self.first_word_bits[(hash % 4096 / 64) as usize] & (1 << (hash % 64)) != 0;
-            if word_end - start <= self.max_first_word && maybe_first {
+            let hash =
+                (word_end - start <= self.max_first_word).then(|| word_hash_at(text, start..word_end, 0));
+            if let Some(hash) = hash.filter(|&hash| self.first_words.may_contain(hash)) {
                 if let Some(indices) = self.by_first_word.get(&hash) {
                     for &index in indices {
                         if anywhere_only && self.rules[index as usize].how != How::Anywhere {
@@ -266,11 +266,9 @@ impl PhraseSet {
     /// by block, and within a block in the order the matches end, the longest first among
     /// those that end together (as [`PhraseSet::hits`] finds them block by block). Each run of
     /// blocks that want the same phrases is one scan.
-    fn page_hits(&self, page: &Segmented<'_>, wanted: impl Fn(usize) -> Wanted, out: &mut Vec<(u32, u32)>) {
+    fn page_hits(&self, page: &Segmented<'_>, wanted: impl Fn(usize) -> Wanted, out: &mut Vec<Hit>) {
         let text = page.normalized_page().as_bytes();
         let blocks = page.blocks.len();
-        // (block, end, start, rule): sorted, the order above.
-        let mut found: Vec<(u32, usize, usize, u32)> = Vec::new();
         let mut first = 0;
         while first < blocks {
             let kind = wanted(first);
@@ -285,16 +283,25 @@ impl PhraseSet {
                     kind == Wanted::Anywhere,
                     |start, end, index| {
                         if let Some(block) = page.block_at(start) {
-                            found.push((block as u32, end, start, index));
+                            out.push(Hit { block: block as u32, end, start, rule: index });
                         }
                     },
                 );
             }
             first = end;
         }
-        found.sort_unstable();
-        out.extend(found.into_iter().map(|(block, _, _, index)| (block, index)));
+        out.sort_unstable();
     }
+}
+
+/// A phrase found in a block: its rule and where it ends and starts in the normalised page,
+/// ordered as [`PhraseSet::page_hits`] lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Hit {
+    block: u32,
+    end: usize,
+    start: usize,
+    rule: u32,
 }
 
 /// Which of the `contains` and `anywhere` phrases [`PageHits::search`] looks for in a block.
@@ -324,7 +331,7 @@ impl Wanted {
 /// the whole page: `(block, rule index)`, by block.
 #[derive(Default)]
 pub(crate) struct PageHits {
-    hits: Vec<(u32, u32)>,
+    hits: Vec<Hit>,
 }
 
 impl PageHits {
@@ -351,9 +358,9 @@ impl PageHits {
         words: u32,
         host: Option<&str>,
     ) -> Option<&'r Rule> {
-        let from = self.hits.partition_point(|&(b, _)| (b as usize) < block);
-        let here = self.hits[from..].iter().take_while(move |&&(b, _)| b as usize == block);
-        let found = here.filter_map(|&(_, rule)| rules.phrases.as_ref().map(|set| &set.rules[rule as usize]));
+        let from = self.hits.partition_point(|hit| (hit.block as usize) < block);
+        let here = self.hits[from..].iter().take_while(move |hit| hit.block as usize == block);
+        let found = here.filter_map(|hit| rules.phrases.as_ref().map(|set| &set.rules[hit.rule as usize]));
         rules.find_among(norm, key, words, host, found)
     }
 }
@@ -561,7 +568,7 @@ mod tests {
             .match_kind(aho_corasick::MatchKind::Standard)
             .build(&set.phrases)
             .unwrap();
-        let reference = |text: &str| -> Vec<u32> {
+        let reference = |text: &str, anywhere_only: bool| -> Vec<u32> {
             let bytes = text.as_bytes();
             let boundary = |i: usize| i == 0 || i == bytes.len() || matches!(bytes[i], b' ' | b'\n');
             let boundary_before = |i: usize| i == 0 || matches!(bytes[i - 1], b' ' | b'\n');
@@ -569,6 +576,7 @@ mod tests {
                 .find_overlapping_iter(text)
                 .filter(|m| boundary_before(m.start()) && boundary(m.end()))
                 .map(|m| m.pattern().as_u32())
+                .filter(|&i| !anywhere_only || set.rules[i as usize].how == How::Anywhere)
                 .collect()
         };
         // Words of the phrases, some split and joined, mixed by a fixed xorshift sequence into
@@ -603,14 +611,16 @@ mod tests {
             if round.is_multiple_of(7) {
                 text.push_str("ab");
             }
-            let mut found = Vec::new();
-            set.scan(text.as_bytes(), 0..text.len(), false, |start, end, index| {
-                found.push((end, start, index))
-            });
-            found.sort_unstable();
-            let found: Vec<u32> = found.into_iter().map(|(_, _, index)| index).collect();
-            assert_eq!(found, reference(&text), "{text:?}");
-            matched += found.len();
+            for anywhere_only in [false, true] {
+                let mut found = Vec::new();
+                set.scan(text.as_bytes(), 0..text.len(), anywhere_only, |start, end, index| {
+                    found.push((end, start, index))
+                });
+                found.sort_unstable();
+                let found: Vec<u32> = found.into_iter().map(|(_, _, index)| index).collect();
+                assert_eq!(found, reference(&text, anywhere_only), "{text:?}");
+                matched += found.len();
+            }
         }
         assert!(matched > 1000, "the texts hold phrases ({matched} found)");
     }
