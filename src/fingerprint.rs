@@ -250,19 +250,21 @@ static ASCII_NORMAL: [u8; 128] = {
     table
 };
 
-/// `char::is_alphanumeric`, answered from a table for the characters below U+1000.
+/// `char::is_alphanumeric`, answered from a table for most characters of running text.
 #[inline]
 pub fn is_alphanumeric(c: char) -> bool {
     CharProps::of(c).alphanumeric()
 }
 
-/// Characters below this code point have their [`CharProps`] in one table.
-const SMALL_CHARS: usize = 0x1000;
+/// Characters below this code point have their [`CharProps`] in one table: the alphabets
+/// (Latin, Greek, Cyrillic, Hebrew, Arabic, the Indic scripts, Thai), punctuation, symbols and
+/// the Japanese kana.
+const SMALL_CHARS: usize = 0x3100;
 
 /// The Unicode properties of a character that the byte scans ask for (alphanumeric, numeric,
-/// lower and upper case, white space): for the characters below U+1000 (Latin, Greek,
-/// Cyrillic, Hebrew, Arabic, the Indic scripts, Thai) read from a table filled once from the
-/// std tables, which answer the others.
+/// lower and upper case, white space): below [`SMALL_CHARS`] read from a table filled once
+/// from the std tables (12 KB), for the CJK ideographs and Hangul syllables known (letters
+/// without case), and for the rest asked of the std tables.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CharProps(u8);
 
@@ -286,6 +288,9 @@ impl CharProps {
         });
         match small.get(c as usize) {
             Some(&flags) => CharProps(flags),
+            None if matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}') => {
+                CharProps(Self::ALPHANUMERIC)
+            }
             None => Self::from_tables(c),
         }
     }
@@ -695,7 +700,7 @@ mod tests {
 
     #[test]
     fn the_character_table_agrees_with_the_unicode_tables() {
-        for c in (0..0x11000u32).filter_map(char::from_u32) {
+        for c in (0..0x20000u32).filter_map(char::from_u32) {
             let props = CharProps::of(c);
             assert_eq!(props.alphanumeric(), c.is_alphanumeric(), "{c:?}");
             assert_eq!(props.numeric(), c.is_numeric(), "{c:?}");
