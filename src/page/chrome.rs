@@ -15,6 +15,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::BinaryHeap;
 use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
@@ -94,7 +95,8 @@ struct Scratch {
     hits: Vec<StopwordHits>,
     classes: Vec<Class>,
     rules: Vec<Option<Cow<'static, str>>>,
-    order: Vec<usize>,
+    /// The blocks by length, for the language sample.
+    longest: BinaryHeap<(usize, std::cmp::Reverse<usize>)>,
     builtin_hits: PageHits,
     user_hits: PageHits,
     names: Vec<(String, String)>,
@@ -176,12 +178,14 @@ fn mark_with(
         s.features.push(features::features(block.text, &mut hits, &mut s.word));
         s.hits.push(hits);
     }
-    s.order.clear();
-    s.order.extend(0..n);
-    // Longest first, in page order among equals (an unstable sort on the index too: no buffer).
-    s.order.sort_unstable_by_key(|&i| (std::cmp::Reverse(blocks[i].text.len()), i));
+    // Longest first, in page order among equals: a heap (built in linear time, its buffer
+    // reused) gives the few blocks of the sample without sorting the page.
+    let mut longest = std::mem::take(&mut s.longest).into_vec();
+    longest.clear();
+    longest.extend(blocks.iter().enumerate().map(|(i, b)| (b.text.len(), std::cmp::Reverse(i))));
+    let mut longest = BinaryHeap::from(longest);
     let (mut sample, mut sampled, mut sample_words) = (StopwordHits::default(), 0, 0);
-    for &i in &s.order {
+    while let Some((_, std::cmp::Reverse(i))) = longest.pop() {
         if sampled >= LANGUAGE_SAMPLE_BYTES {
             break;
         }
@@ -189,6 +193,7 @@ fn mark_with(
         sampled += blocks[i].text.len() + 1;
         sample_words += s.features[i].words;
     }
+    s.longest = longest;
     let language = Language::guess(&sample);
     // A page in a language without a list (Bengali, Greek, ...) has almost no stopwords in its
     // longest blocks: prose is then told by length and punctuation alone, as jusText does
