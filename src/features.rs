@@ -193,6 +193,8 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
     let (mut word_start, mut word_ascii) = (NO_WORD, true);
     // Whether the text holds "://" or "www.", which make it link-like.
     let mut has_address = false;
+    // Whether it holds a space (b' ') and a '#' (a tag may follow the last sentence).
+    let (mut has_space, mut has_hash) = (false, false);
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -239,6 +241,7 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
                 word_start = NO_WORD;
                 // The space after a word, the most common byte after one, is taken here.
                 if bytes.get(i) == Some(&b' ') {
+                    has_space = true;
                     i += 1;
                 }
                 continue;
@@ -250,9 +253,12 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
             if class != ASCII_SPACE {
                 chars += 1;
                 separators += u32::from(b == b'|');
+                has_hash |= b == b'#';
                 // "://" and "www." are found at their one punctuation byte.
                 has_address |= (b == b':' && bytes[i + 1..].starts_with(b"//"))
                     || (b == b'.' && i >= 3 && &bytes[i - 3..i] == b"www");
+            } else {
+                has_space |= b == b' ';
             }
             i += 1;
             continue;
@@ -288,10 +294,10 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
         words: words.words + unspaced / 2,
         stopwords,
         chars,
-        ends_sentence: ends_sentence(text),
+        ends_sentence: ends_sentence(text, has_hash),
         capitalised: words.capitalised,
         digits,
-        link_like: has_address || link_like_short(text),
+        link_like: has_address || (!has_space && link_like_short(text)),
         separators,
     }
 }
@@ -390,10 +396,11 @@ static ASCII_CLASS: [u8; 128] = {
     table
 };
 
-fn ends_sentence(text: &str) -> bool {
+/// Whether `text` ends a sentence; `may_have_tags` when it holds a `#`.
+fn ends_sentence(text: &str, may_have_tags: bool) -> bool {
     // Hashtags after the last sentence ("... im Wohnzimmer. #Barschrank #Vintage") are tags.
     let mut text = text.trim_end();
-    while let Some((before, tag)) = text.rsplit_once(char::is_whitespace) {
+    while let Some((before, tag)) = text.rsplit_once(char::is_whitespace).filter(|_| may_have_tags) {
         if !(tag.len() > 1 && tag.starts_with('#')) {
             break;
         }
@@ -473,7 +480,7 @@ mod tests {
         end_word(&mut word, &mut f, &mut hits);
         f.words += unspaced / 2;
         f.stopwords = hits.0[MAX_LANGUAGES];
-        f.ends_sentence = ends_sentence(text);
+        f.ends_sentence = ends_sentence(text, true);
         f.link_like = link_like(text);
         (f, hits)
     }
@@ -593,11 +600,13 @@ mod tests {
 
     #[test]
     fn hashtags_after_the_last_sentence_are_not_part_of_it() {
+        let ends_sentence = |text: &str| measured(text, "").0.ends_sentence;
         assert!(ends_sentence("The bar cabinet is from the fifties. #vintage #interior"));
         assert!(ends_sentence("Was für ein Tag! #Sommer  "));
         assert!(!ends_sentence("Our favourite #vintage finds"));
         assert!(!ends_sentence("#vintage #interior"));
         assert!(!ends_sentence("We are number # 1"));
+        assert!(ends_sentence("No tags here."));
     }
 
     #[test]
