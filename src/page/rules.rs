@@ -55,21 +55,30 @@ pub(crate) struct Rule {
     pub(crate) host: Option<String>,
 }
 
-/// A list of phrases and their rules, found by the first word: each word of the searched text
-/// is looked up among the phrases' first words, and only the phrases it starts are compared.
-/// A phrase is normalised text, so it can only match at a word start; a table lookup a word
-/// costs less than an automaton's transition a byte.
+/// A list of phrases and their rules, found by their lead: a one-word phrase by its word, a
+/// longer one by its first two words. Each word of the searched text, and each pair of words
+/// in a row, is looked up among the leads, and only the phrases it leads are compared. A
+/// phrase is normalised text, so it can only match at a word start; a lookup a word costs
+/// less than an automaton's transition a byte, and a pair of words leads a phrase far more
+/// rarely than a common first word ("to", "we", "0") alone.
 #[derive(Debug, Clone)]
 struct PhraseSet {
-    /// Indices into `phrases` (and `rules`) by the [`word_hash`] of the phrase's first word.
-    by_first_word: KeyMap<Vec<u32>>,
-    /// Bytes of the longest first word: longer words are not looked up.
-    max_first_word: usize,
-    /// Every first word's hash: most words are no first word, and this says so before
-    /// `by_first_word` is read.
-    first_words: HashFilter,
+    /// Indices into `phrases` (and `rules`) by their lead: the [`word_hash`] of a one-word
+    /// phrase, the [`pair_key`] of the first two words' hashes of a longer one.
+    by_lead: KeyMap<Vec<u32>>,
+    /// Bytes of the longest word that leads a phrase: longer words are not looked up.
+    max_lead_word: usize,
+    /// Every lead: most words and pairs lead no phrase, and this says so before `by_lead` is
+    /// read.
+    leads: HashFilter,
     phrases: Vec<String>,
     rules: Vec<Rule>,
+}
+
+/// The key of two words in a row, from their [`word_hash`]es.
+#[inline]
+fn pair_key(first: u64, second: u64) -> u64 {
+    (first.rotate_left(23) ^ second).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5D58_8B65_6C07_8965
 }
 
 impl PhraseSet {
@@ -78,22 +87,29 @@ impl PhraseSet {
             return None;
         }
         let (phrases, rules): (Vec<String>, Vec<Rule>) = entries.into_iter().unzip();
-        let mut by_first_word: KeyMap<Vec<u32>> = KeyMap::default();
-        let mut max_first_word = 0;
-        let mut first_words = HashFilter::default();
+        let mut by_lead: KeyMap<Vec<u32>> = KeyMap::default();
+        let mut max_lead_word = 0;
+        let mut leads = HashFilter::default();
         for (index, phrase) in phrases.iter().enumerate() {
-            let first = phrase.split(' ').next().unwrap_or_default();
-            let hash = word_hash(first.as_bytes(), 0);
-            by_first_word.entry(hash).or_default().push(index as u32);
-            first_words.insert(hash);
-            max_first_word = max_first_word.max(first.len());
+            let mut words = phrase.split(' ');
+            let first = words.next().unwrap_or_default();
+            let lead = match words.next() {
+                None => word_hash(first.as_bytes(), 0),
+                Some(second) => {
+                    max_lead_word = max_lead_word.max(second.len());
+                    pair_key(word_hash(first.as_bytes(), 0), word_hash(second.as_bytes(), 0))
+                }
+            };
+            max_lead_word = max_lead_word.max(first.len());
+            by_lead.entry(lead).or_default().push(index as u32);
+            leads.insert(lead);
         }
-        Some(PhraseSet { by_first_word, max_first_word, first_words, phrases, rules })
+        Some(PhraseSet { by_lead, max_lead_word, leads, phrases, rules })
     }
 
-    /// Calls `found(start, end, index)` for every phrase on word boundaries in `text[range]`,
-    /// as the words start (several at one word: in the order of the set); `anywhere_only` skips
-    /// the `contains` phrases. `text` is normalised: words apart by one space, blocks by `\n`.
+    /// Calls `found(start, end, index)` for every phrase on word boundaries in `text[range]`
+    /// (in no set order); `anywhere_only` skips the `contains` phrases. `text` is normalised:
+    /// words apart by one space, blocks by `\n`.
     fn scan(
         &self,
         text: &[u8],
@@ -102,28 +118,45 @@ impl PhraseSet {
         mut found: impl FnMut(usize, usize, u32),
     ) {
         let end = range.end;
+        // Calls `found` for the phrases led by `lead` (of two words or more when `pair`) that
+        // stand at `start`, ending on a word boundary before `end`.
+        let mut compare = |lead: u64, start: usize, pair: bool| {
+            let Some(indices) = self.by_lead.get(&lead) else { return };
+            for &index in indices {
+                let phrase = self.phrases[index as usize].as_bytes();
+                if (anywhere_only && self.rules[index as usize].how != How::Anywhere)
+                    || pair != phrase.contains(&b' ')
+                {
+                    continue;
+                }
+                let phrase_end = start + phrase.len();
+                if phrase_end <= end
+                    && &text[start..phrase_end] == phrase
+                    && (phrase_end == text.len() || matches!(text[phrase_end], b' ' | b'\n'))
+                {
+                    found(start, phrase_end, index);
+                }
+            }
+        };
         let mut start = range.start;
+        // The word before, when a space parts it from this one: its start and hash.
+        let mut previous: Option<(usize, u64)> = None;
         while start < end {
             let word_end = separator_at_or_after(text, start, end);
             let hash =
-                (word_end - start <= self.max_first_word).then(|| word_hash_at(text, start..word_end, 0));
-            if let Some(hash) = hash.filter(|&hash| self.first_words.may_contain(hash)) {
-                if let Some(indices) = self.by_first_word.get(&hash) {
-                    for &index in indices {
-                        if anywhere_only && self.rules[index as usize].how != How::Anywhere {
-                            continue;
-                        }
-                        let phrase = self.phrases[index as usize].as_bytes();
-                        let phrase_end = start + phrase.len();
-                        if phrase_end <= end
-                            && &text[start..phrase_end] == phrase
-                            && (phrase_end == text.len() || matches!(text[phrase_end], b' ' | b'\n'))
-                        {
-                            found(start, phrase_end, index);
-                        }
+                (word_end - start <= self.max_lead_word).then(|| word_hash_at(text, start..word_end, 0));
+            if let Some(hash) = hash {
+                if self.leads.may_contain(hash) {
+                    compare(hash, start, false);
+                }
+                if let Some((previous_start, previous_hash)) = previous {
+                    let pair = pair_key(previous_hash, hash);
+                    if self.leads.may_contain(pair) {
+                        compare(pair, previous_start, true);
                     }
                 }
             }
+            previous = hash.filter(|_| word_end < end && text[word_end] == b' ').map(|h| (start, h));
             start = word_end + 1;
         }
     }
@@ -559,7 +592,7 @@ mod tests {
     use crate::segment::segment;
 
     #[test]
-    fn the_first_word_search_finds_what_an_automaton_finds_in_its_order() {
+    fn the_lead_search_finds_what_an_automaton_finds_in_its_order() {
         // The reference: an Aho-Corasick automaton over every built-in contains and anywhere
         // phrase, its overlapping matches kept on word boundaries (in the order they end, the
         // longest first among those that end together).
