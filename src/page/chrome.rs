@@ -601,6 +601,18 @@ const CREDIT_MARKS: &[&str] = &[
     "(C) 19",
     "(C) 20",
 ];
+/// Every [`CREDIT_MARKS`] entry holds `:`, `/` or `(`, or one of these (a test checks): a block
+/// with none of them is not searched for the marks.
+const CREDIT_MARK_HINTS: &[&str] = &["Fot.", "hoto"];
+
+/// Whether `text` may hold a credit mark (see [`CREDIT_MARK_HINTS`]).
+fn may_hold_credit_mark(text: &str) -> bool {
+    static HINTS: OnceLock<Vec<memchr::memmem::Finder<'static>>> = OnceLock::new();
+    let hints = HINTS.get_or_init(|| CREDIT_MARK_HINTS.iter().map(memchr::memmem::Finder::new).collect());
+    let bytes = text.as_bytes();
+    memchr::memchr3(b':', b'/', b'(', bytes).is_some() || hints.iter().any(|h| h.find(bytes).is_some())
+}
+
 /// Endings of comment headers.
 const COMMENT_HEADER_ENDS: &[&str] =
     &["sagt:", "says:", "said:", "dit :", "dit:", "schreibt:", "escribió:", "wrote:"];
@@ -616,7 +628,7 @@ fn raw_rule(text: &str, f: &Features) -> Option<Rule> {
     let marks = MARKS.get_or_init(|| AhoCorasick::new(CREDIT_MARKS).expect("credit marks compile"));
     let family = if text.contains('©') {
         "copyright"
-    } else if marks.is_match(text) {
+    } else if may_hold_credit_mark(text) && marks.is_match(text) {
         "caption"
     } else if f.words <= 8 && COMMENT_HEADER_ENDS.iter().any(|e| ends_with_word(text, e)) {
         "comments"
@@ -1090,6 +1102,14 @@ mod tests {
         let page = format!("{BODY}Behind the dispute\n| a | b |\n| c | d |\n{second}\n");
         let labels = classify(&page);
         assert!(labels[3].1.is_keep() && labels[4].1.is_keep() && labels[5].1.is_keep(), "{labels:?}");
+    }
+
+    #[test]
+    fn every_credit_mark_holds_a_hint() {
+        for mark in CREDIT_MARKS {
+            assert!(may_hold_credit_mark(mark), "{mark:?} needs a byte or a hint in CREDIT_MARK_HINTS");
+        }
+        assert!(!may_hold_credit_mark("A plain caption without a mark"));
     }
 
     #[test]
