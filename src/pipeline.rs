@@ -50,6 +50,9 @@ enum Scan {
     Text {
         /// Hash of the input's bytes, checked again in pass 2.
         content_hash: u64,
+        /// The bytes were the page's text as they stood: UTF-8 that decoding and folding left
+        /// alone, so pass 2 only validates them.
+        plain: bool,
         page: PageScan,
     },
     /// A JSONL input: its records.
@@ -75,6 +78,15 @@ impl Scan {
             Scan::Text { page, .. } => std::slice::from_ref(page),
             Scan::Jsonl(scan) => &scan.pages,
             Scan::Failed(_) | Scan::Binary => &[],
+        }
+    }
+
+    /// The text of the input's bytes, read again after pass 1 (which hashed them as
+    /// `content_hash`): a plain input's are only validated, any other's decoded again.
+    fn decode_again(&self, bytes: Vec<u8>) -> Result<String, DecodeError> {
+        match self {
+            Scan::Text { plain: true, .. } => decode::utf8_string(bytes).or_else(decode::decode),
+            _ => decode::decode(bytes),
         }
     }
 
@@ -621,15 +633,17 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
         Err(error) => return Scan::Failed(Box::new(error)),
     };
     let content_hash = xxh3_64(&bytes);
+    let bytes_len = bytes.len();
     let text = match decode::decode(bytes) {
         Ok(text) => text,
         Err(DecodeError::Binary) => return Scan::Binary,
     };
+    let plain = text.len() == bytes_len && xxh3_64(text.as_bytes()) == content_hash;
     let labelled = label_page(&text, None, config);
     let site = config.site_from.site_of(source.relative());
     let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
     let cached = cache.keep(&labelled.page, &labelled.labels, config.corpus.dedup);
-    Scan::Text { content_hash, page: PageScan { line: 0, summary, cached } }
+    Scan::Text { content_hash, plain, page: PageScan { line: 0, summary, cached } }
 }
 
 /// [`scan`] of a JSONL input, read a batch of lines at a time ([`jsonl::Batches`]), the records
@@ -715,7 +729,7 @@ fn write_source(
         return written;
     }
     let bytes_in = bytes.len() as u64;
-    let Ok(text) = decode::decode(bytes) else {
+    let Ok(text) = scan.decode_again(bytes) else {
         written.error = Some(Error::Changed { path: source.display_path() });
         return written;
     };
@@ -1058,7 +1072,7 @@ fn reread<T: Send>(
         Ok(bytes) if xxh3_64(&bytes) == content_hash => bytes,
         _ => return Vec::new(),
     };
-    let Ok(text) = decode::decode(bytes) else { return Vec::new() };
+    let Ok(text) = scan.decode_again(bytes) else { return Vec::new() };
     let cached = pages.first().and_then(|p| p.cached.as_deref());
     vec![(first_page, each(first_page, &relabel(&text, None, cached, needs, config)))]
 }

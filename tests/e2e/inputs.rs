@@ -130,6 +130,19 @@ fn crlf_cleans_exactly_like_lf() {
 }
 
 #[test]
+fn tabs_clean_like_spaces_though_folding_keeps_the_length() {
+    // A tab folds to a space: the text is as long as the file but not the file's bytes, so
+    // the write pass must fold it again rather than take the bytes as they are.
+    let dir = tempfile::tempdir().unwrap();
+    let spaced = std::fs::read_to_string(seed("002")).unwrap();
+    let tabbed = dir.path().join("tabbed.txt");
+    std::fs::write(&tabbed, spaced.replace(' ', "\t")).unwrap();
+    let out = clean_stdout(&tabbed);
+    assert!(!out.contains('\t'), "tabs are folded in the output");
+    assert_eq!(out, clean_stdout(&seed("002")));
+}
+
+#[test]
 fn a_30_mb_single_line_file_is_cleaned() {
     let dir = tempfile::tempdir().unwrap();
     let sentence = "The committee said the new rules would take effect next year after a long consultation. ";
