@@ -231,7 +231,7 @@ pub fn segment(text: &str) -> Segmented<'_> {
 /// will look at.
 pub fn split(text: &str) -> Segmented<'_> {
     // One scan for the lines, trimmed once, shared by the layout guess and the blocks.
-    let trimmed: Vec<&str> = lines(text).map(str::trim).collect();
+    let trimmed: Vec<&str> = lines(text).map(trim).collect();
     let layout = detect_layout(&trimmed);
     let mut blocks: Vec<Block<'_>> = Vec::new();
     let mut previous_blank = true;
@@ -269,6 +269,17 @@ pub fn split(text: &str) -> Segmented<'_> {
         }
     }
     Segmented { layout, blocks, normalized: String::new(), shingles: Vec::new() }
+}
+
+/// `line.trim()`, answered without decoding when the line starts and ends with a visible
+/// ASCII character, as most do.
+#[inline]
+fn trim(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => line,
+        _ => line.trim(),
+    }
 }
 
 /// The same lines as `text.split('\n')`, found with the SIMD `memchr` search.
@@ -327,6 +338,15 @@ fn kind_of(line: &str) -> BlockKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_is_str_trim() {
+        for line in
+            ["", " ", "a", " a ", "a b", "\u{a0}a", "a\u{3000}", "\ta\t", "é", " é", "|a|", "~", "\u{2028}x"]
+        {
+            assert_eq!(trim(line), line.trim(), "{line:?}");
+        }
+    }
 
     #[test]
     fn kept_shingles_are_the_shingles_of_first_copies_up_to_the_cap() {
