@@ -320,6 +320,10 @@ fn starts_lowercase(line: &str) -> bool {
 const BULLETS: &[char] = &['-', '*', '•', '·', '◦', '▪', '►', '–', '—', '+'];
 
 fn kind_of(line: &str) -> BlockKind {
+    // A line that starts with a letter is text (no bullet, digit or `|` is a letter).
+    if line.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+        return BlockKind::Text;
+    }
     if line.len() > 1 && line.starts_with('|') && line.ends_with('|') {
         return BlockKind::TableRow;
     }
