@@ -143,8 +143,8 @@ impl Language {
 
 /// Characters that make up a word (with unspaced scripts, which count apart).
 #[inline]
-fn is_word_char(c: char) -> bool {
-    crate::fingerprint::is_alphanumeric(c) || c == '\'' || c == '’' || c == '-'
+fn is_word_char(c: char, props: CharProps) -> bool {
+    props.alphanumeric() || c == '\'' || c == '’' || c == '-'
 }
 
 /// What the page pass knows of one block.
@@ -274,7 +274,7 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
             }
             let unspaced_char = is_unspaced_script(c);
             unspaced += u32::from(unspaced_char);
-            !unspaced_char && is_word_char(c)
+            !unspaced_char && is_word_char(c, props)
         };
         if in_word {
             if word_start == NO_WORD {
@@ -471,7 +471,7 @@ mod tests {
             if !c.is_whitespace() && is_unspaced_script(c) {
                 unspaced += 1;
             }
-            if !c.is_whitespace() && !is_unspaced_script(c) && is_word_char(c) {
+            if !c.is_whitespace() && !is_unspaced_script(c) && is_word_char(c, CharProps::of(c)) {
                 word.push(c);
             } else {
                 end_word(&mut word, &mut f, &mut hits);
