@@ -38,8 +38,12 @@ pub fn threshold(site_pages: u32) -> u32 {
     MIN_SITE_PAGES.max((site_pages as f64).sqrt().ceil() as u32)
 }
 
-/// Shards of the exact count, so parallel passes rarely wait for each other.
-const SHARDS: usize = 64;
+/// Shards of the exact count, so parallel passes rarely wait for each other. A shard holds the
+/// keys of one range (their high bits): a page's sorted keys lock each shard once.
+const SHARDS: usize = 16;
+/// High bits of a key that name its shard.
+const SHARD_SHIFT: u32 = 64 - SHARDS.trailing_zeros();
+const _: () = assert!(SHARDS.is_power_of_two());
 
 /// Rows of the count sketch: a block's estimate is the least of its counters in these rows.
 pub const SKETCH_ROWS: usize = 4;
@@ -160,8 +164,14 @@ impl CountSketch {
     }
 }
 
-/// The exact counts, sharded by key.
-type Shards = Vec<Mutex<PrehashedMap<(u64, u64), u32>>>;
+/// One shard of the exact counts, on cache lines of its own (two threads locking neighbouring
+/// shards do not take each other's line).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Shard(Mutex<PrehashedMap<(u64, u64), u32>>);
+
+/// The exact counts, sharded by the high bits of the key.
+type Shards = Vec<Shard>;
 
 /// Counts on how many pages of its site each block key occurs, in two reads of the pages.
 ///
@@ -190,12 +200,17 @@ impl Recurrence {
         Self {
             sketch: Arc::new(CountSketch::new(sketch_width(input_bytes))),
             site_pages: Mutex::default(),
-            exact: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            exact: (0..SHARDS).map(|_| Shard::default()).collect(),
         }
     }
 
     fn shard(&self, key: u64) -> &Mutex<PrehashedMap<(u64, u64), u32>> {
-        &self.exact[(key >> 58) as usize % SHARDS]
+        &self.exact[(key >> SHARD_SHIFT) as usize].0
+    }
+
+    /// `keys` in runs of one shard each (one run a shard when `keys` are sorted).
+    fn shard_runs(keys: &[u64]) -> impl Iterator<Item = &[u64]> {
+        keys.chunk_by(|a, b| a >> SHARD_SHIFT == b >> SHARD_SHIFT)
     }
 
     /// First read: counts one page of `site` with the distinct block keys `keys`.
@@ -207,11 +222,16 @@ impl Recurrence {
     }
 
     /// Second read of the same page: counts exactly those of its distinct block keys `keys`
-    /// that are candidates (estimated on at least [`MIN_SITE_PAGES`] pages of `site`).
+    /// that are candidates (estimated on at least [`MIN_SITE_PAGES`] pages of `site`). Sorted
+    /// keys (as pages give them) take each shard's lock once.
     pub fn count(&self, site: u64, keys: &[u64]) {
-        for &key in keys {
-            if self.sketch.estimate(site, key) >= MIN_SITE_PAGES {
-                *self.shard(key).lock().expect("not poisoned").entry((site, key)).or_default() += 1;
+        for run in Self::shard_runs(keys) {
+            let mut counts = None;
+            for &key in run {
+                if self.sketch.estimate(site, key) >= MIN_SITE_PAGES {
+                    let counts = counts.get_or_insert_with(|| self.shard(key).lock().expect("not poisoned"));
+                    *counts.entry((site, key)).or_default() += 1;
+                }
             }
         }
     }
@@ -221,9 +241,12 @@ impl Recurrence {
         if let Some(n) = self.site_pages.lock().expect("not poisoned").get_mut(&site) {
             *n = n.saturating_sub(1);
         }
-        for &key in keys {
-            if let Some(count) = self.shard(key).lock().expect("not poisoned").get_mut(&(site, key)) {
-                *count = count.saturating_sub(1);
+        for run in Self::shard_runs(keys) {
+            let mut counts = self.shard(run[0]).lock().expect("not poisoned");
+            for &key in run {
+                if let Some(count) = counts.get_mut(&(site, key)) {
+                    *count = count.saturating_sub(1);
+                }
             }
         }
     }
@@ -247,7 +270,7 @@ impl Recurrence {
     pub fn bytes(&self) -> usize {
         let entry = std::mem::size_of::<((u64, u64), u32)>() + 1;
         let exact: usize =
-            self.exact.iter().map(|s| s.lock().expect("not poisoned").capacity() * entry).sum();
+            self.exact.iter().map(|s| s.0.lock().expect("not poisoned").capacity() * entry).sum();
         self.sketch.bytes() + exact
     }
 
@@ -256,7 +279,7 @@ impl Recurrence {
         let site_pages = self.site_pages.lock().expect("not poisoned");
         let mut chrome = PrehashedMap::default();
         for shard in &self.exact {
-            for (&(site, key), &count) in shard.lock().expect("not poisoned").iter() {
+            for (&(site, key), &count) in shard.0.lock().expect("not poisoned").iter() {
                 if count >= threshold(site_pages.get(&site).copied().unwrap_or(0)) {
                     chrome.insert((site, key), count);
                 }
@@ -374,8 +397,9 @@ mod tests {
         (0..n)
             .map(|_| {
                 let site = next() % sites;
+                // Keys spread over all 64 bits, as block hashes are (and so over every shard).
                 let mut keys: Vec<u64> = (0..next() % 30)
-                    .map(|_| if next() % 3 == 0 { next() % 50 } else { 1000 + next() % 100_000 })
+                    .map(|_| mix(if next() % 3 == 0 { next() % 50 } else { 1000 + next() % 100_000 }))
                     .collect();
                 keys.sort_unstable();
                 keys.dedup();
@@ -437,7 +461,7 @@ mod tests {
             let exact: HashMap<(u64, u64), u32> = recurrence
                 .exact
                 .iter()
-                .flat_map(|s| s.lock().unwrap().iter().map(|(&k, &v)| (k, v)).collect::<Vec<_>>())
+                .flat_map(|s| s.0.lock().unwrap().iter().map(|(&k, &v)| (k, v)).collect::<Vec<_>>())
                 .collect();
             // Every block on enough pages is a candidate, and every candidate's count is exact.
             for (pair, &n) in &counts {
@@ -457,6 +481,42 @@ mod tests {
                     assert!(estimated.pages(site, key).is_some());
                 }
             }
+        }
+    }
+
+    #[test]
+    fn counting_and_counting_off_take_keys_in_any_order() {
+        let pages = random_pages(1500, 4, 7);
+        let removed: Vec<(u64, Vec<u64>)> = pages.iter().step_by(3).cloned().collect();
+        // Expected: the plain count of all pages less that of the pages counted off.
+        let mut expected = plain_count(&pages);
+        for (pair, n) in plain_count(&removed) {
+            *expected.get_mut(&pair).expect("counted") -= n;
+        }
+        let site_pages = |site: u64| {
+            let on = |pages: &[(u64, Vec<u64>)]| pages.iter().filter(|p| p.0 == site).count() as u32;
+            on(&pages) - on(&removed)
+        };
+        for reverse in [false, true] {
+            let in_order = |keys: &[u64]| {
+                let mut keys = keys.to_vec();
+                if reverse {
+                    keys.reverse();
+                }
+                keys
+            };
+            let recurrence = Recurrence::default();
+            pages.iter().for_each(|(site, keys)| recurrence.add(*site, &in_order(keys)));
+            pages.iter().for_each(|(site, keys)| recurrence.count(*site, &in_order(keys)));
+            removed.iter().for_each(|(site, keys)| recurrence.remove(*site, &in_order(keys)));
+            let chrome = recurrence.chrome();
+            let mut found = 0;
+            for (&(site, key), &n) in &expected {
+                let wanted = (n >= threshold(site_pages(site))).then_some(n);
+                assert_eq!(chrome.pages(site, key), wanted, "reversed: {reverse}");
+                found += wanted.is_some() as usize;
+            }
+            assert!(found > 10, "{found}");
         }
     }
 
