@@ -4,9 +4,12 @@
 //! the others are labelled again. The page pass is a pure function of the page, so the output is
 //! the same either way; the budget only bounds memory.
 //!
-//! Memory: 12 bytes a block (a 4-byte packed label and an 8-byte key) and about 900 bytes
-//! a page (most of it the signature, with dedup on), counted against the budget as they are
-//! taken.
+//! The write pass renders a cached page from it and the text, without splitting the text into
+//! blocks again: the cache holds where each block sits.
+//!
+//! Memory: about 15 bytes a block (a 4-byte packed label, an 8-byte key and 2 to 4 bytes of
+//! place) and about 900 bytes a page (most of it the signature, with dedup on), counted
+//! against the budget as they are taken.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,7 +17,7 @@ use std::sync::RwLock;
 
 use crate::corpus::dedup::RemovableSignature;
 use crate::label::{Label, Placement, Reason};
-use crate::segment::Segmented;
+use crate::segment::{Layout, Segmented};
 
 /// Default budget in MiB (`--cache-mib`).
 pub const DEFAULT_CACHE_MIB: usize = 256;
@@ -27,6 +30,12 @@ pub struct CachedPage {
     other: Box<[Label]>,
     /// Every block's key; 0 for none ([`crate::fingerprint::key_of_bytes`] is never 0).
     keys: Box<[u64]>,
+    /// Where every block sits in the page's text: for each, the bytes from the end of the one
+    /// before (the start of the text for the first) to its start, then its length, as LEB128
+    /// varints.
+    places: Box<[u8]>,
+    /// How the page separates its paragraphs.
+    layout: Layout,
     /// The signature of the blocks the page pass keeps (with dedup on): the fingerprint pass
     /// takes site chrome out of it without reading the page again
     /// ([`crate::corpus::fingerprint_without_text`]).
@@ -54,6 +63,25 @@ impl CachedPage {
         self.keys.iter().map(|&key| (key != 0).then_some(key))
     }
 
+    /// How the page separates its paragraphs.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Every block's text, in block order, taken from `text`, the text this page was cached
+    /// from (the blocks of [`crate::segment::segment`]). `None` when `text` is shorter than the
+    /// blocks reach or cuts a character: it is not that text.
+    pub fn block_texts<'t>(&self, text: &'t str) -> Option<Vec<&'t str>> {
+        let mut texts = Vec::with_capacity(self.keys.len());
+        let (mut places, mut end) = (&self.places[..], 0usize);
+        while !places.is_empty() {
+            let start = end.checked_add(read_varint(&mut places)?)?;
+            end = start.checked_add(read_varint(&mut places)?)?;
+            texts.push(text.get(start..end)?);
+        }
+        Some(texts)
+    }
+
     /// The page's distinct block keys, sorted (as [`crate::corpus::page_keys`] gives them).
     pub fn distinct_keys(&self) -> Vec<u64> {
         let mut keys: Vec<u64> = self.keys().flatten().collect();
@@ -76,11 +104,27 @@ impl PageCache {
         Self { used: AtomicUsize::new(0), budget }
     }
 
-    /// What to keep of `page` with its page-pass `labels` (signed when `sign`), or `None` once
-    /// the budget is spent (boxed, so a page that was not kept costs 8 bytes).
-    pub fn keep(&self, page: &Segmented<'_>, labels: &[Label], sign: bool) -> Option<Box<CachedPage>> {
+    /// What to keep of `page`, segmented from `text`, with its page-pass `labels` (signed when
+    /// `sign`), or `None` once the budget is spent (boxed, so a page that was not kept costs 8
+    /// bytes).
+    pub fn keep(
+        &self,
+        text: &str,
+        page: &Segmented<'_>,
+        labels: &[Label],
+        sign: bool,
+    ) -> Option<Box<CachedPage>> {
         let other = labels.iter().filter(|l| !PackedLabel::packs(l)).count();
+        let mut places = Vec::with_capacity(page.blocks.len() * 3);
+        let mut end = 0;
+        for block in &page.blocks {
+            let start = block.text.as_ptr() as usize - text.as_ptr() as usize;
+            push_varint(&mut places, start - end);
+            push_varint(&mut places, block.text.len());
+            end = start + block.text.len();
+        }
         let cost = std::mem::size_of::<CachedPage>()
+            + places.len()
             + labels.len() * (std::mem::size_of::<PackedLabel>() + std::mem::size_of::<u64>())
             + other * std::mem::size_of::<Label>()
             + if sign { std::mem::size_of::<RemovableSignature>() } else { 0 };
@@ -121,9 +165,40 @@ impl PageCache {
             labels: packed,
             other: others.into_boxed_slice(),
             keys: page.blocks.iter().map(|b| b.key.unwrap_or(0)).collect(),
+            places: places.into_boxed_slice(),
+            layout: page.layout,
             signature,
         }))
     }
+}
+
+/// Appends `value` as a LEB128 varint: 7 bits a byte, low bits first, the high bit set on
+/// every byte but the last.
+fn push_varint(out: &mut Vec<u8>, mut value: usize) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// Reads a varint [`push_varint`] wrote from the front of `bytes`, and moves past it; `None`
+/// when it is cut short or does not fit a `usize`.
+fn read_varint(bytes: &mut &[u8]) -> Option<usize> {
+    let mut value = 0usize;
+    for (index, &byte) in bytes.iter().enumerate() {
+        let bits = usize::from(byte & 0x7F);
+        let shift = 7 * index as u32;
+        if shift >= usize::BITS || (bits << shift) >> shift != bits {
+            return None;
+        }
+        value |= bits << shift;
+        if byte < 0x80 {
+            *bytes = &bytes[index + 1..];
+            return Some(value);
+        }
+    }
+    None
 }
 
 /// What a [`PackedLabel`] holds (its low [`TAG_BITS`] bits).
@@ -254,7 +329,8 @@ mod tests {
 
     #[test]
     fn labels_come_back_as_they_were_kept() {
-        let page = segment("a\nb\nc\nd\ne\nf\ng\nh");
+        let text = "a\nb\nc\nd\ne\nf\ng\nh";
+        let page = segment(text);
         let labels = vec![
             Label::Keep,
             Label::Drop(Reason::Repeat { of: 0 }),
@@ -266,7 +342,7 @@ mod tests {
             Label::Drop(Reason::Context { why: Placement::BeforeArticle, words: 5_000_000, stopword_pct: 3 }),
             Label::Drop(Reason::Repeat { of: MAX_PAYLOAD }),
         ];
-        let cached = PageCache::new(1 << 20).keep(&page, &labels, true).expect("fits");
+        let cached = PageCache::new(1 << 20).keep(text, &page, &labels, true).expect("fits");
         assert_eq!(cached.labels(), labels);
         assert_eq!(cached.other.len(), 3);
         assert_eq!(cached.keys().collect::<Vec<_>>(), page.blocks.iter().map(|b| b.key).collect::<Vec<_>>());
@@ -281,8 +357,54 @@ mod tests {
     fn pages_beyond_the_budget_are_not_kept() {
         let page = segment("a\nb");
         let labels = vec![Label::Keep; 2];
-        let cache = PageCache::new(std::mem::size_of::<CachedPage>() + 40);
-        assert!(cache.keep(&page, &labels, false).is_some());
-        assert!(cache.keep(&page, &labels, false).is_none());
+        // Two packed labels, two keys and two places of two bytes each.
+        let cache = PageCache::new(std::mem::size_of::<CachedPage>() + 2 * 4 + 2 * 8 + 4);
+        assert!(cache.keep("a\nb", &page, &labels, false).is_some());
+        assert!(cache.keep("a\nb", &page, &labels, false).is_none());
+    }
+
+    #[test]
+    fn block_texts_are_the_blocks_of_the_text() {
+        let pieces =
+            ["word ", "Word ", "\n", "\n\n", "\n\n\n", "  ", "- item", "| cell |", "é", "末", "\t", "12"];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut long_blocks = 0;
+        for round in 0..500 {
+            // Now and then a block longer than one byte of varint holds.
+            let mut text = crate::testing::pieces_text(&pieces, 60, &mut state);
+            if round % 10 == 0 {
+                text.push_str(&"long ".repeat(40 * round / 10));
+            }
+            let page = segment(&text);
+            long_blocks += page.blocks.iter().filter(|b| b.text.len() >= 0x80).count();
+            let labels = vec![Label::Keep; page.blocks.len()];
+            let cached = PageCache::new(1 << 20).keep(&text, &page, &labels, false).expect("fits");
+            let texts: Vec<&str> = page.blocks.iter().map(|b| b.text).collect();
+            assert_eq!(cached.block_texts(&text), Some(texts), "{text:?}");
+            assert_eq!(cached.layout(), page.layout);
+            // A text the blocks do not fit in is refused, not read out of bounds.
+            if let Some(last) = page.blocks.last() {
+                let cut = &text[..last.text.as_ptr() as usize - text.as_ptr() as usize];
+                assert_eq!(cached.block_texts(cut), None);
+            }
+        }
+        assert!(long_blocks > 20, "{long_blocks}");
+    }
+
+    #[test]
+    fn varints_come_back_as_written() {
+        let values = [0, 1, 0x7F, 0x80, 0x3FFF, 0x4000, 1 << 35, usize::MAX];
+        let mut bytes = Vec::new();
+        values.iter().for_each(|&v| push_varint(&mut bytes, v));
+        assert_eq!(bytes.len(), 1 + 1 + 1 + 2 + 2 + 3 + 6 + 10);
+        let mut rest = &bytes[..];
+        for &v in &values {
+            assert_eq!(read_varint(&mut rest), Some(v));
+        }
+        assert!(rest.is_empty());
+        // Cut short, or too long for a usize.
+        assert_eq!(read_varint(&mut &[0x80u8][..]), None);
+        assert_eq!(read_varint(&mut &[0xFFu8; 11][..]), None);
+        assert_eq!(read_varint(&mut &[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F][..]), None);
     }
 }

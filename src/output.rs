@@ -14,9 +14,19 @@ use crate::segment::Segmented;
 /// joined with spaces), blocks separated as the input separated them (see
 /// [`crate::segment::Layout::separator`]), with a final newline when anything is kept.
 pub fn render_clean(page: &Segmented<'_>, labels: &[Label], out: &mut String) {
-    let separator = page.layout.separator();
+    render_clean_blocks(page.layout.separator(), page.blocks.iter().map(|b| b.text), labels, out);
+}
+
+/// [`render_clean`] of the blocks `texts`, in block order, of a page whose layout writes
+/// `separator` between blocks.
+pub fn render_clean_blocks<'t>(
+    separator: &str,
+    texts: impl IntoIterator<Item = &'t str>,
+    labels: &[Label],
+    out: &mut String,
+) {
     let mut first = true;
-    for (block, label) in page.blocks.iter().zip(labels) {
+    for (text, label) in texts.into_iter().zip(labels) {
         if !label.is_keep() {
             continue;
         }
@@ -24,7 +34,7 @@ pub fn render_clean(page: &Segmented<'_>, labels: &[Label], out: &mut String) {
             out.push_str(separator);
         }
         first = false;
-        push_unwrapped(block.text, out);
+        push_unwrapped(text, out);
     }
     if !first {
         out.push('\n');

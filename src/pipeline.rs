@@ -611,6 +611,27 @@ fn relabel<'a>(
     Labelled { page, labels }
 }
 
+/// The write pass's labels of a cached page of `text` (page `page_index` of the run), the
+/// corpus `verdict` applied, and its clean text (empty when `suppressed`), rendered from where
+/// the cache says its blocks sit: the text is not split into blocks again. `None` when the
+/// cache does not fit `text`.
+fn clean_from_cache(
+    text: &str,
+    cached: &CachedPage,
+    page_index: usize,
+    verdict: &Verdict,
+    suppressed: bool,
+) -> Option<(Vec<Label>, String)> {
+    let blocks = cached.block_texts(text)?;
+    let mut labels = cached.labels();
+    verdict.apply_by_keys(page_index, cached.keys(), &mut labels);
+    let mut clean = String::new();
+    if !suppressed {
+        output::render_clean_blocks(cached.layout().separator(), blocks, &labels, &mut clean);
+    }
+    Some((labels, clean))
+}
+
 /// For [`relabel`] in the passes that only look blocks up by key (site chrome, counting off):
 /// no block is normalised.
 fn keys_only(_: &Label) -> bool {
@@ -642,7 +663,7 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
     let labelled = label_page(&text, None, config);
     let site = config.site_from.site_of(source.relative());
     let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
-    let cached = cache.keep(&labelled.page, &labelled.labels, config.corpus.dedup);
+    let cached = cache.keep(&text, &labelled.page, &labelled.labels, config.corpus.dedup);
     Scan::Text { content_hash, plain, page: PageScan { line: 0, summary, cached } }
 }
 
@@ -667,7 +688,7 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
                 let host = record.host();
                 let labelled = label_page(&text, host.as_deref(), config);
                 let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
-                let cached = cache.keep(&labelled.page, &labelled.labels, config.corpus.dedup);
+                let cached = cache.keep(&text, &labelled.page, &labelled.labels, config.corpus.dedup);
                 let id = record.id(&config.keys, &file_id).into_boxed_str();
                 Ok((PageScan { line: number, summary, cached }, id))
             })
@@ -735,23 +756,33 @@ fn write_source(
     };
     let page_index = first_page;
     let cached = pages.first().and_then(|p| p.cached.as_deref());
-    let mut labelled = relabel(&text, None, cached, keys_only, config);
-    verdict.apply(page_index, &labelled.page, &mut labelled.labels);
-    // Rendering needs only the blocks' text: free the normalised copy of a big page first.
-    labelled.page.forget_normalized();
     let duplicate = duplicate_entry(page_index, ids, verdict);
     let suppressed = duplicate.is_some() && !config.keep_duplicates;
-    let mut rendered = String::new();
-    if config.explain {
-        explain_page(&ids.id(page_index), &text, None, &labelled, duplicate.as_ref(), config, &mut rendered);
-    } else if !suppressed {
-        output::render_clean(&labelled.page, &labelled.labels, &mut rendered);
-    }
+    let from_cache = cached
+        .filter(|_| !config.explain)
+        .and_then(|cached| clean_from_cache(&text, cached, page_index, verdict, suppressed));
+    let (labels, rendered) = match from_cache {
+        Some(done) => done,
+        None => {
+            let mut labelled = relabel(&text, None, cached, keys_only, config);
+            verdict.apply(page_index, &labelled.page, &mut labelled.labels);
+            // Rendering needs only the blocks' text: free the normalised copy of a big page first.
+            labelled.page.forget_normalized();
+            let mut rendered = String::new();
+            if config.explain {
+                let id = ids.id(page_index);
+                explain_page(&id, &text, None, &labelled, duplicate.as_ref(), config, &mut rendered);
+            } else if !suppressed {
+                output::render_clean(&labelled.page, &labelled.labels, &mut rendered);
+            }
+            (labelled.labels, rendered)
+        }
+    };
     // One entry: an exact allocation, not the four slots a first push reserves.
     written.documents.reserve_exact(1);
     written.documents.push(DocumentEntry {
         id: ids.id(page_index),
-        counts: BlockCounts::from_labels(&labelled.labels),
+        counts: BlockCounts::from_labels(&labels),
         bytes_in,
         bytes_out: if suppressed { 0 } else { rendered.len() as u64 },
         duplicate_of: duplicate.as_ref().map(|d| d.duplicate_of.clone()),
@@ -975,27 +1006,41 @@ fn write_record(
     config: &Config,
 ) -> WrittenRecord {
     let text = decode::fold(record.text(&config.keys).to_string());
-    let host = record.host();
-    let mut labelled = relabel(&text, host.as_deref(), page.cached.as_deref(), keys_only, config);
-    verdict.apply(page_index, &labelled.page, &mut labelled.labels);
     let duplicate = duplicate_entry(page_index, ids, verdict);
     let suppressed = duplicate.is_some() && !config.keep_duplicates;
-    let counts = BlockCounts::from_labels(&labelled.labels);
-    let mut clean = String::new();
-    output::render_clean(&labelled.page, &labelled.labels, &mut clean);
-    let bytes_out = if suppressed { 0 } else { clean.len() as u64 };
+    let cached = page.cached.as_deref();
+    let from_cache = cached
+        .filter(|_| !config.explain)
+        .and_then(|cached| clean_from_cache(&text, cached, page_index, verdict, suppressed));
     let mut rendered = String::new();
-    if config.explain {
-        explain_page(
-            &ids.id(page_index),
-            &text,
-            host.as_deref(),
-            &labelled,
-            duplicate.as_ref(),
-            config,
-            &mut rendered,
-        );
-    } else if !suppressed {
+    let (labels, clean) = match from_cache {
+        Some(done) => done,
+        None => {
+            let host = record.host();
+            let mut labelled = relabel(&text, host.as_deref(), cached, keys_only, config);
+            verdict.apply(page_index, &labelled.page, &mut labelled.labels);
+            let mut clean = String::new();
+            if !suppressed {
+                output::render_clean(&labelled.page, &labelled.labels, &mut clean);
+            }
+            if config.explain {
+                let id = ids.id(page_index);
+                explain_page(
+                    &id,
+                    &text,
+                    host.as_deref(),
+                    &labelled,
+                    duplicate.as_ref(),
+                    config,
+                    &mut rendered,
+                );
+            }
+            (labelled.labels, clean)
+        }
+    };
+    let counts = BlockCounts::from_labels(&labels);
+    let bytes_out = if suppressed { 0 } else { clean.len() as u64 };
+    if !config.explain && !suppressed {
         let summary = serde_json::json!({ "kept": counts.kept, "dropped": counts.dropped });
         rendered.push_str(&record.to_clean_line(&config.keys, &clean, summary));
         rendered.push('\n');

@@ -264,8 +264,18 @@ impl Verdict {
     /// Adds the corpus pass's block decisions (site chrome) to a page's labels: a kept block that
     /// is chrome of the page's site becomes `Drop(SiteChrome { pages })`.
     pub fn apply(&self, page_index: usize, page: &Segmented<'_>, labels: &mut [Label]) {
+        self.apply_by_keys(page_index, page.blocks.iter().map(|b| b.key), labels);
+    }
+
+    /// [`Verdict::apply`] given the page's block keys alone, in block order.
+    pub fn apply_by_keys(
+        &self,
+        page_index: usize,
+        keys: impl Iterator<Item = Option<u64>>,
+        labels: &mut [Label],
+    ) {
         if let Some(&site) = self.sites.get(page_index) {
-            apply_site_chrome(page, labels, site, &self.chrome);
+            apply_site_chrome_by_keys(keys, labels, site, &self.chrome);
         }
     }
 
