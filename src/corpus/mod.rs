@@ -223,13 +223,14 @@ pub fn apply_site_chrome_by_keys(
         return;
     }
     let (mut site_blocks, mut context, mut context_site) = (0usize, 0usize, 0usize);
+    let chrome = chrome.of_site(site);
     for (key, label) in keys.zip(labels.iter_mut()) {
         if matches!(label, Label::Drop(Reason::Repeat { .. })) {
             continue;
         }
         let was_context = matches!(label, Label::Drop(Reason::Context { .. }));
         context += usize::from(was_context);
-        if let Some(pages) = key.and_then(|k| chrome.pages(site, k)) {
+        if let Some(pages) = key.and_then(|k| chrome.pages(k)) {
             *label = Label::Drop(Reason::SiteChrome { pages });
             site_blocks += 1;
             context_site += usize::from(was_context);

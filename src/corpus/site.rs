@@ -289,6 +289,42 @@ impl Recurrence {
     }
 }
 
+/// The chrome of one site ([`SiteChrome::of_site`]).
+#[derive(Debug)]
+pub struct SiteView<'a>(View<'a>);
+
+/// What a [`SiteView`] answers from.
+#[derive(Debug)]
+enum View<'a> {
+    /// A site the estimate has no page of.
+    Nothing,
+    Exact {
+        chrome: &'a PrehashedMap<(u64, u64), u32>,
+        site: u64,
+    },
+    Estimated {
+        sketch: &'a CountSketch,
+        site: u64,
+        /// The site's page count, and the [`threshold`] it sets.
+        pages: u32,
+        threshold: u32,
+    },
+}
+
+impl SiteView<'_> {
+    /// The number of pages the block `key` was seen on when it is chrome of the site.
+    pub fn pages(&self, key: u64) -> Option<u32> {
+        match self.0 {
+            View::Nothing => None,
+            View::Exact { chrome, site } => chrome.get(&(site, key)).copied(),
+            View::Estimated { sketch, site, pages, threshold } => {
+                let estimate = sketch.estimate(site, key).min(pages);
+                (estimate >= threshold).then_some(estimate)
+            }
+        }
+    }
+}
+
 /// What a [`SiteChrome`] answers from.
 #[derive(Debug, Clone)]
 enum Chrome {
@@ -314,14 +350,19 @@ pub struct SiteChrome {
 impl SiteChrome {
     /// The number of pages the block `key` was seen on when it is chrome of `site`.
     pub fn pages(&self, site: u64, key: u64) -> Option<u32> {
-        match &self.chrome {
-            Chrome::Exact(chrome) => chrome.get(&(site, key)).copied(),
-            Chrome::Estimated { sketch, site_pages } => {
-                let pages = site_pages.get(&site).copied()?;
-                let estimate = sketch.estimate(site, key).min(pages);
-                (estimate >= threshold(pages)).then_some(estimate)
-            }
-        }
+        self.of_site(site).pages(key)
+    }
+
+    /// The chrome of `site`, for looking up a page's blocks: what depends on the site alone
+    /// (its page count and threshold) is looked up once.
+    pub fn of_site(&self, site: u64) -> SiteView<'_> {
+        SiteView(match &self.chrome {
+            Chrome::Exact(chrome) => View::Exact { chrome, site },
+            Chrome::Estimated { sketch, site_pages } => match site_pages.get(&site) {
+                Some(&pages) => View::Estimated { sketch, site, pages, threshold: threshold(pages) },
+                None => View::Nothing,
+            },
+        })
     }
 
     /// Number of (site, block) pairs found to be chrome (0 for estimated chrome, which cannot
@@ -376,6 +417,9 @@ mod tests {
         let estimated = recurrence.estimated();
         assert_eq!(estimated.pages(0, menu), Some(3));
         assert_eq!(estimated.pages(1, menu), None);
+        // A site with no page counted.
+        assert_eq!(estimated.pages(99, menu), None);
+        assert_eq!(estimated.of_site(0).pages(menu), Some(3));
         let chrome = recurrence.chrome();
         assert_eq!(chrome.pages(0, menu), Some(3));
         assert_eq!(chrome.pages(0, 10), None);
