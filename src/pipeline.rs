@@ -419,17 +419,24 @@ fn corpus_pass(
     let provisional = corpus::provisional(&recurrence, &config.corpus);
     let site_chrome = config.corpus.site_chrome;
     let mut fingerprints = vec![corpus::Fingerprint::default(); summaries.len()];
+    // Pages whose blocks are counted after grouping, from the keys pass 1 kept: once it is known
+    // which pages count, those that do not are never counted, and the others only for the
+    // blocks that can reach their site's threshold. The pages read again are counted as they
+    // are read (reading them once more would cost more than counting blocks off).
+    let mut deferred = vec![false; summaries.len()];
     if config.corpus.dedup {
         // Each input signs its pages into its own part of `fingerprints`, a chunk of inputs at a
         // time (the parts of every input at once would cost two words a page).
-        let mut rest = fingerprints.as_mut_slice();
+        let (mut rest, mut rest_deferred) = (fingerprints.as_mut_slice(), deferred.as_mut_slice());
         for start in (0..sources.len()).step_by(CHUNK_INPUTS) {
             let inputs = start..sources.len().min(start + CHUNK_INPUTS);
-            let mut parts: Vec<&mut [corpus::Fingerprint]> = Vec::with_capacity(inputs.len());
+            let mut parts: Vec<(&mut [corpus::Fingerprint], &mut [bool])> = Vec::with_capacity(inputs.len());
             for scan in &scans[inputs.clone()] {
                 let (part, tail) = std::mem::take(&mut rest).split_at_mut(scan.pages().len());
-                parts.push(part);
-                rest = tail;
+                let (deferred_part, deferred_tail) =
+                    std::mem::take(&mut rest_deferred).split_at_mut(scan.pages().len());
+                parts.push((part, deferred_part));
+                (rest, rest_deferred) = (tail, deferred_tail);
             }
             pool.install(|| {
                 sources[inputs.clone()]
@@ -437,12 +444,12 @@ fn corpus_pass(
                     .zip(&scans[inputs.clone()])
                     .zip(&first_page[inputs])
                     .zip(parts)
-                    .for_each(|(((source, scan), &first), signed)| {
+                    .for_each(|(((source, scan), &first), (signed, deferred))| {
                         let pages = scan.pages();
                         // A page pass 1 signed is signed again from that signature, site chrome
-                        // taken out, and its keys count, without reading it again (unless chrome
-                        // changes too much: see `fingerprint_without_text`). The pages of one
-                        // input (a JSONL file's records) are signed in parallel too.
+                        // taken out, without reading it again (unless chrome changes too much:
+                        // see `fingerprint_without_text`); its keys count after grouping. The
+                        // pages of one input (a JSONL file's records) are signed in parallel too.
                         let read_again: Vec<bool> = pages
                             .par_iter()
                             .zip(signed.par_iter_mut())
@@ -461,13 +468,13 @@ fn corpus_pass(
                                     &provisional,
                                 );
                                 let Some(fingerprint) = fingerprint else { return true };
-                                if site_chrome {
-                                    recurrence.count(site, &cached.distinct_keys());
-                                }
                                 *slot = fingerprint;
                                 false
                             })
                             .collect();
+                        for (deferred, &read) in deferred.iter_mut().zip(&read_again) {
+                            *deferred = site_chrome && !read;
+                        }
                         let wanted = |index: usize| read_again[index - first];
                         let fingerprints = reread(
                             source,
@@ -491,17 +498,19 @@ fn corpus_pass(
             });
         }
     } else if site_chrome {
-        // No fingerprint pass: count from the keys pass 1 kept, reading only the pages it could
-        // not keep.
+        // No fingerprint pass: the pages pass 1 kept count after grouping; the others are read
+        // again and counted now.
+        let mut index = 0;
+        for scan in scans {
+            for page in scan.pages() {
+                deferred[index] = page.cached.is_some();
+                index += 1;
+            }
+        }
         pool.install(|| {
             sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
                 |((source, scan), &first)| {
                     let pages = scan.pages();
-                    pages.par_iter().enumerate().with_min_len(PAGES_PER_TASK).for_each(|(offset, page)| {
-                        if let Some(cached) = &page.cached {
-                            recurrence.count(summaries[first + offset].site, &cached.distinct_keys());
-                        }
-                    });
                     let wanted = |index: usize| pages[index - first].cached.is_none();
                     reread(source, scan, first, config, &wanted, keys_only, &|index, labelled| {
                         corpus::count(&labelled.page, &summaries[index], &recurrence)
@@ -511,7 +520,6 @@ fn corpus_pass(
         });
     }
     drop(provisional);
-    recurrence.forget_sketch();
     // Related pairs are listed only for --related: without it, keep only the pairs that group.
     let mut options = config.corpus.clone();
     if config.related.is_none() {
@@ -525,14 +533,19 @@ fn corpus_pass(
     // Pages of one group count once per site: count the later ones off, by the keys pass 1
     // kept or reading them again.
     let uncounted = corpus::uncounted(&summaries, &groups);
-    if config.corpus.site_chrome && uncounted.contains(&true) {
+    if site_chrome && uncounted.contains(&true) {
         pool.install(|| {
             sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
                 |((source, scan), &first)| {
                     let pages = scan.pages();
                     pages.par_iter().enumerate().with_min_len(PAGES_PER_TASK).for_each(|(offset, page)| {
-                        if let (true, Some(cached)) = (uncounted[first + offset], &page.cached) {
-                            recurrence.remove(summaries[first + offset].site, &cached.distinct_keys());
+                        let index = first + offset;
+                        match (uncounted[index], deferred[index], &page.cached) {
+                            (true, true, _) => recurrence.remove_page(summaries[index].site),
+                            (true, false, Some(cached)) => {
+                                recurrence.remove(summaries[index].site, &cached.distinct_keys())
+                            }
+                            _ => {}
                         }
                     });
                     let wanted = |index: usize| uncounted[index] && pages[index - first].cached.is_none();
@@ -543,6 +556,26 @@ fn corpus_pass(
             )
         });
     }
+    if deferred.contains(&true) {
+        // The deferred pages that count, against their site's threshold now that the pages
+        // counted off are known.
+        let thresholds = recurrence.thresholds();
+        pool.install(|| {
+            scans.par_iter().zip(first_page.par_iter()).for_each(|(scan, &first)| {
+                let pages = scan.pages();
+                pages.par_iter().enumerate().with_min_len(PAGES_PER_TASK).for_each(|(offset, page)| {
+                    let index = first + offset;
+                    if let (true, false, Some(cached)) = (deferred[index], uncounted[index], &page.cached) {
+                        let site = summaries[index].site;
+                        let at_least = thresholds.get(&site).copied().unwrap_or(corpus::site::MIN_SITE_PAGES);
+                        recurrence.count_from(site, &cached.distinct_keys(), at_least);
+                    }
+                });
+            })
+        });
+    }
+    drop(deferred);
+    recurrence.forget_sketch();
     corpus::finish(&summaries, groups, &recurrence, &config.corpus)
 }
 

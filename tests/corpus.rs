@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use clap::Parser;
 use serde_json::Value;
 
 fn textsift() -> Command {
@@ -424,4 +425,40 @@ fn simhash_distances(copies: &Path) {
         "simhash distances of cleaned text: copies median {} p90 {} max {}; different articles min {} p1 {} median {}",
         pct(&same, 0.5), pct(&same, 0.9), same[same.len() - 1], different[0], pct(&different, 0.01), pct(&different, 0.5)
     );
+}
+
+#[test]
+fn without_dedup_site_chrome_counted_from_the_cache_is_what_reading_again_counts() {
+    // The library can run the corpus pass without near-duplicates: site chrome is then counted
+    // from the keys pass 1 kept, or by reading the pages again when nothing was kept.
+    use textsift::cli::{Cli, Command as Sub};
+    use textsift::config::Config;
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    let top = "Home\nNews\nSport\nWeather\nSign in to your account";
+    let bottom = "Follow us on social media for the latest updates\nPrivacy policy";
+    let seeds =
+        ["000_0ef7c7d691b69c51", "001_1c1240f4140953fa", "002_0df676639e4f9b9f", "004_162314ff8dfee6e6"];
+    for seed in seeds {
+        let body = std::fs::read_to_string(fixtures().join(format!("seeds/{seed}.txt"))).unwrap();
+        std::fs::write(site.join(format!("{seed}.txt")), format!("{top}\n{}\n{bottom}\n", body.trim_end()))
+            .unwrap();
+    }
+    let run = |cache: &str| {
+        let out = dir.path().join(format!("out-{cache}"));
+        let args = ["textsift", "clean", site.to_str().unwrap(), "-o", out.to_str().unwrap(), "-q"];
+        let parsed = Cli::try_parse_from(args.iter().copied().chain(["--cache-mib", cache])).unwrap();
+        let Sub::Clean(args) = parsed.command else { panic!("clean") };
+        let mut config = Config::from_args(*args).unwrap();
+        config.corpus.dedup = false;
+        let outcome = textsift::pipeline::run(&config, || Ok(Vec::new()), &|e| panic!("{e}")).unwrap();
+        let texts: Vec<String> =
+            seeds.iter().map(|s| std::fs::read_to_string(out.join(format!("{s}.txt"))).unwrap()).collect();
+        (outcome.totals.counts.dropped.get("site_chrome"), texts)
+    };
+    let (kept, read_again) = (run("64"), run("0"));
+    assert_eq!(kept.0, 4 * 7, "the seven menu lines of each page");
+    assert!(!kept.1[0].contains("Sign in to your account"), "{}", kept.1[0]);
+    assert_eq!(kept, read_again);
 }

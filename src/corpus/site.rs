@@ -14,11 +14,14 @@
 //! (site, block) pairs in a [`CountSketch`] of [`SKETCH_ROWS`] rows of 16-bit counters, sized
 //! from the run's input bytes ([`sketch_width`]: 32 KiB to 32 MiB, 1 counter a row per 128
 //! bytes read). The corpus pass then counts exactly, from the block keys pass 1 kept or from a
-//! new read of the page, in a map of about 32 bytes an entry, only the candidates: blocks the sketch puts on at least [`MIN_SITE_PAGES`] pages. The sketch never
-//! underestimates, so every block that can be chrome is a candidate and the chrome learned is
-//! exactly what a count of every block gives; blocks on fewer pages become candidates only
-//! where other blocks share all their counters. Pages that another page of their group already
-//! counted are read again after grouping and their blocks counted off ([`Recurrence::remove`]).
+//! new read of the page, in a map of about 32 bytes an entry, only the candidates: blocks the
+//! sketch puts on at least [`MIN_SITE_PAGES`] pages ([`Recurrence::count`]), or, once the
+//! pages counted off are known, on at least their site's threshold
+//! ([`Recurrence::count_from`]). The sketch never underestimates, so every block that can be
+//! chrome is a candidate and the chrome learned is exactly what a count of every block gives;
+//! blocks on fewer pages become candidates only where other blocks share all their counters.
+//! Pages that another page of their group already counted are counted off after grouping
+//! ([`Recurrence::remove`], [`Recurrence::remove_page`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -90,7 +93,8 @@ impl std::hash::Hasher for PrehashedHasher {
     }
 }
 
-type PrehashedMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<PrehashedHasher>>;
+/// A map keyed by xxh3 hashes ([`PrehashedHasher`]).
+pub type PrehashedMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<PrehashedHasher>>;
 
 /// splitmix64's finaliser.
 #[inline]
@@ -178,9 +182,10 @@ type Shards = Vec<Shard>;
 /// While the scan pass reads, [`Recurrence::add`] counts every page of each site exactly and
 /// its blocks in a fixed-size [`CountSketch`]; the sketch's estimates give the provisional chrome
 /// ([`Recurrence::estimated`]). The corpus pass then gives every page's keys again
-/// ([`Recurrence::count`]) and counts exactly only the candidates, the blocks whose estimate reaches [`MIN_SITE_PAGES`]: every
-/// block on that many pages is one, so [`Recurrence::chrome`] is exact. Counts are sums, so
-/// nothing depends on the order pages arrive in.
+/// ([`Recurrence::count`], [`Recurrence::count_from`]) and counts exactly only the candidates,
+/// the blocks whose estimate reaches what chrome needs: every block on that many pages is one,
+/// so [`Recurrence::chrome`] is exact. Counts are sums, so nothing depends on the order pages
+/// arrive in.
 #[derive(Debug)]
 pub struct Recurrence {
     sketch: Arc<CountSketch>,
@@ -225,15 +230,38 @@ impl Recurrence {
     /// that are candidates (estimated on at least [`MIN_SITE_PAGES`] pages of `site`). Sorted
     /// keys (as pages give them) take each shard's lock once.
     pub fn count(&self, site: u64, keys: &[u64]) {
+        self.count_from(site, keys, MIN_SITE_PAGES);
+    }
+
+    /// [`Recurrence::count`] once the pages counted off are known ([`Recurrence::remove_page`]
+    /// and [`Recurrence::remove`] are done): `at_least` is the site's [`threshold`] then
+    /// ([`Recurrence::thresholds`]). A block estimated below it cannot be chrome, whatever
+    /// the other pages counted, so only the blocks estimated at or above it are counted: what
+    /// is chrome, and its count, are the same as [`Recurrence::count`] gives.
+    pub fn count_from(&self, site: u64, keys: &[u64], at_least: u32) {
         for run in Self::shard_runs(keys) {
             let mut counts = None;
             for &key in run {
-                if self.sketch.estimate(site, key) >= MIN_SITE_PAGES {
+                if self.sketch.estimate(site, key) >= at_least {
                     let counts = counts.get_or_insert_with(|| self.shard(key).lock().expect("not poisoned"));
                     *counts.entry((site, key)).or_default() += 1;
                 }
             }
         }
+    }
+
+    /// Counts off a page of `site` whose keys were never counted exactly: it is no longer one
+    /// of the site's pages.
+    pub fn remove_page(&self, site: u64) {
+        if let Some(n) = self.site_pages.lock().expect("not poisoned").get_mut(&site) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// Each site's [`threshold`] by its page count now.
+    pub fn thresholds(&self) -> PrehashedMap<u64, u32> {
+        let site_pages = self.site_pages.lock().expect("not poisoned");
+        site_pages.iter().map(|(&site, &pages)| (site, threshold(pages))).collect()
     }
 
     /// Counts off a page counted before (a later page of a near-duplicate group in its site).
@@ -561,6 +589,53 @@ mod tests {
                 found += wanted.is_some() as usize;
             }
             assert!(found > 10, "{found}");
+        }
+    }
+
+    #[test]
+    fn counting_after_the_pages_counted_off_learns_the_same_chrome() {
+        let pages = random_pages(3000, 4, 11);
+        let off = |index: usize| index % 3 == 1;
+        for width in [16, 4096] {
+            let sketch = || Arc::new(CountSketch::new(width));
+            // Every page counted, then the pages that do not count counted off.
+            let before = Recurrence { sketch: sketch(), ..Recurrence::default() };
+            counted(&pages, &before);
+            for (index, (site, keys)) in pages.iter().enumerate() {
+                if off(index) {
+                    before.remove(*site, keys);
+                }
+            }
+            // Those pages taken off first, the others counted against their site's threshold.
+            let after = Recurrence { sketch: sketch(), ..Recurrence::default() };
+            pages.iter().for_each(|(site, keys)| after.add(*site, keys));
+            for (index, (site, _)) in pages.iter().enumerate() {
+                if off(index) {
+                    after.remove_page(*site);
+                }
+            }
+            let thresholds = after.thresholds();
+            for (index, (site, keys)) in pages.iter().enumerate() {
+                if !off(index) {
+                    after.count_from(*site, keys, thresholds[site]);
+                }
+            }
+            let (before, after_chrome) = (before.chrome(), after.chrome());
+            assert!(before.len() > 10, "{}", before.len());
+            assert_eq!(before.len(), after_chrome.len());
+            for &(site, key) in plain_count(&pages).keys() {
+                assert_eq!(before.pages(site, key), after_chrome.pages(site, key));
+            }
+            // Fewer blocks are counted exactly.
+            let entries = |r: &Recurrence| r.exact.iter().map(|s| s.0.lock().unwrap().len()).sum::<usize>();
+            let counted_all = Recurrence { sketch: sketch(), ..Recurrence::default() };
+            counted(&pages, &counted_all);
+            assert!(
+                entries(&after) < entries(&counted_all),
+                "{} vs {}",
+                entries(&after),
+                entries(&counted_all)
+            );
         }
     }
 
