@@ -104,9 +104,9 @@ pub fn render_explain(
     }
 }
 
-/// Permission bits of written outputs on Unix: read for everyone, write for the owner, the mode
-/// most new files get.
-pub const OUTPUT_MODE: u32 = 0o644;
+/// Permission bits written outputs are created with on Unix, less the process's umask: the
+/// mode any new file gets (0o644 under the usual umask 022), not a temporary file's 0o600.
+pub const OUTPUT_MODE: u32 = 0o666;
 
 /// Writes `bytes` to `path` through a hidden temporary file in the same folder and a rename,
 /// so a reader (or a run killed at any moment) only ever sees the old file or the whole new one.
@@ -140,7 +140,16 @@ impl AtomicFile {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let builder = || tempfile::Builder::new().prefix(".textsift-").suffix(".tmp").tempfile_in(parent);
+        let builder = || {
+            let mut builder = tempfile::Builder::new();
+            // Created with the mode of any new file: no chmod before the rename.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                builder.permissions(fs::Permissions::from_mode(OUTPUT_MODE));
+            }
+            builder.prefix(".textsift-").suffix(".tmp").tempfile_in(parent)
+        };
         // Create the folders only when the first try says they are missing: most writes land in
         // a folder that already exists, and this saves a mkdir and a stat each.
         let tmp = match builder() {
@@ -170,12 +179,6 @@ impl AtomicFile {
             Sink::Zstd(zst) => zst.finish()?,
         };
         let tmp = buffered.into_inner().map_err(io::IntoInnerError::into_error)?;
-        // The temporary file is created private (0600); an output is an ordinary file.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file().set_permissions(fs::Permissions::from_mode(OUTPUT_MODE))?;
-        }
         tmp.persist(&self.path).map_err(|e| e.error)?;
         Ok(())
     }
@@ -270,7 +273,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.txt");
         write_atomic(&path, b"x").unwrap();
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, OUTPUT_MODE);
+        let made_here = dir.path().join("made-here.txt");
+        fs::write(&made_here, b"x").unwrap();
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), mode(&made_here));
+        assert_ne!(mode(&path), 0o600, "the test needs a umask that lets others read new files");
     }
 
     #[test]
