@@ -82,9 +82,10 @@ pub struct CleanArgs {
     #[arg(long)]
     pub explain: bool,
 
-    /// Memory for what the first pass learns of each page (labels and keys, 12 bytes a block;
-    /// a 768-byte signature a page), reused by the later passes; pages beyond it are labelled
-    /// again (the same output, more time). About 30% of the input's size keeps every page.
+    /// Memory for what the first pass learns of each page (labels, keys and where each block
+    /// sits, about 15 bytes a block; a 768-byte signature a page), reused by the later passes;
+    /// pages beyond it are labelled again (the same output, more time). About 35% of the
+    /// input's size keeps every page.
     #[arg(long, value_name = "MIB", default_value_t = crate::cache::DEFAULT_CACHE_MIB)]
     pub cache_mib: usize,
 

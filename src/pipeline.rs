@@ -420,9 +420,9 @@ fn corpus_pass(
     let site_chrome = config.corpus.site_chrome;
     let mut fingerprints = vec![corpus::Fingerprint::default(); summaries.len()];
     // Pages whose blocks are counted after grouping, from the keys pass 1 kept: once it is known
-    // which pages count, those that do not are never counted, and the others only for the
-    // blocks that can reach their site's threshold. The pages read again are counted as they
-    // are read (reading them once more would cost more than counting blocks off).
+    // which pages count, those that do not are never counted (rather than counted, then counted
+    // off). The pages read again are counted as they are read (reading them once more would
+    // cost more than counting blocks off).
     let mut deferred = vec![false; summaries.len()];
     if config.corpus.dedup {
         // Each input signs its pages into its own part of `fingerprints`, a chunk of inputs at a
@@ -520,6 +520,9 @@ fn corpus_pass(
         });
     }
     drop(provisional);
+    // From here on the sketch is only asked which blocks are candidates: a bit a counter is
+    // enough, and grouping does not hold the sketch beside its pairs.
+    recurrence.keep_candidates_only();
     // Related pairs are listed only for --related: without it, keep only the pairs that group.
     let mut options = config.corpus.clone();
     if config.related.is_none() {
@@ -557,18 +560,14 @@ fn corpus_pass(
         });
     }
     if deferred.contains(&true) {
-        // The deferred pages that count, against their site's threshold now that the pages
-        // counted off are known.
-        let thresholds = recurrence.thresholds();
+        // The deferred pages that count.
         pool.install(|| {
             scans.par_iter().zip(first_page.par_iter()).for_each(|(scan, &first)| {
                 let pages = scan.pages();
                 pages.par_iter().enumerate().with_min_len(PAGES_PER_TASK).for_each(|(offset, page)| {
                     let index = first + offset;
                     if let (true, false, Some(cached)) = (deferred[index], uncounted[index], &page.cached) {
-                        let site = summaries[index].site;
-                        let at_least = thresholds.get(&site).copied().unwrap_or(corpus::site::MIN_SITE_PAGES);
-                        recurrence.count_from(site, &cached.distinct_keys(), at_least);
+                        recurrence.count(summaries[index].site, &cached.distinct_keys());
                     }
                 });
             })

@@ -16,13 +16,13 @@
 //! 3. Pages of one group count once per site: the later ones ([`uncounted`]) are counted off
 //!    ([`uncount`], by the keys pass 1 kept or reading them again), so the body shared by
 //!    copies is not chrome. The pages signed from pass 1's signature are counted only now, from
-//!    the keys pass 1 kept: those that do not count are not counted at all, and the others
-//!    only for the blocks the sketch puts on their site's final threshold or more.
+//!    the keys pass 1 kept, and those that do not count not at all.
 //! 4. [`finish`] turns the counts into the [`Verdict`] that the write pass applies.
 //!
 //! Memory: 8 bytes of site and 132 of fingerprint per page, and the recurrence count: a sketch
-//! of 32 KiB to 32 MiB (by the input's size) until the counts are exact, and about 32 bytes
-//! per block and site that the sketch puts on 3 or more pages ([`site`]).
+//! of 32 KiB to 32 MiB (by the input's size) until the fingerprints are signed, a sixteenth of
+//! it until the counts are exact, and about 32 bytes per block and site that the sketch puts
+//! on 3 or more pages ([`site`]).
 
 pub mod dedup;
 pub mod site;

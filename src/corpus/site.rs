@@ -15,13 +15,14 @@
 //! from the run's input bytes ([`sketch_width`]: 32 KiB to 32 MiB, 1 counter a row per 128
 //! bytes read). The corpus pass then counts exactly, from the block keys pass 1 kept or from a
 //! new read of the page, in a map of about 32 bytes an entry, only the candidates: blocks the
-//! sketch puts on at least [`MIN_SITE_PAGES`] pages ([`Recurrence::count`]), or, once the
-//! pages counted off are known, on at least their site's threshold
-//! ([`Recurrence::count_from`]). The sketch never underestimates, so every block that can be
-//! chrome is a candidate and the chrome learned is exactly what a count of every block gives;
-//! blocks on fewer pages become candidates only where other blocks share all their counters.
-//! Pages that another page of their group already counted are counted off after grouping
-//! ([`Recurrence::remove`], [`Recurrence::remove_page`]).
+//! sketch puts on at least [`MIN_SITE_PAGES`] pages ([`Recurrence::count`]). The sketch never
+//! underestimates, so every block that can be chrome is a candidate and the chrome learned is
+//! exactly what a count of every block gives; blocks on fewer pages become candidates only
+//! where other blocks share all their counters. Once the provisional chrome is signed out, only
+//! a bit a counter is kept, whether it reached [`MIN_SITE_PAGES`] ([`CounterBits`]), for the
+//! pages counted after grouping. Pages that another page of their group already counted are
+//! counted off after grouping ([`Recurrence::remove`]); those not counted yet only leave their
+//! site's page count ([`Recurrence::remove_page`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -142,13 +143,20 @@ impl CountSketch {
 
     #[inline]
     fn cells(&self, site: u64, key: u64) -> impl Iterator<Item = &AtomicU16> + '_ {
-        let hash = mix(key ^ mix(site));
-        // The line from the hash's high bits, the counter in each row from its low bits.
-        let line = &self.lines[((hash as u128 * self.lines.len() as u128) >> 64) as usize];
-        (0..SKETCH_ROWS).map(move |row| {
-            let within = (hash >> (3 * row)) as usize % ROW_COUNTERS;
-            &line.0[row * ROW_COUNTERS + within]
-        })
+        let (line, counters) = place(site, key, self.lines.len());
+        let line = &self.lines[line];
+        counters.map(move |counter| &line.0[counter])
+    }
+
+    /// Which counters are at least `n`, a bit each.
+    pub fn at_least(&self, n: u16) -> CounterBits {
+        let bits = self.lines.iter().map(|line| {
+            line.0
+                .iter()
+                .enumerate()
+                .fold(0u32, |bits, (i, c)| bits | (u32::from(c.load(Ordering::Relaxed) >= n) << i))
+        });
+        CounterBits(bits.collect())
     }
 
     /// Counts one more page of `site` with the block `key`.
@@ -168,6 +176,34 @@ impl CountSketch {
     }
 }
 
+/// Where the counters of a (site, block) pair sit in a sketch of `lines` lines: the line, from
+/// the hash's high bits, and the counter of each row in it, from its low bits.
+#[inline]
+fn place(site: u64, key: u64, lines: usize) -> (usize, impl Iterator<Item = usize>) {
+    let hash = mix(key ^ mix(site));
+    let line = ((hash as u128 * lines as u128) >> 64) as usize;
+    (line, (0..SKETCH_ROWS).map(move |row| row * ROW_COUNTERS + (hash >> (3 * row)) as usize % ROW_COUNTERS))
+}
+
+/// A bit for every counter of a [`CountSketch`], a `u32` a line (a sixteenth of the sketch):
+/// which counters reached a count ([`CountSketch::at_least`]).
+#[derive(Debug)]
+pub struct CounterBits(Box<[u32]>);
+
+impl CounterBits {
+    /// Whether every counter of the (site, block) pair reached the count: its estimate did.
+    pub fn holds(&self, site: u64, key: u64) -> bool {
+        let (line, mut counters) = place(site, key, self.0.len());
+        let bits = self.0[line];
+        counters.all(|counter| bits & (1 << counter) != 0)
+    }
+
+    /// Bytes it takes.
+    pub fn bytes(&self) -> usize {
+        self.0.len() * std::mem::size_of::<u32>()
+    }
+}
+
 /// One shard of the exact counts, on cache lines of its own (two threads locking neighbouring
 /// shards do not take each other's line).
 #[derive(Debug, Default)]
@@ -182,13 +218,16 @@ type Shards = Vec<Shard>;
 /// While the scan pass reads, [`Recurrence::add`] counts every page of each site exactly and
 /// its blocks in a fixed-size [`CountSketch`]; the sketch's estimates give the provisional chrome
 /// ([`Recurrence::estimated`]). The corpus pass then gives every page's keys again
-/// ([`Recurrence::count`], [`Recurrence::count_from`]) and counts exactly only the candidates,
-/// the blocks whose estimate reaches what chrome needs: every block on that many pages is one,
-/// so [`Recurrence::chrome`] is exact. Counts are sums, so nothing depends on the order pages
+/// ([`Recurrence::count`]) and counts exactly only the candidates, the blocks whose estimate
+/// reaches [`MIN_SITE_PAGES`]: every block on that many pages is one, so [`Recurrence::chrome`]
+/// is exact. Counts are sums, so nothing depends on the order pages
 /// arrive in.
 #[derive(Debug)]
 pub struct Recurrence {
     sketch: Arc<CountSketch>,
+    /// Once only candidacy is asked ([`Recurrence::keep_candidates_only`]): which counters of
+    /// the sketch reached [`MIN_SITE_PAGES`].
+    candidates: Option<CounterBits>,
     site_pages: Mutex<PrehashedMap<u64, u32>>,
     exact: Shards,
 }
@@ -204,6 +243,7 @@ impl Recurrence {
     pub fn for_input_bytes(input_bytes: u64) -> Self {
         Self {
             sketch: Arc::new(CountSketch::new(sketch_width(input_bytes))),
+            candidates: None,
             site_pages: Mutex::default(),
             exact: (0..SHARDS).map(|_| Shard::default()).collect(),
         }
@@ -230,19 +270,10 @@ impl Recurrence {
     /// that are candidates (estimated on at least [`MIN_SITE_PAGES`] pages of `site`). Sorted
     /// keys (as pages give them) take each shard's lock once.
     pub fn count(&self, site: u64, keys: &[u64]) {
-        self.count_from(site, keys, MIN_SITE_PAGES);
-    }
-
-    /// [`Recurrence::count`] once the pages counted off are known ([`Recurrence::remove_page`]
-    /// and [`Recurrence::remove`] are done): `at_least` is the site's [`threshold`] then
-    /// ([`Recurrence::thresholds`]). A block estimated below it cannot be chrome, whatever
-    /// the other pages counted, so only the blocks estimated at or above it are counted: what
-    /// is chrome, and its count, are the same as [`Recurrence::count`] gives.
-    pub fn count_from(&self, site: u64, keys: &[u64], at_least: u32) {
         for run in Self::shard_runs(keys) {
             let mut counts = None;
             for &key in run {
-                if self.sketch.estimate(site, key) >= at_least {
+                if self.is_candidate(site, key) {
                     let counts = counts.get_or_insert_with(|| self.shard(key).lock().expect("not poisoned"));
                     *counts.entry((site, key)).or_default() += 1;
                 }
@@ -258,10 +289,21 @@ impl Recurrence {
         }
     }
 
-    /// Each site's [`threshold`] by its page count now.
-    pub fn thresholds(&self) -> PrehashedMap<u64, u32> {
-        let site_pages = self.site_pages.lock().expect("not poisoned");
-        site_pages.iter().map(|(&site, &pages)| (site, threshold(pages))).collect()
+    /// Whether the sketch puts the block `key` of `site` on [`MIN_SITE_PAGES`] pages or more.
+    #[inline]
+    fn is_candidate(&self, site: u64, key: u64) -> bool {
+        match &self.candidates {
+            Some(bits) => bits.holds(site, key),
+            None => self.sketch.estimate(site, key) >= MIN_SITE_PAGES,
+        }
+    }
+
+    /// Keeps of the sketch only which counters reached [`MIN_SITE_PAGES`] (a sixteenth of its
+    /// memory), once the provisional chrome is no longer asked for: [`Recurrence::count`]
+    /// counts the same candidates.
+    pub fn keep_candidates_only(&mut self) {
+        self.candidates = Some(self.sketch.at_least(MIN_SITE_PAGES as u16));
+        self.sketch = Arc::new(CountSketch::new(0));
     }
 
     /// Counts off a page counted before (a later page of a near-duplicate group in its site).
@@ -292,6 +334,7 @@ impl Recurrence {
     /// keeps its own reference). [`Recurrence::count`] counts nothing afterwards.
     pub fn forget_sketch(&mut self) {
         self.sketch = Arc::new(CountSketch::new(0));
+        self.candidates = None;
     }
 
     /// Bytes the sketch and the exact counts take now (approximately).
@@ -299,7 +342,7 @@ impl Recurrence {
         let entry = std::mem::size_of::<((u64, u64), u32)>() + 1;
         let exact: usize =
             self.exact.iter().map(|s| s.0.lock().expect("not poisoned").capacity() * entry).sum();
-        self.sketch.bytes() + exact
+        self.sketch.bytes() + self.candidates.as_ref().map_or(0, CounterBits::bytes) + exact
     }
 
     /// The blocks at or above their site's [`threshold`] now, by the exact counts.
@@ -606,36 +649,49 @@ mod tests {
                     before.remove(*site, keys);
                 }
             }
-            // Those pages taken off first, the others counted against their site's threshold.
-            let after = Recurrence { sketch: sketch(), ..Recurrence::default() };
+            // Only the candidate bits kept, those pages taken off first, the others counted.
+            let mut after = Recurrence { sketch: sketch(), ..Recurrence::default() };
             pages.iter().for_each(|(site, keys)| after.add(*site, keys));
-            for (index, (site, _)) in pages.iter().enumerate() {
+            let sketch_bytes = after.bytes();
+            after.keep_candidates_only();
+            // A bit a counter, and the one line of the empty sketch left in its place.
+            assert_eq!(after.bytes(), sketch_bytes / 16 + std::mem::size_of::<SketchLine>());
+            for (index, (site, keys)) in pages.iter().enumerate() {
                 if off(index) {
                     after.remove_page(*site);
+                } else {
+                    after.count(*site, keys);
                 }
             }
-            let thresholds = after.thresholds();
-            for (index, (site, keys)) in pages.iter().enumerate() {
-                if !off(index) {
-                    after.count_from(*site, keys, thresholds[site]);
-                }
-            }
-            let (before, after_chrome) = (before.chrome(), after.chrome());
+            let (before, after) = (before.chrome(), after.chrome());
             assert!(before.len() > 10, "{}", before.len());
-            assert_eq!(before.len(), after_chrome.len());
+            assert_eq!(before.len(), after.len());
             for &(site, key) in plain_count(&pages).keys() {
-                assert_eq!(before.pages(site, key), after_chrome.pages(site, key));
+                assert_eq!(before.pages(site, key), after.pages(site, key));
             }
-            // Fewer blocks are counted exactly.
-            let entries = |r: &Recurrence| r.exact.iter().map(|s| s.0.lock().unwrap().len()).sum::<usize>();
-            let counted_all = Recurrence { sketch: sketch(), ..Recurrence::default() };
-            counted(&pages, &counted_all);
-            assert!(
-                entries(&after) < entries(&counted_all),
-                "{} vs {}",
-                entries(&after),
-                entries(&counted_all)
-            );
+        }
+    }
+
+    #[test]
+    fn counter_bits_hold_where_the_estimate_reaches_the_count() {
+        let pages = random_pages(2000, 3, 5);
+        for width in [16, 4096, 1 << 16] {
+            let sketch = CountSketch::new(width);
+            pages.iter().for_each(|(site, keys)| keys.iter().for_each(|&k| sketch.add(*site, k)));
+            for n in [1u16, 3, 7] {
+                let bits = sketch.at_least(n);
+                let (mut held, mut not) = (0, 0);
+                for &(site, key) in plain_count(&pages).keys() {
+                    let reaches = sketch.estimate(site, key) >= u32::from(n);
+                    assert_eq!(bits.holds(site, key), reaches, "{width} {n}");
+                    (held, not) = if reaches { (held + 1, not) } else { (held, not + 1) };
+                }
+                // Every pair was counted once; with room, some stay under 3.
+                assert!(held > 0 && (not > 0 || n == 1 || width == 16), "{width} {n}: {held} {not}");
+                if n == 3 && width == 1 << 16 {
+                    assert!(not > held, "{held} {not}");
+                }
+            }
         }
     }
 
