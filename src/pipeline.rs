@@ -520,9 +520,14 @@ fn corpus_pass(
         });
     }
     drop(provisional);
-    // From here on the sketch is only asked which blocks are candidates: a bit a counter is
-    // enough, and grouping does not hold the sketch beside its pairs.
-    recurrence.keep_candidates_only();
+    // From here on the sketch is only asked which blocks are candidates, for the pages counted
+    // after grouping: a bit a counter is enough, and grouping does not hold the sketch beside
+    // its pairs. Without such pages it is not asked at all.
+    if deferred.contains(&true) {
+        recurrence.keep_candidates_only();
+    } else {
+        recurrence.forget_sketch();
+    }
     // Related pairs are listed only for --related: without it, keep only the pairs that group.
     let mut options = config.corpus.clone();
     if config.related.is_none() {
