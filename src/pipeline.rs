@@ -53,6 +53,8 @@ enum Scan {
         /// The bytes were the page's text as they stood: UTF-8 that decoding and folding left
         /// alone, so pass 2 only validates them.
         plain: bool,
+        /// Bytes read (decompressed), for the report of a page pass 2 does not read again.
+        bytes: u64,
         page: PageScan,
     },
     /// A JSONL input: its records.
@@ -701,7 +703,7 @@ fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache
     let site = config.site_from.site_of(source.relative());
     let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
     let cached = cache.keep(&text, &labelled.page, &labelled.labels, config.corpus.dedup);
-    Scan::Text { content_hash, plain, page: PageScan { line: 0, summary, cached } }
+    Scan::Text { content_hash, plain, bytes: bytes_len as u64, page: PageScan { line: 0, summary, cached } }
 }
 
 /// [`scan`] of a JSONL input, read a batch of lines at a time ([`jsonl::Batches`]), the records
@@ -775,44 +777,38 @@ fn write_source(
         }
         return written;
     }
-    let bytes = match source.read() {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            written.error = Some(error);
-            return written;
-        }
-    };
-    if xxh3_64(&bytes) != content_hash {
-        written.error = Some(Error::Changed { path: source.display_path() });
-        return written;
-    }
-    let bytes_in = bytes.len() as u64;
-    let Ok(text) = scan.decode_again(bytes) else {
-        written.error = Some(Error::Changed { path: source.display_path() });
-        return written;
-    };
     let page_index = first_page;
     let cached = pages.first().and_then(|p| p.cached.as_deref());
     let duplicate = duplicate_entry(page_index, ids, verdict);
     let suppressed = duplicate.is_some() && !config.keep_duplicates;
-    let from_cache = cached
-        .filter(|_| !config.explain)
-        .and_then(|cached| clean_from_cache(&text, cached, page_index, verdict, suppressed));
-    let (labels, rendered) = match from_cache {
-        Some(done) => done,
-        None => {
-            let mut labelled = relabel(&text, None, cached, keys_only, config);
-            verdict.apply(page_index, &labelled.page, &mut labelled.labels);
-            // Rendering needs only the blocks' text: free the normalised copy of a big page first.
-            labelled.page.forget_normalized();
-            let mut rendered = String::new();
-            if config.explain {
-                let id = ids.id(page_index);
-                explain_page(&id, &text, None, &labelled, duplicate.as_ref(), config, &mut rendered);
-            } else if !suppressed {
-                output::render_clean(&labelled.page, &labelled.labels, &mut rendered);
+    let (labels, rendered, bytes_in) = match (suppressed && !config.explain, cached, scan) {
+        (true, Some(cached), Scan::Text { bytes, .. }) => {
+            // A near-duplicate that is not written is not read again: its labels are what pass
+            // 1 kept, with the corpus verdict applied.
+            let mut labels = cached.labels();
+            verdict.apply_by_keys(page_index, cached.keys(), &mut labels);
+            (labels, String::new(), *bytes)
+        }
+        _ => {
+            let bytes = match source.read() {
+                Ok(bytes) => bytes,
+                Err(error) => {
+                    written.error = Some(error);
+                    return written;
+                }
+            };
+            if xxh3_64(&bytes) != content_hash {
+                written.error = Some(Error::Changed { path: source.display_path() });
+                return written;
             }
-            (labelled.labels, rendered)
+            let bytes_in = bytes.len() as u64;
+            let Ok(text) = scan.decode_again(bytes) else {
+                written.error = Some(Error::Changed { path: source.display_path() });
+                return written;
+            };
+            let (labels, rendered) =
+                render_page(&text, cached, page_index, ids, verdict, config, duplicate.as_ref());
+            (labels, rendered, bytes_in)
         }
     };
     // One entry: an exact allocation, not the four slots a first push reserves.
@@ -841,6 +837,37 @@ fn write_source(
         }
     }
     written
+}
+
+/// A text page's labels with the corpus `verdict` applied, and what the write pass writes of
+/// it: its clean text (nothing for a `duplicate` that is not written) or its explain view.
+fn render_page(
+    text: &str,
+    cached: Option<&CachedPage>,
+    page_index: usize,
+    ids: &PageIds<'_>,
+    verdict: &Verdict,
+    config: &Config,
+    duplicate: Option<&DuplicateEntry>,
+) -> (Vec<Label>, String) {
+    let suppressed = duplicate.is_some() && !config.keep_duplicates;
+    let from_cache = cached
+        .filter(|_| !config.explain)
+        .and_then(|cached| clean_from_cache(text, cached, page_index, verdict, suppressed));
+    if let Some(done) = from_cache {
+        return done;
+    }
+    let mut labelled = relabel(text, None, cached, keys_only, config);
+    verdict.apply(page_index, &labelled.page, &mut labelled.labels);
+    // Rendering needs only the blocks' text: free the normalised copy of a big page first.
+    labelled.page.forget_normalized();
+    let mut rendered = String::new();
+    if config.explain {
+        explain_page(&ids.id(page_index), text, None, &labelled, duplicate, config, &mut rendered);
+    } else if !suppressed {
+        output::render_clean(&labelled.page, &labelled.labels, &mut rendered);
+    }
+    (labelled.labels, rendered)
 }
 
 /// How the write pass writes, decided once a run.
