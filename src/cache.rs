@@ -105,8 +105,8 @@ impl PageCache {
     }
 
     /// What to keep of `page`, segmented from `text`, with its page-pass `labels` (signed when
-    /// `sign`), or `None` once the budget is spent (boxed, so a page that was not kept costs 8
-    /// bytes).
+    /// `sign`), or `None` once the budget is spent or when `page` is not a segmentation of
+    /// `text` (boxed, so a page that was not kept costs 8 bytes).
     pub fn keep(
         &self,
         text: &str,
@@ -118,7 +118,11 @@ impl PageCache {
         let mut places = Vec::with_capacity(page.blocks.len() * 3);
         let mut end = 0;
         for block in &page.blocks {
-            let start = block.text.as_ptr() as usize - text.as_ptr() as usize;
+            // Blocks lie in `text`, in order.
+            let start = (block.text.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+            if start < end || start + block.text.len() > text.len() {
+                return None;
+            }
             push_varint(&mut places, start - end);
             push_varint(&mut places, block.text.len());
             end = start + block.text.len();
@@ -382,6 +386,11 @@ mod tests {
             let texts: Vec<&str> = page.blocks.iter().map(|b| b.text).collect();
             assert_eq!(cached.block_texts(&text), Some(texts), "{text:?}");
             assert_eq!(cached.layout(), page.layout);
+            // A page of another text is not kept.
+            assert!(
+                PageCache::new(1 << 20).keep(&text.clone(), &page, &labels, false).is_none()
+                    || page.blocks.is_empty()
+            );
             // A text the blocks do not fit in is refused, not read out of bounds.
             if let Some(last) = page.blocks.last() {
                 let cut = &text[..last.text.as_ptr() as usize - text.as_ptr() as usize];

@@ -151,20 +151,29 @@ fn removed_jsonl_records_are_kept_untouched() {
     assert_eq!(std::fs::read_to_string(&removed).unwrap(), format!("{third}\n"));
 }
 
-#[test]
-fn site_chrome_is_learned_on_a_generated_multi_page_site() {
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
+/// Seed pages of [`write_menu_site`].
+const MENU_SITE_SEEDS: [&str; 4] =
+    ["000_0ef7c7d691b69c51", "001_1c1240f4140953fa", "002_0df676639e4f9b9f", "004_162314ff8dfee6e6"];
+
+/// Writes `dir/site`: four seed pages ([`MENU_SITE_SEEDS`]) in one site's chrome, a menu of
+/// five lines above and three lines below each; returns the folder.
+fn write_menu_site(dir: &Path) -> PathBuf {
+    let site = dir.join("site");
     std::fs::create_dir_all(&site).unwrap();
     let top = "Home\nNews\nSport\nWeather\nSign in to your account";
     let bottom = "Follow us on social media for the latest updates\nPrivacy policy\n© Example News 2025";
-    for seed in
-        ["000_0ef7c7d691b69c51", "001_1c1240f4140953fa", "002_0df676639e4f9b9f", "004_162314ff8dfee6e6"]
-    {
+    for seed in MENU_SITE_SEEDS {
         let body = std::fs::read_to_string(fixtures().join(format!("seeds/{seed}.txt"))).unwrap();
         std::fs::write(site.join(format!("{seed}.txt")), format!("{top}\n{}\n{bottom}\n", body.trim_end()))
             .unwrap();
     }
+    site
+}
+
+#[test]
+fn site_chrome_is_learned_on_a_generated_multi_page_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = write_menu_site(dir.path());
     let out = dir.path().join("out");
     let report = dir.path().join("report.json");
     textsift().arg("clean").arg(&site).arg("-o").arg(&out).arg("--report").arg(&report).assert().success();
@@ -434,17 +443,7 @@ fn without_dedup_site_chrome_counted_from_the_cache_is_what_reading_again_counts
     use textsift::cli::{Cli, Command as Sub};
     use textsift::config::Config;
     let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    std::fs::create_dir_all(&site).unwrap();
-    let top = "Home\nNews\nSport\nWeather\nSign in to your account";
-    let bottom = "Follow us on social media for the latest updates\nPrivacy policy";
-    let seeds =
-        ["000_0ef7c7d691b69c51", "001_1c1240f4140953fa", "002_0df676639e4f9b9f", "004_162314ff8dfee6e6"];
-    for seed in seeds {
-        let body = std::fs::read_to_string(fixtures().join(format!("seeds/{seed}.txt"))).unwrap();
-        std::fs::write(site.join(format!("{seed}.txt")), format!("{top}\n{}\n{bottom}\n", body.trim_end()))
-            .unwrap();
-    }
+    let site = write_menu_site(dir.path());
     let run = |cache: &str| {
         let out = dir.path().join(format!("out-{cache}"));
         let args = ["textsift", "clean", site.to_str().unwrap(), "-o", out.to_str().unwrap(), "-q"];
@@ -453,12 +452,14 @@ fn without_dedup_site_chrome_counted_from_the_cache_is_what_reading_again_counts
         let mut config = Config::from_args(*args).unwrap();
         config.corpus.dedup = false;
         let outcome = textsift::pipeline::run(&config, || Ok(Vec::new()), &|e| panic!("{e}")).unwrap();
-        let texts: Vec<String> =
-            seeds.iter().map(|s| std::fs::read_to_string(out.join(format!("{s}.txt"))).unwrap()).collect();
+        let texts: Vec<String> = MENU_SITE_SEEDS
+            .iter()
+            .map(|s| std::fs::read_to_string(out.join(format!("{s}.txt"))).unwrap())
+            .collect();
         (outcome.totals.counts.dropped.get("site_chrome"), texts)
     };
     let (kept, read_again) = (run("64"), run("0"));
-    assert_eq!(kept.0, 4 * 7, "the seven menu lines of each page");
+    assert_eq!(kept.0, 4 * 8, "the eight menu lines of each page");
     assert!(!kept.1[0].contains("Sign in to your account"), "{}", kept.1[0]);
     assert_eq!(kept, read_again);
 }

@@ -94,8 +94,7 @@ impl std::hash::Hasher for PrehashedHasher {
     }
 }
 
-/// A map keyed by xxh3 hashes ([`PrehashedHasher`]).
-pub type PrehashedMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<PrehashedHasher>>;
+type PrehashedMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<PrehashedHasher>>;
 
 /// splitmix64's finaliser.
 #[inline]
