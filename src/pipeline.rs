@@ -23,7 +23,7 @@ use crate::input::jsonl::{self, BrokenLine, Record};
 use crate::input::{Format, Origin, Source};
 use crate::label::{KeepNote, Label, Reason};
 use crate::output;
-use crate::report::{BlockCounts, DocumentEntry, DuplicateEntry, ReportWriter, SkippedEntry, Totals};
+use crate::report::{self, BlockCounts, DocumentEntry, DuplicateEntry, ReportWriter, SkippedEntry, Totals};
 use crate::segment::{self, Segmented};
 
 /// Inputs from which a progress bar is shown (when stderr is a terminal).
@@ -136,6 +136,9 @@ struct PageScan {
 #[derive(Default)]
 struct Written {
     documents: Vec<DocumentEntry>,
+    /// The report's entries of `documents` ([`crate::report::render_documents`]), when a report
+    /// is written.
+    rendered_documents: Option<String>,
     duplicates: Vec<DuplicateEntry>,
     /// The rendered output when it goes to standard output.
     stdout: Vec<u8>,
@@ -285,7 +288,12 @@ pub fn run(
                 .zip(scans[chunk.clone()].par_iter())
                 .zip(first_page[chunk.clone()].par_iter())
                 .map(|((source, scan), &first)| {
-                    let written = write_source(source, scan, first, &ids, &verdict, config, plan);
+                    let mut written = write_source(source, scan, first, &ids, &verdict, config, plan);
+                    // The report's entries are rendered here, in parallel, not where they are
+                    // written in input order.
+                    if config.report.is_some() {
+                        written.rendered_documents = Some(report::render_documents(&written.documents));
+                    }
                     progress.inc(1);
                     written
                 })
@@ -309,9 +317,9 @@ pub fn run(
                     }
                 }
             }
-            for document in &result.documents {
-                report.document(document).expect("a streamed file keeps its errors for commit");
-            }
+            report
+                .rendered_documents(&result.documents, result.rendered_documents.as_deref())
+                .expect("a streamed file keeps its errors for commit");
             duplicates.extend(result.duplicates);
             removed.write_all(&result.removed).expect("a streamed file keeps its errors for commit");
         }

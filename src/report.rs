@@ -156,12 +156,33 @@ impl<W: Write> ReportWriter<W> {
 
     /// Adds the next document.
     pub fn document(&mut self, document: &DocumentEntry) -> io::Result<()> {
-        let separator = if self.totals.documents == 0 { "" } else { "," };
-        write!(self.out, "{separator}\n    {}", json(document, 2))?;
-        self.totals.documents += 1;
-        self.totals.counts.add(&document.counts);
-        self.totals.bytes_in += document.bytes_in;
-        self.totals.bytes_out += document.bytes_out;
+        let documents = std::slice::from_ref(document);
+        self.rendered_documents(documents, Some(&render_documents(documents)))
+    }
+
+    /// Adds the next `documents`, given as [`render_documents`] writes them (which can be done on
+    /// other threads), or `None` to count them in the totals only (for a report written
+    /// nowhere).
+    pub fn rendered_documents(
+        &mut self,
+        documents: &[DocumentEntry],
+        rendered: Option<&str>,
+    ) -> io::Result<()> {
+        if let Some(rendered) = rendered {
+            // Every entry is rendered after a `,`, which the first one of the report goes without.
+            let rendered = if self.totals.documents == 0 {
+                rendered.strip_prefix(',').unwrap_or(rendered)
+            } else {
+                rendered
+            };
+            self.out.write_all(rendered.as_bytes())?;
+        }
+        for document in documents {
+            self.totals.documents += 1;
+            self.totals.counts.add(&document.counts);
+            self.totals.bytes_in += document.bytes_in;
+            self.totals.bytes_out += document.bytes_out;
+        }
         Ok(())
     }
 
@@ -190,6 +211,17 @@ impl<W: Write> ReportWriter<W> {
         self.out.flush()?;
         Ok((self.out, self.totals))
     }
+}
+
+/// The report's entries of `documents`, each after a `,`, as [`ReportWriter::rendered_documents`]
+/// takes them.
+pub fn render_documents(documents: &[DocumentEntry]) -> String {
+    let mut rendered = String::new();
+    for document in documents {
+        rendered.push_str(",\n    ");
+        rendered.push_str(&json(document, 2));
+    }
+    rendered
 }
 
 /// `value` as pretty JSON nested `depth` levels deep: every line but the first indented by two
@@ -254,5 +286,29 @@ mod tests {
             assert_eq!(parsed["documents"].as_array().unwrap().len(), documents.len());
             assert_eq!(parsed["totals"]["skipped"], skipped.len());
         }
+    }
+
+    #[test]
+    fn documents_rendered_apart_make_the_same_report_and_totals() {
+        let doc = |id: &str, bytes_in| DocumentEntry {
+            id: id.into(),
+            counts: BlockCounts::from_labels(&[Label::Keep, Label::Drop(Reason::Repeat { of: 0 })]),
+            bytes_in,
+            bytes_out: 1,
+            duplicate_of: None,
+        };
+        let documents = [doc("a", 1), doc("b", 2), doc("c", 3), doc("d", 4)];
+        let one_by_one = write(&documents, &[], &[]);
+        // In inputs of none, one and two documents, the first input empty.
+        let mut writer = ReportWriter::new(Vec::new()).unwrap();
+        for part in [&documents[..0], &documents[..1], &documents[1..3], &documents[3..]] {
+            writer.rendered_documents(part, Some(&render_documents(part))).unwrap();
+        }
+        assert_eq!(String::from_utf8(writer.finish(&[], &[]).unwrap().0).unwrap(), one_by_one);
+        // Counted only, for a report written nowhere.
+        let mut counted = ReportWriter::new(Vec::new()).unwrap();
+        counted.rendered_documents(&documents, None).unwrap();
+        let totals = counted.totals();
+        assert_eq!((totals.documents, totals.bytes_in, totals.counts.dropped["repeat"]), (4, 10, 4));
     }
 }
