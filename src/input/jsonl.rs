@@ -58,8 +58,20 @@ pub fn lines(bytes: &[u8]) -> Vec<(usize, &[u8])> {
 
 /// Every line of `bytes` (after a UTF-8 byte-order mark, if any), line `n` at index `n - 1`.
 fn all_lines(bytes: &[u8]) -> Vec<&[u8]> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    bytes.split(|&b| b == b'\n').collect()
+    split_lines(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+}
+
+/// `bytes` split at every `\n`, as `bytes.split(|&b| b == b'\n')` splits them, with the SIMD
+/// search for the line ends.
+fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', bytes) {
+        lines.push(&bytes[start..end]);
+        start = end + 1;
+    }
+    lines.push(&bytes[start..]);
+    lines
 }
 
 /// Decompressed bytes read a batch at a time: a JSONL file is never held whole.
@@ -157,7 +169,7 @@ impl Batch {
         } else {
             &self.bytes
         };
-        let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+        let mut lines = split_lines(bytes);
         if bytes.ends_with(b"\n") {
             // The piece after the last newline belongs to the next batch.
             lines.pop();
@@ -180,7 +192,14 @@ impl Batch {
 pub fn parse_line(line: &[u8], number: usize, keys: &Keys) -> Result<Record, BrokenLine> {
     let broken = |message: String| BrokenLine { line: number, message };
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let fields: Map<String, Value> = match serde_json::from_slice::<Value>(line) {
+    // A line of valid UTF-8 (checked at SIMD speed) is parsed as a `str`, so that serde_json
+    // does not check every string of it again byte by byte; any other line as bytes, for
+    // serde_json's error naming where the UTF-8 breaks.
+    let parsed = match simdutf8::basic::from_utf8(line) {
+        Ok(line) => serde_json::from_str::<Value>(line),
+        Err(_) => serde_json::from_slice::<Value>(line),
+    };
+    let fields: Map<String, Value> = match parsed {
         Ok(Value::Object(map)) => map,
         Ok(_) => return Err(broken("not a JSON object".into())),
         Err(e) => return Err(broken(format!("invalid JSON: {e}"))),
@@ -255,6 +274,24 @@ pub fn host_of_url(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_of_valid_and_of_broken_utf8_are_told_apart() {
+        let keys = Keys::default();
+        let record = parse_line("{\"text\": \"Grüße\\naus Köln\"}".as_bytes(), 1, &keys).unwrap();
+        assert_eq!(record.text(&keys), "Grüße\naus Köln");
+        let broken = parse_line(b"{\"text\": \"Gr\xFC\xDFe\"}", 2, &keys).unwrap_err();
+        assert_eq!(broken.line, 2);
+        assert!(broken.message.starts_with("invalid JSON: invalid unicode code point"), "{}", broken.message);
+    }
+
+    #[test]
+    fn lines_are_split_as_the_slice_split_splits_them() {
+        for text in ["", "\n", "a", "a\n", "\na", "a\nb", "a\n\nb\n", "\n\n", "é\r\nü\n\n\nx"] {
+            let expected: Vec<&[u8]> = text.as_bytes().split(|&b| b == b'\n').collect();
+            assert_eq!(split_lines(text.as_bytes()), expected, "{text:?}");
+        }
+    }
 
     /// A reader that fails once it has given `left` bytes.
     struct FailingAfter<R> {
