@@ -7,7 +7,8 @@ use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
 use crate::fingerprint::{
-    is_unspaced_script, word_hash, word_hash_at, AsciiLanes, CharProps, HashFilter, PrehashedKey, LANE_HIGH,
+    is_unspaced_script, word_hash, word_hash_at, AsciiLanes, CharProps, HashFilter, NoNormal, NormalSink,
+    NormalWriter, PrehashedKey, LANE_HIGH,
 };
 
 /// Stopword lists, one line a language (`code: words`), shipped inside the binary.
@@ -148,7 +149,7 @@ fn is_word_char(c: char, props: CharProps) -> bool {
 }
 
 /// What the page pass knows of one block.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Features {
     /// Words (a character of an unspaced script such as Chinese counts as half a word).
     pub words: u32,
@@ -169,6 +170,15 @@ pub struct Features {
     pub separators: u32,
 }
 
+/// A block's [`Features`] and its stopword counts in every language, as [`measure`] gives them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Measure {
+    /// The features ([`Features::stopwords`]: in any language).
+    pub features: Features,
+    /// The stopword counts by language.
+    pub hits: StopwordHits,
+}
+
 impl Features {
     /// Share of the block's words that are stopwords (0 for an empty block).
     pub fn stopword_share(&self) -> f64 {
@@ -183,6 +193,26 @@ impl Features {
 /// Computes the features of `text` and counts its stopwords in every language into `hits`;
 /// `scratch` holds one lower-cased word at a time.
 pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Features {
+    scan(text, hits, scratch, &mut NoNormal)
+}
+
+/// [`features`] of `text`, which also appends its normalised form to `normalized`, as
+/// [`crate::fingerprint::normalize_append`] would, in the same pass over its bytes; returns
+/// the features and the words appended.
+pub fn measure(
+    text: &str,
+    hits: &mut StopwordHits,
+    scratch: &mut String,
+    normalized: &mut Vec<u8>,
+) -> (Features, usize) {
+    let mut writer = NormalWriter::new(normalized, text.len());
+    let features = scan(text, hits, scratch, &mut writer);
+    (features, writer.finish())
+}
+
+/// [`features`], telling `normal` every byte.
+#[inline(always)]
+fn scan(text: &str, hits: &mut StopwordHits, scratch: &mut String, normal: &mut impl NormalSink) -> Features {
     *hits = StopwordHits::default();
     let mut words = WordCounter { text, stopwords: table(), words: 0, capitalised: 0, hits, scratch };
     let bytes = text.as_bytes();
@@ -206,7 +236,8 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
                 let run = i;
                 // Eight bytes at a time while they are all ASCII word bytes, then the rest.
                 while let Some(eight) = bytes.get(i..i + 8) {
-                    let lanes = AsciiLanes::of(u64::from_le_bytes(eight.try_into().expect("eight bytes")));
+                    let x = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+                    let lanes = AsciiLanes::of(x);
                     let word = lanes.letter | lanes.digit | lanes.apostrophe | lanes.hyphen;
                     // Bit 7 of the bytes that end the run; the bits below the lowest one mark
                     // the bytes before it (all eight when none ends it).
@@ -215,7 +246,9 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
                     // One 0 or 1 a byte: a multiply sums them into the top byte (no POPCNT in
                     // the baseline x86-64 target).
                     digits += (run_digits.wrapping_mul(0x0101_0101_0101_0101) >> 56) as u32;
-                    i += (ends.trailing_zeros() / 8) as usize;
+                    let taken = (ends.trailing_zeros() / 8) as usize;
+                    normal.word_chunk(x, &lanes, taken);
+                    i += taken;
                     if ends != 0 {
                         break;
                     }
@@ -226,6 +259,7 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
                             break;
                         }
                         digits += u32::from(next.is_ascii_digit());
+                        normal.ascii(next);
                         i += 1;
                     }
                 }
@@ -242,10 +276,12 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
                 // The space after a word, the most common byte after one, is taken here.
                 if bytes.get(i) == Some(&b' ') {
                     has_space = true;
+                    normal.split();
                     i += 1;
                 }
                 continue;
             }
+            normal.split();
             if word_start != NO_WORD {
                 words.end(word_start, i, word_ascii);
                 word_start = NO_WORD;
@@ -267,6 +303,7 @@ pub fn features(text: &str, hits: &mut StopwordHits, scratch: &mut String) -> Fe
         let at = i;
         i += c.len_utf8();
         let props = CharProps::of(c);
+        normal.char(c, props);
         let in_word = !props.whitespace() && {
             chars += 1;
             if matches!(c, '•' | '·' | '›' | '►' | '▸') {
@@ -547,6 +584,69 @@ mod tests {
             let (expected, expected_hits) = features_reference(&text);
             assert_eq!(features(&text, &mut hits, &mut scratch), expected, "{text:?}");
             assert_eq!(hits, expected_hits, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn measuring_normalises_as_normalize_append_does() {
+        // Long ASCII runs with apostrophes and hyphens at every place of an eight-byte chunk,
+        // case, digits, joiners, combining marks, letters that lower-case longer, unspaced
+        // scripts, separators and spaces of every kind.
+        let pieces = [
+            "the",
+            "The",
+            "ABCDEFGHIJKLMNOPQRS",
+            "abcdefghijklmnopqrstuvw",
+            "rock'n'roll",
+            "well-known-long",
+            "a-b",
+            "don't",
+            "'",
+            "’",
+            "-",
+            "--",
+            "0123456789",
+            "x9",
+            "Über",
+            "ß",
+            "İ",
+            "Ⱥ",
+            "ǅ",
+            "E\u{301}",
+            "\u{200D}",
+            "\u{200C}",
+            "东京",
+            "ไทย",
+            "की",
+            "😀",
+            "|",
+            "•",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\u{A0}",
+            ",",
+            ".",
+            "://",
+            "www.",
+            "#tag",
+            "a",
+            "Zz",
+        ];
+        let (mut hits, mut scratch) = (StopwordHits::default(), String::new());
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut normalized = b"earlier blocks\n".to_vec();
+        for _ in 0..20_000 {
+            let text = crate::testing::pieces_text(&pieces, 40, &mut state);
+            let mut expected_normalized = normalized.clone();
+            let expected_words = crate::fingerprint::normalize_append(&text, &mut expected_normalized);
+            let mut expected_hits = StopwordHits::default();
+            let expected = features(&text, &mut expected_hits, &mut scratch);
+            let (measured, words) = measure(&text, &mut hits, &mut scratch, &mut normalized);
+            assert_eq!((measured, words, hits), (expected, expected_words, expected_hits), "{text:?}");
+            assert_eq!(normalized, expected_normalized, "{text:?}");
+            normalized.push(b'\n');
         }
     }
 

@@ -124,6 +124,137 @@ pub fn normalize_append(text: &str, out: &mut Vec<u8>) -> usize {
     }
 }
 
+/// What a scan of a block's text that finds its words for other ends
+/// ([`crate::features::measure`]) is told of each byte, so that it normalises the block as it
+/// goes, as [`normalize_append`] would, without a pass of its own.
+pub(crate) trait NormalSink {
+    /// `taken` (at most 8) bytes that the scan read as `x`, little-endian, whose `lanes` say
+    /// they are all ASCII letters, digits, apostrophes or hyphens.
+    fn word_chunk(&mut self, x: u64, lanes: &AsciiLanes, taken: usize);
+    /// One ASCII byte.
+    fn ascii(&mut self, b: u8);
+    /// An ASCII byte that is no letter, digit or apostrophe.
+    fn split(&mut self);
+    /// A character outside ASCII, with its properties.
+    fn char(&mut self, c: char, props: CharProps);
+}
+
+/// A [`NormalSink`] that normalises nothing.
+pub(crate) struct NoNormal;
+
+impl NormalSink for NoNormal {
+    #[inline(always)]
+    fn word_chunk(&mut self, _: u64, _: &AsciiLanes, _: usize) {}
+    #[inline(always)]
+    fn ascii(&mut self, _: u8) {}
+    #[inline(always)]
+    fn split(&mut self) {}
+    #[inline(always)]
+    fn char(&mut self, _: char, _: CharProps) {}
+}
+
+/// A [`NormalSink`] that appends a text's normalised form to a buffer: what
+/// [`normalize_append`] appends, when it is told every byte of the text in order.
+pub(crate) struct NormalWriter<'a> {
+    out: &'a mut Vec<u8>,
+    start: usize,
+    n: usize,
+    pending_space: bool,
+    spaces: usize,
+}
+
+impl<'a> NormalWriter<'a> {
+    /// A writer appending the normalised form of a text of `text_len` bytes to `out`.
+    pub(crate) fn new(out: &'a mut Vec<u8>, text_len: usize) -> Self {
+        let start = out.len();
+        // As in normalize_append: the output never outgrows 3/2 of the input.
+        out.resize(start + text_len + text_len / 2 + 4, 0);
+        NormalWriter { out, start, n: start, pending_space: false, spaces: 0 }
+    }
+
+    /// Ends the text: the words appended (as [`normalize_append`] returns).
+    pub(crate) fn finish(self) -> usize {
+        self.out.truncate(self.n);
+        if self.n > self.start {
+            self.spaces + 1
+        } else {
+            0
+        }
+    }
+
+    /// Writes the space a separator left pending, before a word's character.
+    #[inline(always)]
+    fn space_before_word(&mut self) {
+        if self.pending_space && self.n > self.start {
+            self.out[self.n] = b' ';
+            self.n += 1;
+            self.spaces += 1;
+        }
+        self.pending_space = false;
+    }
+}
+
+impl NormalSink for NormalWriter<'_> {
+    #[inline(always)]
+    fn word_chunk(&mut self, x: u64, lanes: &AsciiLanes, taken: usize) {
+        if taken == 0 {
+            return;
+        }
+        let taken_lanes = if taken == 8 { LANE_HIGH } else { LANE_HIGH & ((1u64 << (8 * taken)) - 1) };
+        if (lanes.apostrophe | lanes.hyphen) & taken_lanes == 0 && self.n + 8 <= self.out.len() {
+            // All letters and digits: written eight at a time, as normalize_append does.
+            self.space_before_word();
+            let whole_bytes = |lane: u64| (lane >> 7) * 0xFF;
+            let mapped = ((x | 0x2020_2020_2020_2020) & whole_bytes(lanes.letter))
+                | (0x3030_3030_3030_3030 & whole_bytes(lanes.digit));
+            self.out[self.n..self.n + 8].copy_from_slice(&mapped.to_le_bytes());
+            self.n += taken;
+        } else {
+            for &b in &x.to_le_bytes()[..taken] {
+                self.ascii(b);
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn ascii(&mut self, b: u8) {
+        let mapped = ASCII_NORMAL[usize::from(b & 0x7F)];
+        if mapped <= ASCII_JOIN {
+            self.pending_space |= mapped == ASCII_SPLIT;
+            return;
+        }
+        self.space_before_word();
+        self.out[self.n] = mapped;
+        self.n += 1;
+    }
+
+    #[inline(always)]
+    fn split(&mut self) {
+        self.pending_space = true;
+    }
+
+    #[inline(always)]
+    fn char(&mut self, c: char, props: CharProps) {
+        if props.alphanumeric() {
+            self.space_before_word();
+            let n = self.n;
+            if props.numeric() {
+                self.out[n] = b'0';
+                self.n += 1;
+            } else if props.lowercase() || !props.uppercase() {
+                self.n += c.encode_utf8(&mut self.out[n..]).len();
+            } else {
+                for lower in c.to_lowercase() {
+                    let n = self.n;
+                    self.n += lower.encode_utf8(&mut self.out[n..]).len();
+                }
+            }
+        } else if !is_joiner(c) {
+            self.pending_space = true;
+        }
+    }
+}
+
 /// Bit 7 of every byte of a `u64`.
 pub(crate) const LANE_HIGH: u64 = 0x8080_8080_8080_8080;
 

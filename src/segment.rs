@@ -9,6 +9,7 @@
 
 use std::ops::{Range, RangeInclusive};
 
+use crate::features::{self, Measure, StopwordHits};
 use crate::fingerprint;
 
 /// Share of the gaps between text lines that hold a blank line, from which a page counts as
@@ -89,6 +90,9 @@ pub struct Segmented<'a> {
     /// Shingle hashes of the blocks [`Segmented::keep_shingles`] shingled, one block after the
     /// other: the near-repeat check and the page's signature both read them.
     shingles: Vec<u64>,
+    /// Every block's features, measured in the pass that normalised it ([`segment`]); empty
+    /// when the blocks were normalised apart ([`Segmented::normalize_where`]).
+    measures: Vec<Measure>,
 }
 
 /// Most shingle hashes [`Segmented::keep_shingles`] keeps for one page (8 MiB): the blocks past
@@ -110,6 +114,12 @@ impl Segmented<'_> {
             (Some(first), Some(last)) if range.start < range.end => first.norm.start..last.norm.end,
             _ => 0..0,
         }
+    }
+
+    /// Every block's features and stopword counts, by block, when [`segment`] measured them as
+    /// it normalised the blocks.
+    pub fn measures(&self) -> Option<&[Measure]> {
+        (self.measures.len() == self.blocks.len()).then_some(&self.measures[..])
     }
 
     /// Words of the normalised text of block `index` (0 when it is not normalised).
@@ -136,6 +146,7 @@ impl Segmented<'_> {
     pub fn forget_normalized(&mut self) {
         self.normalized = String::new();
         self.shingles = Vec::new();
+        self.measures = Vec::new();
         for block in &mut self.blocks {
             block.norm = 0..0;
             block.norm_words = 0;
@@ -190,6 +201,28 @@ impl Segmented<'_> {
         }
     }
 
+    /// Normalises every block, sets its key and measures its features
+    /// ([`features::measure`]), one pass over each block's bytes for both.
+    fn normalize_and_measure(&mut self) {
+        let text_bytes: usize = self.blocks.iter().map(|b| b.text.len()).sum();
+        let mut normalized = std::mem::take(&mut self.normalized).into_bytes();
+        normalized.reserve(text_bytes + text_bytes / 2 + 4);
+        let mut measures = Vec::with_capacity(self.blocks.len());
+        let mut word = String::new();
+        for block in &mut self.blocks {
+            let start = normalized.len();
+            let mut hits = StopwordHits::default();
+            let (features, words) = features::measure(block.text, &mut hits, &mut word, &mut normalized);
+            measures.push(Measure { features, hits });
+            block.norm_words = u32::try_from(words).unwrap_or(u32::MAX);
+            block.norm = start..normalized.len();
+            block.key = fingerprint::key_of_bytes(&normalized[start..]);
+            normalized.push(b'\n');
+        }
+        self.normalized = crate::decode::utf8_string(normalized).expect("measure writes whole characters");
+        self.measures = measures;
+    }
+
     /// Normalises the blocks that `wanted` selects (by index) and sets their keys; the others
     /// keep what they had. [`segment`] normalises every block.
     pub fn normalize_where(&mut self, wanted: impl Fn(usize) -> bool) {
@@ -222,7 +255,7 @@ impl Segmented<'_> {
 /// ```
 pub fn segment(text: &str) -> Segmented<'_> {
     let mut page = split(text);
-    page.normalize_where(|_| true);
+    page.normalize_and_measure();
     page
 }
 
@@ -268,7 +301,7 @@ pub fn split(text: &str) -> Segmented<'_> {
             });
         }
     }
-    Segmented { layout, blocks, normalized: String::new(), shingles: Vec::new() }
+    Segmented { layout, blocks, normalized: String::new(), shingles: Vec::new(), measures: Vec::new() }
 }
 
 /// `line.trim()`, answered without decoding when the line starts and ends with a visible

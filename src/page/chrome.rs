@@ -163,7 +163,12 @@ fn mark_with(
     // longest blocks (up to LANGUAGE_SAMPLE_BYTES), decides which counts are the stopwords.
     s.features.clear();
     s.hits.clear();
-    for (block, label) in blocks.iter().zip(labels.iter()) {
+    // Measured as the page was segmented, or now.
+    if let Some(measures) = page.measures() {
+        s.features.extend(measures.iter().map(|m| m.features));
+        s.hits.extend(measures.iter().map(|m| m.hits));
+    }
+    for (block, label) in blocks.iter().zip(labels.iter()).skip(s.features.len()) {
         // A repeat with the same text as its first copy has its features.
         if let Label::Drop(Reason::Repeat { of }) = *label {
             let of = of as usize;
