@@ -92,6 +92,14 @@ impl Scan {
         }
     }
 
+    /// Bytes pass 1 read from a text input (decompressed): what reading it again should give.
+    fn bytes_read(&self) -> Option<u64> {
+        match self {
+            Scan::Text { bytes, .. } => Some(*bytes),
+            _ => None,
+        }
+    }
+
     /// Hash of the input's bytes (none when it was not read).
     fn content_hash(&self) -> Option<u64> {
         match self {
@@ -207,14 +215,16 @@ pub fn run(
 
     let progress = progress_bar(config, sources.len());
     // The recurrence sketch is sized from the bytes to read (compressed inputs count as stored).
-    let input_bytes: u64 = pool.install(|| sources.par_iter().map(stored_bytes).sum());
-    let recurrence = corpus::Recurrence::for_input_bytes(input_bytes);
+    // Each input's size also sizes the buffer it is read into (no second `stat`).
+    let sizes: Vec<Option<u64>> = pool.install(|| sources.par_iter().map(stored_bytes).collect());
+    let recurrence = corpus::Recurrence::for_input_bytes(sizes.iter().flatten().sum());
     let cache = PageCache::new(config.cache_bytes);
     let mut scans: Vec<Scan> = pool.install(|| {
         sources
             .par_iter()
-            .map(|source| {
-                let scan = scan(source, config, &recurrence, &cache);
+            .zip(&sizes)
+            .map(|(source, &size)| {
+                let scan = scan(source, size, config, &recurrence, &cache);
                 progress.inc(1);
                 scan
             })
@@ -593,11 +603,11 @@ fn corpus_pass(
     corpus::finish(&summaries, groups, &recurrence, &config.corpus)
 }
 
-/// Bytes a source holds as stored (0 when it cannot be read; pass 1 names it).
-fn stored_bytes(source: &Source) -> u64 {
+/// Bytes a source holds as stored (`None` when it cannot be looked at; pass 1 names it).
+fn stored_bytes(source: &Source) -> Option<u64> {
     match &source.origin {
-        Origin::File(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
-        Origin::Stdin(bytes) => bytes.len() as u64,
+        Origin::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+        Origin::Stdin(bytes) => Some(bytes.len() as u64),
     }
 }
 
@@ -691,12 +701,19 @@ fn may_be_signed(label: &Label) -> bool {
     matches!(label, Label::Keep | Label::Drop(Reason::Context { .. }))
 }
 
-/// Pass 1 over one input: every page labelled, summarised and, within the budget, cached.
-fn scan(source: &Source, config: &Config, recurrence: &corpus::Recurrence, cache: &PageCache) -> Scan {
+/// Pass 1 over one input (of `stored_bytes` when they are known): every page labelled,
+/// summarised and, within the budget, cached.
+fn scan(
+    source: &Source,
+    stored_bytes: Option<u64>,
+    config: &Config,
+    recurrence: &corpus::Recurrence,
+    cache: &PageCache,
+) -> Scan {
     if source.format == Format::Jsonl {
         return scan_jsonl(source, config, recurrence, cache);
     }
-    let bytes = match source.read() {
+    let bytes = match source.read_sized(stored_bytes) {
         Ok(bytes) => bytes,
         Err(error) => return Scan::Failed(Box::new(error)),
     };
@@ -798,7 +815,7 @@ fn write_source(
             (labels, String::new(), *bytes)
         }
         _ => {
-            let bytes = match source.read() {
+            let bytes = match source.read_sized(scan.bytes_read()) {
                 Ok(bytes) => bytes,
                 Err(error) => {
                     written.error = Some(error);
@@ -1185,7 +1202,7 @@ fn reread<T: Send>(
         });
         return results;
     }
-    let bytes = match source.read() {
+    let bytes = match source.read_sized(scan.bytes_read()) {
         Ok(bytes) if xxh3_64(&bytes) == content_hash => bytes,
         _ => return Vec::new(),
     };

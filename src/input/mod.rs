@@ -145,14 +145,46 @@ impl Source {
 
     /// Reads the whole input, decompressing gzip and zstd.
     pub fn read(&self) -> Result<Vec<u8>, Error> {
+        self.read_sized(None)
+    }
+
+    /// [`Source::read`] of an input that held `stored_bytes` bytes when last looked at: its
+    /// buffer is sized from them rather than from a `stat` of the file. Any size is read whole.
+    pub fn read_sized(&self, stored_bytes: Option<u64>) -> Result<Vec<u8>, Error> {
         let raw = match &self.origin {
-            Origin::File(path) => {
-                fs::read(path).map_err(|source| Error::Read { path: path.to_path_buf(), source })?
+            Origin::File(path) => match stored_bytes.and_then(|n| usize::try_from(n).ok()) {
+                Some(n) => read_file_of_size(path, n),
+                None => fs::read(path),
             }
+            .map_err(|source| Error::Read { path: path.to_path_buf(), source })?,
             Origin::Stdin(bytes) => bytes.as_ref().clone(),
         };
         decompress(raw, &self.display_path())
     }
+}
+
+/// The whole file at `path`, read into a buffer with room for `size` bytes and one more (so
+/// that a file of that size takes two reads, the second one returning nothing): `fs::read`
+/// without its `stat`. A file of another size is read whole all the same.
+fn read_file_of_size(path: &Path, size: usize) -> io::Result<Vec<u8>> {
+    let mut file = fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(size.saturating_add(1))?;
+    bytes.resize(size.saturating_add(1), 0);
+    let mut filled = 0;
+    loop {
+        if filled == bytes.len() {
+            bytes.resize(bytes.len().saturating_mul(2), 0);
+        }
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    bytes.truncate(filled);
+    Ok(bytes)
 }
 
 /// Buffer of a streamed input.
@@ -328,6 +360,20 @@ impl Discovery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_is_read_whole_whatever_size_it_was_said_to_have() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("page.txt");
+        let content: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+        for size in [0, 1, 99_999, 100_000, 100_001, 1 << 20] {
+            assert_eq!(read_file_of_size(&path, size).unwrap(), content, "said {size}");
+        }
+        std::fs::write(&path, b"").unwrap();
+        assert_eq!(read_file_of_size(&path, 10).unwrap(), b"");
+        assert!(read_file_of_size(&dir.path().join("missing.txt"), 10).is_err());
+    }
 
     #[test]
     fn format_follows_the_file_name() {
