@@ -747,8 +747,8 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
             .lines()
             .into_par_iter()
             .map(|(number, line)| {
-                let record = jsonl::parse_line(line, number, &config.keys)?;
-                let text = decode::fold(record.text(&config.keys).to_string());
+                let mut record = jsonl::parse_line(line, number, &config.keys)?;
+                let text = decode::fold(record.take_text(&config.keys));
                 let host = record.host();
                 let labelled = label_page(&text, host.as_deref(), config);
                 let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
@@ -1188,8 +1188,8 @@ fn reread<T: Send>(
                     if !wanted(index) {
                         return None;
                     }
-                    let (record, _) = page_record(page, &batch, &lines, config)?;
-                    let text = decode::fold(record.text(&config.keys).to_string());
+                    let (mut record, _) = page_record(page, &batch, &lines, config)?;
+                    let text = decode::fold(record.take_text(&config.keys));
                     let host = record.host();
                     Some((
                         index,

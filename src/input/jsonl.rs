@@ -217,6 +217,15 @@ impl Record {
         self.fields.get(&keys.text).and_then(Value::as_str).unwrap_or("")
     }
 
+    /// Takes the page text out of the record (leaving it empty there), for a record that is
+    /// not written again: no copy of the text is made.
+    pub fn take_text(&mut self, keys: &Keys) -> String {
+        match self.fields.get_mut(&keys.text) {
+            Some(Value::String(text)) => std::mem::take(text),
+            _ => String::new(),
+        }
+    }
+
     /// The record id: the id field as text, or `<file>:<line>` when it is missing.
     pub fn id(&self, keys: &Keys, file_id: &str) -> String {
         match self.fields.get(&keys.id) {
@@ -280,6 +289,9 @@ mod tests {
         let keys = Keys::default();
         let record = parse_line("{\"text\": \"Grüße\\naus Köln\"}".as_bytes(), 1, &keys).unwrap();
         assert_eq!(record.text(&keys), "Grüße\naus Köln");
+        let mut record = record;
+        assert_eq!(record.take_text(&keys), "Grüße\naus Köln");
+        assert_eq!(record.text(&keys), "");
         let broken = parse_line(b"{\"text\": \"Gr\xFC\xDFe\"}", 2, &keys).unwrap_err();
         assert_eq!(broken.line, 2);
         assert!(broken.message.starts_with("invalid JSON: invalid unicode code point"), "{}", broken.message);
