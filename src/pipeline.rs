@@ -230,6 +230,7 @@ pub fn run(
             })
             .collect()
     });
+    drop(sizes);
     progress.finish_and_clear();
 
     // Report pass-1 problems in input order, then lay out the page table.
