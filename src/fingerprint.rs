@@ -36,92 +36,33 @@ pub fn normalize_into(text: &str, out: &mut String) {
 /// Appends the normalised form of `text` (see [`normalize_into`]) to `out` as UTF-8 bytes;
 /// returns its number of words (what it appended is that many words, one space apart).
 pub fn normalize_append(text: &str, out: &mut Vec<u8>) -> usize {
-    // The output never outgrows 3/2 of the input: a separator writes nothing and pays for the
-    // one space it may cause, and lower-casing grows a character by at most half (Ⱥ to ⱥ).
-    let start = out.len();
-    out.resize(start + text.len() + text.len() / 2 + 4, 0);
-    let buf = &mut out[..];
+    let mut writer = NormalWriter::new(out, text.len());
     let bytes = text.as_bytes();
-    let mut n = start;
-    let mut pending_space = false;
-    let mut spaces = 0;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
         if b.is_ascii() {
-            // ASCII fast path, the same decisions as the general path below: a separator only
-            // sets the pending space; a word is copied in one tight loop.
-            i += 1;
-            let mapped = ASCII_NORMAL[usize::from(b)];
-            if mapped <= ASCII_JOIN {
-                pending_space |= mapped == ASCII_SPLIT;
-                continue;
-            }
-            if pending_space && n > start {
-                buf[n] = b' ';
-                n += 1;
-                spaces += 1;
-            }
-            pending_space = false;
-            buf[n] = mapped;
-            n += 1;
-            // Eight bytes at a time while they are letters and digits: letters lower-cased by
-            // setting bit 5, digits written as `0`.
-            while let (Some(eight), Some(into)) = (bytes.get(i..i + 8), buf.get_mut(n..n + 8)) {
+            // Eight bytes at a time while they are letters, digits, apostrophes and hyphens.
+            if let Some(eight) = bytes.get(i..i + 8) {
                 let x = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
                 let lanes = AsciiLanes::of(x);
-                let whole_bytes = |lane: u64| (lane >> 7) * 0xFF;
-                let mapped = ((x | 0x2020_2020_2020_2020) & whole_bytes(lanes.letter))
-                    | (0x3030_3030_3030_3030 & whole_bytes(lanes.digit));
-                into.copy_from_slice(&mapped.to_le_bytes());
-                let ends = !(lanes.letter | lanes.digit) & LANE_HIGH;
-                let taken = (ends.trailing_zeros() / 8) as usize;
-                (i, n) = (i + taken, n + taken);
-                if ends != 0 {
-                    break;
+                let word = lanes.letter | lanes.digit | lanes.apostrophe | lanes.hyphen;
+                let taken = ((!word & LANE_HIGH).trailing_zeros() / 8) as usize;
+                if taken > 0 {
+                    writer.word_chunk(x, &lanes, taken);
+                    i += taken;
+                    continue;
                 }
             }
-            while let Some(&next) = bytes.get(i) {
-                let mapped = ASCII_NORMAL[usize::from(next & 0x7F)];
-                if next >= 0x80 || mapped <= ASCII_JOIN {
-                    break;
-                }
-                buf[n] = mapped;
-                n += 1;
-                i += 1;
-            }
+            writer.ascii(b);
+            i += 1;
             continue;
         }
         let c = text[i..].chars().next().expect("i is at a char boundary");
         i += c.len_utf8();
-        let props = CharProps::of(c);
-        if props.alphanumeric() {
-            if pending_space && n > start {
-                buf[n] = b' ';
-                n += 1;
-                spaces += 1;
-            }
-            pending_space = false;
-            if props.numeric() {
-                buf[n] = b'0';
-                n += 1;
-            } else if props.lowercase() || !props.uppercase() {
-                n += c.encode_utf8(&mut buf[n..]).len();
-            } else {
-                for lower in c.to_lowercase() {
-                    n += lower.encode_utf8(&mut buf[n..]).len();
-                }
-            }
-        } else if !is_joiner(c) {
-            pending_space = true;
-        }
+        writer.char(c, CharProps::of(c));
     }
-    out.truncate(n);
-    if n > start {
-        spaces + 1
-    } else {
-        0
-    }
+    writer.finish()
 }
 
 /// What a scan of a block's text that finds its words for other ends
@@ -153,8 +94,9 @@ impl NormalSink for NoNormal {
     fn char(&mut self, _: char, _: CharProps) {}
 }
 
-/// A [`NormalSink`] that appends a text's normalised form to a buffer: what
-/// [`normalize_append`] appends, when it is told every byte of the text in order.
+/// A [`NormalSink`] that appends a text's normalised form to a buffer (see [`normalize_into`]),
+/// when it is told every byte of the text in order: [`normalize_append`] tells it by itself,
+/// [`crate::features::measure`] as it measures the text.
 pub(crate) struct NormalWriter<'a> {
     out: &'a mut Vec<u8>,
     start: usize,
@@ -167,7 +109,9 @@ impl<'a> NormalWriter<'a> {
     /// A writer appending the normalised form of a text of `text_len` bytes to `out`.
     pub(crate) fn new(out: &'a mut Vec<u8>, text_len: usize) -> Self {
         let start = out.len();
-        // As in normalize_append: the output never outgrows 3/2 of the input.
+        // The output never outgrows 3/2 of the input: a separator writes nothing and pays for
+        // the one space it may cause, and lower-casing grows a character by at most half (Ⱥ to
+        // ⱥ).
         out.resize(start + text_len + text_len / 2 + 4, 0);
         NormalWriter { out, start, n: start, pending_space: false, spaces: 0 }
     }
@@ -202,7 +146,8 @@ impl NormalSink for NormalWriter<'_> {
         }
         let taken_lanes = if taken == 8 { LANE_HIGH } else { LANE_HIGH & ((1u64 << (8 * taken)) - 1) };
         if (lanes.apostrophe | lanes.hyphen) & taken_lanes == 0 && self.n + 8 <= self.out.len() {
-            // All letters and digits: written eight at a time, as normalize_append does.
+            // All letters and digits: written eight at a time, letters lower-cased by setting
+            // bit 5, digits written as `0`.
             self.space_before_word();
             let whole_bytes = |lane: u64| (lane >> 7) * 0xFF;
             let mapped = ((x | 0x2020_2020_2020_2020) & whole_bytes(lanes.letter))
