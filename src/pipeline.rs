@@ -55,6 +55,9 @@ enum Scan {
         plain: bool,
         /// Bytes read (decompressed), for the report of a page pass 2 does not read again.
         bytes: u64,
+        /// The file held just the bytes read (it is not compressed), so `bytes` sizes the
+        /// buffer it is read into again.
+        stored_as_read: bool,
         page: PageScan,
     },
     /// A JSONL input: its records.
@@ -92,10 +95,11 @@ impl Scan {
         }
     }
 
-    /// Bytes pass 1 read from a text input (decompressed): what reading it again should give.
-    fn bytes_read(&self) -> Option<u64> {
+    /// The size of a text input's file as pass 1 read it, when it is known: what reading it
+    /// again should give.
+    fn stored_bytes(&self) -> Option<u64> {
         match self {
-            Scan::Text { bytes, .. } => Some(*bytes),
+            Scan::Text { bytes, stored_as_read: true, .. } => Some(*bytes),
             _ => None,
         }
     }
@@ -729,7 +733,14 @@ fn scan(
     let site = config.site_from.site_of(source.relative());
     let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
     let cached = cache.keep(&text, &labelled.page, &labelled.labels, config.corpus.dedup);
-    Scan::Text { content_hash, plain, bytes: bytes_len as u64, page: PageScan { line: 0, summary, cached } }
+    let stored_as_read = stored_bytes == Some(bytes_len as u64);
+    Scan::Text {
+        content_hash,
+        plain,
+        bytes: bytes_len as u64,
+        stored_as_read,
+        page: PageScan { line: 0, summary, cached },
+    }
 }
 
 /// [`scan`] of a JSONL input, read a batch of lines at a time ([`jsonl::Batches`]), the records
@@ -816,7 +827,7 @@ fn write_source(
             (labels, String::new(), *bytes)
         }
         _ => {
-            let bytes = match source.read_sized(scan.bytes_read()) {
+            let bytes = match source.read_sized(scan.stored_bytes()) {
                 Ok(bytes) => bytes,
                 Err(error) => {
                     written.error = Some(error);
@@ -1203,7 +1214,7 @@ fn reread<T: Send>(
         });
         return results;
     }
-    let bytes = match source.read_sized(scan.bytes_read()) {
+    let bytes = match source.read_sized(scan.stored_bytes()) {
         Ok(bytes) if xxh3_64(&bytes) == content_hash => bytes,
         _ => return Vec::new(),
     };
