@@ -2,6 +2,10 @@
 //! keys; shingles + simhash), each over every seed page (`fixtures/seeds` and, when present,
 //! `../shared/devset/text`), reported in bytes of page text per second.
 //!
+//! `segment` normalises every block and measures its features in the same pass
+//! ([`features::measure`]), so `page_pass` starts from measured blocks; `features` measures
+//! the blocks' features alone, as pages normalised apart need.
+//!
 //!     cargo bench --bench stages
 //!
 //! The corpus-pass index has its own benchmark next to the corpus code.

@@ -41,26 +41,31 @@ pub fn normalize_append(text: &str, out: &mut Vec<u8>) -> usize {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if b.is_ascii() {
-            // Eight bytes at a time while they are letters, digits, apostrophes and hyphens.
-            if let Some(eight) = bytes.get(i..i + 8) {
-                let x = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
-                let lanes = AsciiLanes::of(x);
-                let word = lanes.letter | lanes.digit | lanes.apostrophe | lanes.hyphen;
-                let taken = ((!word & LANE_HIGH).trailing_zeros() / 8) as usize;
-                if taken > 0 {
-                    writer.word_chunk(x, &lanes, taken);
-                    i += taken;
-                    continue;
-                }
-            }
-            writer.ascii(b);
-            i += 1;
+        if !b.is_ascii() {
+            let c = text[i..].chars().next().expect("i is at a char boundary");
+            i += c.len_utf8();
+            writer.char(c, CharProps::of(c));
             continue;
         }
-        let c = text[i..].chars().next().expect("i is at a char boundary");
-        i += c.len_utf8();
-        writer.char(c, CharProps::of(c));
+        if ASCII_NORMAL[usize::from(b)] > ASCII_JOIN && bytes.len() - i >= 8 {
+            // A run of letters and digits, eight bytes at a time.
+            writer.space_before_word();
+            while let Some(eight) = bytes.get(i..i + 8) {
+                let x = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+                let lanes = AsciiLanes::of(x);
+                let ends = !(lanes.letter | lanes.digit) & LANE_HIGH;
+                let taken = (ends.trailing_zeros() / 8) as usize;
+                writer.alphanumeric_chunk(x, &lanes, taken);
+                i += taken;
+                if ends != 0 {
+                    break;
+                }
+            }
+            continue;
+        }
+        // A separator, an apostrophe, or a letter or digit too near the end for eight bytes.
+        writer.ascii(b);
+        i += 1;
     }
     writer.finish()
 }
@@ -138,22 +143,39 @@ impl<'a> NormalWriter<'a> {
     }
 }
 
+impl NormalWriter<'_> {
+    /// `taken` (at most 8) bytes read as `x`, little-endian, whose `lanes` say they are all ASCII
+    /// letters and digits, after the space before their word: written eight at a time (when
+    /// there is room), letters lower-cased by setting bit 5, digits written as `0`.
+    #[inline(always)]
+    fn alphanumeric_chunk(&mut self, x: u64, lanes: &AsciiLanes, taken: usize) {
+        match self.out.get_mut(self.n..self.n + 8) {
+            Some(into) => {
+                let whole_bytes = |lane: u64| (lane >> 7) * 0xFF;
+                let mapped = ((x | 0x2020_2020_2020_2020) & whole_bytes(lanes.letter))
+                    | (0x3030_3030_3030_3030 & whole_bytes(lanes.digit));
+                into.copy_from_slice(&mapped.to_le_bytes());
+                self.n += taken;
+            }
+            None => {
+                for &b in &x.to_le_bytes()[..taken] {
+                    self.ascii(b);
+                }
+            }
+        }
+    }
+}
+
 impl NormalSink for NormalWriter<'_> {
     #[inline(always)]
     fn word_chunk(&mut self, x: u64, lanes: &AsciiLanes, taken: usize) {
         if taken == 0 {
             return;
         }
-        let taken_lanes = if taken == 8 { LANE_HIGH } else { LANE_HIGH & ((1u64 << (8 * taken)) - 1) };
-        if (lanes.apostrophe | lanes.hyphen) & taken_lanes == 0 && self.n + 8 <= self.out.len() {
-            // All letters and digits: written eight at a time, letters lower-cased by setting
-            // bit 5, digits written as `0`.
+        let taken_lanes = LANE_HIGH & (u64::MAX >> (64 - 8 * taken));
+        if (lanes.apostrophe | lanes.hyphen) & taken_lanes == 0 {
             self.space_before_word();
-            let whole_bytes = |lane: u64| (lane >> 7) * 0xFF;
-            let mapped = ((x | 0x2020_2020_2020_2020) & whole_bytes(lanes.letter))
-                | (0x3030_3030_3030_3030 & whole_bytes(lanes.digit));
-            self.out[self.n..self.n + 8].copy_from_slice(&mapped.to_le_bytes());
-            self.n += taken;
+            self.alphanumeric_chunk(x, lanes, taken);
         } else {
             for &b in &x.to_le_bytes()[..taken] {
                 self.ascii(b);
