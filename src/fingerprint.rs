@@ -141,9 +141,7 @@ impl<'a> NormalWriter<'a> {
         }
         self.pending_space = false;
     }
-}
 
-impl NormalWriter<'_> {
     /// `taken` (at most 8) bytes read as `x`, little-endian, whose `lanes` say they are all ASCII
     /// letters and digits, after the space before their word: written eight at a time (when
     /// there is room), letters lower-cased by setting bit 5, digits written as `0`.
