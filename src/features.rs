@@ -531,56 +531,74 @@ mod tests {
         }
     }
 
+    /// Pieces of text that generated test texts are made of: stopwords of several scripts in any
+    /// case, letters that carry a word across the ASCII boundary or lower-case longer, long ASCII
+    /// runs with apostrophes and hyphens at every place of an eight-byte chunk, digits, joiners,
+    /// combining marks, separators, unspaced scripts and white space of every kind.
+    const PIECES: &[&str] = &[
+        "the",
+        "The",
+        "THE",
+        "und",
+        "Über",
+        "schön",
+        "ß",
+        "İ",
+        "для",
+        "Для",
+        "и",
+        "की",
+        "है",
+        "في",
+        "don't",
+        "high-level",
+        "2025",
+        "a1",
+        "|",
+        "•",
+        "·",
+        " ",
+        "  ",
+        "\n",
+        ",",
+        ".",
+        "'",
+        "’",
+        "-",
+        "東京",
+        "ไทย",
+        "é",
+        "E\u{301}",
+        "ǅ",
+        "😀",
+        "www.",
+        "://",
+        "#tag",
+        "x",
+        "ABCDEFGHIJKLMNOPQRS",
+        "abcdefghijklmnopqrstuvw",
+        "rock'n'roll",
+        "well-known-long",
+        "a-b",
+        "--",
+        "0123456789",
+        "x9",
+        "Ⱥ",
+        "\u{200D}",
+        "\u{200C}",
+        "东京",
+        "\t",
+        "\u{A0}",
+        "a",
+        "Zz",
+    ];
+
     #[test]
     fn features_match_the_char_by_char_reference() {
-        // Stopwords of several scripts in any case, letters that carry a word across the ASCII
-        // boundary, digits, separators, unspaced scripts and white space, mixed by a fixed
-        // xorshift sequence.
-        let pieces = [
-            "the",
-            "The",
-            "THE",
-            "und",
-            "Über",
-            "schön",
-            "ß",
-            "İ",
-            "для",
-            "Для",
-            "и",
-            "की",
-            "है",
-            "في",
-            "don't",
-            "high-level",
-            "2025",
-            "a1",
-            "|",
-            "•",
-            "·",
-            " ",
-            "  ",
-            "\n",
-            ",",
-            ".",
-            "'",
-            "’",
-            "-",
-            "東京",
-            "ไทย",
-            "é",
-            "E\u{301}",
-            "ǅ",
-            "😀",
-            "www.",
-            "://",
-            "#tag",
-            "x",
-        ];
         let (mut hits, mut scratch) = (StopwordHits::default(), String::new());
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         for _ in 0..3000 {
-            let text = crate::testing::pieces_text(&pieces, 24, &mut state);
+            let text = crate::testing::pieces_text(PIECES, 24, &mut state);
             let (expected, expected_hits) = features_reference(&text);
             assert_eq!(features(&text, &mut hits, &mut scratch), expected, "{text:?}");
             assert_eq!(hits, expected_hits, "{text:?}");
@@ -589,56 +607,11 @@ mod tests {
 
     #[test]
     fn measuring_normalises_as_normalize_append_does() {
-        // Long ASCII runs with apostrophes and hyphens at every place of an eight-byte chunk,
-        // case, digits, joiners, combining marks, letters that lower-case longer, unspaced
-        // scripts, separators and spaces of every kind.
-        let pieces = [
-            "the",
-            "The",
-            "ABCDEFGHIJKLMNOPQRS",
-            "abcdefghijklmnopqrstuvw",
-            "rock'n'roll",
-            "well-known-long",
-            "a-b",
-            "don't",
-            "'",
-            "’",
-            "-",
-            "--",
-            "0123456789",
-            "x9",
-            "Über",
-            "ß",
-            "İ",
-            "Ⱥ",
-            "ǅ",
-            "E\u{301}",
-            "\u{200D}",
-            "\u{200C}",
-            "东京",
-            "ไทย",
-            "की",
-            "😀",
-            "|",
-            "•",
-            " ",
-            "  ",
-            "\t",
-            "\n",
-            "\u{A0}",
-            ",",
-            ".",
-            "://",
-            "www.",
-            "#tag",
-            "a",
-            "Zz",
-        ];
         let (mut hits, mut scratch) = (StopwordHits::default(), String::new());
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut normalized = b"earlier blocks\n".to_vec();
         for _ in 0..20_000 {
-            let text = crate::testing::pieces_text(&pieces, 40, &mut state);
+            let text = crate::testing::pieces_text(PIECES, 40, &mut state);
             let mut expected_normalized = normalized.clone();
             let expected_words = crate::fingerprint::normalize_append(&text, &mut expected_normalized);
             let mut expected_hits = StopwordHits::default();
