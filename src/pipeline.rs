@@ -97,7 +97,7 @@ impl Scan {
 
     /// The size of a text input's file as pass 1 read it, when it is known: what reading it
     /// again should give.
-    fn stored_bytes(&self) -> Option<u64> {
+    fn known_file_size(&self) -> Option<u64> {
         match self {
             Scan::Text { bytes, stored_as_read: true, .. } => Some(*bytes),
             _ => None,
@@ -827,7 +827,7 @@ fn write_source(
             (labels, String::new(), *bytes)
         }
         _ => {
-            let bytes = match source.read_sized(scan.stored_bytes()) {
+            let bytes = match source.read_sized(scan.known_file_size()) {
                 Ok(bytes) => bytes,
                 Err(error) => {
                     written.error = Some(error);
@@ -1214,7 +1214,7 @@ fn reread<T: Send>(
         });
         return results;
     }
-    let bytes = match source.read_sized(scan.stored_bytes()) {
+    let bytes = match source.read_sized(scan.known_file_size()) {
         Ok(bytes) if xxh3_64(&bytes) == content_hash => bytes,
         _ => return Vec::new(),
     };
