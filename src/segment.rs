@@ -204,28 +204,33 @@ impl Segmented<'_> {
     /// Normalises every block, sets its key and measures its features
     /// ([`features::measure`]), one pass over each block's bytes for both.
     fn normalize_and_measure(&mut self) {
-        let text_bytes: usize = self.blocks.iter().map(|b| b.text.len()).sum();
-        let mut normalized = std::mem::take(&mut self.normalized).into_bytes();
-        normalized.reserve(text_bytes + text_bytes / 2 + 4);
         let mut measures = Vec::with_capacity(self.blocks.len());
         let mut word = String::new();
-        for block in &mut self.blocks {
-            let start = normalized.len();
-            let mut hits = StopwordHits::default();
-            let (features, words) = features::measure(block.text, &mut hits, &mut word, &mut normalized);
-            measures.push(Measure { features, hits });
-            block.norm_words = u32::try_from(words).unwrap_or(u32::MAX);
-            block.norm = start..normalized.len();
-            block.key = fingerprint::key_of_bytes(&normalized[start..]);
-            normalized.push(b'\n');
-        }
-        self.normalized = crate::decode::utf8_string(normalized).expect("measure writes whole characters");
+        self.normalize_with(
+            |_| true,
+            |text, normalized| {
+                let mut hits = StopwordHits::default();
+                let (features, words) = features::measure(text, &mut hits, &mut word, normalized);
+                measures.push(Measure { features, hits });
+                words
+            },
+        );
         self.measures = measures;
     }
 
     /// Normalises the blocks that `wanted` selects (by index) and sets their keys; the others
     /// keep what they had. [`segment`] normalises every block.
     pub fn normalize_where(&mut self, wanted: impl Fn(usize) -> bool) {
+        self.normalize_with(wanted, fingerprint::normalize_append);
+    }
+
+    /// Appends the normalised text of the blocks `wanted` selects with `append` (which returns
+    /// its words), each followed by `\n`, and sets their ranges, word counts and keys.
+    fn normalize_with(
+        &mut self,
+        wanted: impl Fn(usize) -> bool,
+        mut append: impl FnMut(&str, &mut Vec<u8>) -> usize,
+    ) {
         let text_bytes: usize = self.blocks.iter().map(|b| b.text.len()).sum();
         let mut normalized = std::mem::take(&mut self.normalized).into_bytes();
         normalized.reserve(text_bytes + text_bytes / 2 + 4);
@@ -234,14 +239,14 @@ impl Segmented<'_> {
                 continue;
             }
             let start = normalized.len();
-            let words = fingerprint::normalize_append(block.text, &mut normalized);
+            let words = append(block.text, &mut normalized);
             block.norm_words = u32::try_from(words).unwrap_or(u32::MAX);
             block.norm = start..normalized.len();
             block.key = fingerprint::key_of_bytes(&normalized[start..]);
             normalized.push(b'\n');
         }
         self.normalized =
-            crate::decode::utf8_string(normalized).expect("normalize_append writes whole characters");
+            crate::decode::utf8_string(normalized).expect("normalising writes whole characters");
     }
 }
 
