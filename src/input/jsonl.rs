@@ -77,6 +77,12 @@ fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
 /// Decompressed bytes read a batch at a time: a JSONL file is never held whole.
 pub const BATCH_BYTES: usize = 16 * 1024 * 1024;
 
+/// Bytes of the first batch; each next one is twice the one before, up to the batch size. The
+/// first batch is read while no other work can run (there is no batch yet to label): a small
+/// one sets the workers going sooner (a 16 MiB first batch of a `.gz` file is 0.1 s of
+/// inflating on one core, in each of the two passes).
+pub const FIRST_BATCH_BYTES: usize = 1024 * 1024;
+
 /// Bytes a batch's buffer holds beyond [`BATCH_BYTES`] for the line that crosses it (only pages
 /// touched take memory).
 const BATCH_SLACK_BYTES: usize = 1024 * 1024;
@@ -85,6 +91,8 @@ const BATCH_SLACK_BYTES: usize = 1024 * 1024;
 pub struct Batches<R> {
     reader: R,
     batch_bytes: usize,
+    /// Bytes of the next batch, growing to `batch_bytes`.
+    next_bytes: usize,
     next_line: usize,
     hasher: Xxh3,
     done: bool,
@@ -99,14 +107,17 @@ pub struct Batch {
 }
 
 impl<R: BufRead> Batches<R> {
-    /// Batches of `reader`'s lines, [`BATCH_BYTES`] each.
+    /// Batches of `reader`'s lines, [`BATCH_BYTES`] each after the first few
+    /// ([`FIRST_BATCH_BYTES`], then twice as many each time).
     pub fn new(reader: R) -> Self {
         Self::with_batch_bytes(reader, BATCH_BYTES)
     }
 
-    /// Batches of `reader`'s lines, about `batch_bytes` each.
+    /// Batches of `reader`'s lines, about `batch_bytes` each after the first few (which start
+    /// at [`FIRST_BATCH_BYTES`] when that is fewer).
     pub fn with_batch_bytes(reader: R, batch_bytes: usize) -> Self {
-        Self { reader, batch_bytes, next_line: 1, hasher: Xxh3::new(), done: false }
+        let next_bytes = FIRST_BATCH_BYTES.min(batch_bytes);
+        Self { reader, batch_bytes, next_bytes, next_line: 1, hasher: Xxh3::new(), done: false }
     }
 
     /// The next batch (about the batch size, and always whole lines), or `None` at the end.
@@ -114,9 +125,11 @@ impl<R: BufRead> Batches<R> {
         if self.done {
             return Ok(None);
         }
+        let batch_bytes = self.next_bytes;
+        self.next_bytes = batch_bytes.saturating_mul(2).min(self.batch_bytes);
         // Room for the batch and a line past it, so that filling it does not double it.
-        let mut bytes = Vec::with_capacity(self.batch_bytes + BATCH_SLACK_BYTES);
-        while bytes.len() < self.batch_bytes {
+        let mut bytes = Vec::with_capacity(batch_bytes + BATCH_SLACK_BYTES);
+        while bytes.len() < batch_bytes {
             if self.reader.read_until(b'\n', &mut bytes)? == 0 {
                 self.done = true;
                 break;
@@ -362,6 +375,27 @@ mod tests {
         });
         assert_eq!(error.unwrap_err().to_string(), "broken stream");
         assert!(before_error >= 5, "{before_error} batches before the error");
+    }
+
+    #[test]
+    fn batches_start_small_and_double_up_to_the_batch_size() {
+        // Lines of 100 bytes: each batch ends at the first line end at or past its size.
+        let line = format!("{{\"text\":\"{}\"}}\n", "x".repeat(100 - 12));
+        let input = line.repeat(FIRST_BATCH_BYTES * 12 / 100);
+        let mut batches = Batches::with_batch_bytes(io::Cursor::new(&input), 4 * FIRST_BATCH_BYTES);
+        let mut sizes = Vec::new();
+        while let Some(batch) = batches.next_batch().unwrap() {
+            sizes.push(batch.bytes.len());
+        }
+        let f = FIRST_BATCH_BYTES;
+        for (size, wanted) in sizes.iter().zip([f, 2 * f, 4 * f, 4 * f]) {
+            assert!((wanted..wanted + line.len()).contains(size), "{sizes:?}");
+        }
+        assert_eq!(sizes.iter().sum::<usize>(), input.len());
+        // A batch size below the first one is every batch's size.
+        let mut small = Batches::with_batch_bytes(io::Cursor::new(&input), 1000);
+        assert_eq!(small.next_batch().unwrap().unwrap().bytes.len(), 1000);
+        assert_eq!(small.next_batch().unwrap().unwrap().bytes.len(), 1000);
     }
 
     #[test]
