@@ -72,6 +72,9 @@ struct JsonlScan {
     pages: Vec<PageScan>,
     /// Every record's id, beside `pages`.
     ids: Vec<Box<str>>,
+    /// Where every record's line starts in the input, beside `pages`, when the input is not
+    /// compressed: a later pass that needs a few records reads just their lines.
+    offsets: Option<Vec<u64>>,
     /// Lines that are not records.
     broken: Vec<BrokenLine>,
 }
@@ -743,6 +746,9 @@ fn scan(
     }
 }
 
+/// A record pass 1 read: its page, its id and where its line starts in the input.
+type ScannedRecord = (PageScan, Box<str>, u64);
+
 /// [`scan`] of a JSONL input, read a batch of lines at a time ([`jsonl::Batches`]), the records
 /// of a batch parsed and labelled in parallel: a file of many records uses every core and is
 /// never held whole, and no record outlives its page pass.
@@ -752,13 +758,19 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
         Err(error) => return Scan::Failed(Box::new(error)),
     };
     let file_id = source.id();
+    let mut offsets = (!stream.compressed()).then(Vec::new);
     let mut batches = jsonl::Batches::new(stream.reader);
     let (mut pages, mut ids, mut broken) = (Vec::new(), Vec::new(), Vec::new());
     let read = batches.for_each_read_ahead(|batch| {
-        let scanned: Vec<Result<(PageScan, Box<str>), BrokenLine>> = batch
-            .lines()
+        let lines = batch.lines();
+        if let Some(offsets) = &mut offsets {
+            offsets.reserve(lines.len());
+        }
+        // Each record's page, id and where its line starts.
+        let scanned: Vec<Result<ScannedRecord, BrokenLine>> = lines
             .into_par_iter()
             .map(|(number, line)| {
+                let offset = batch.offset_of(line);
                 let mut record = jsonl::parse_line(line, number, &config.keys)?;
                 let text = decode::fold(record.take_text(&config.keys));
                 let host = record.host();
@@ -766,14 +778,17 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
                 let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
                 let cached = cache.keep(&text, &labelled.page, &labelled.labels, config.corpus.dedup);
                 let id = record.id(&config.keys, &file_id).into_boxed_str();
-                Ok((PageScan { line: number, summary, cached }, id))
+                Ok((PageScan { line: number, summary, cached }, id, offset))
             })
             .collect();
         for scanned in scanned {
             match scanned {
-                Ok((page, id)) => {
+                Ok((page, id, offset)) => {
                     pages.push(page);
                     ids.push(id);
+                    if let Some(offsets) = &mut offsets {
+                        offsets.push(offset);
+                    }
                 }
                 Err(line) => broken.push(line),
             }
@@ -783,7 +798,7 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
     if let Err(error) = read {
         return Scan::Failed(Box::new(stream.errors.error(error)));
     }
-    Scan::Jsonl(Box::new(JsonlScan { content_hash: batches.content_hash(), pages, ids, broken }))
+    Scan::Jsonl(Box::new(JsonlScan { content_hash: batches.content_hash(), pages, ids, offsets, broken }))
 }
 
 /// Reads a source again, labels and writes it. Errors leave no partial output behind.
@@ -1181,10 +1196,44 @@ fn reread<T: Send>(
     if !(first_page..first_page + pages.len()).any(wanted) {
         return Vec::new();
     }
-    if source.format == Format::Jsonl {
-        // Read a batch at a time; only the wanted records' lines are parsed. The hash is known
-        // only at the end of the stream: what this read took from a file changed since pass 1
-        // stays counted, and the write pass names the file and does not write it.
+    if let Scan::Jsonl(jsonl_scan) = scan {
+        // Only the wanted records' lines are parsed. What this read takes from a file changed
+        // since pass 1 stays counted (the hash of a stream is known only at its end), and the
+        // write pass names the file and does not write it.
+        let record_result = |index: usize, page: &PageScan, line: &[u8]| {
+            let mut record = jsonl::parse_line(line, page.line, &config.keys).ok()?;
+            let text = decode::fold(record.take_text(&config.keys));
+            let host = record.host();
+            Some((
+                index,
+                each(index, &relabel(&text, host.as_deref(), page.cached.as_deref(), needs, config)),
+            ))
+        };
+        if let Some(offsets) = &jsonl_scan.offsets {
+            // Not compressed: just the wanted lines are read, where pass 1 found them, about a
+            // batch of them at a time.
+            let Ok(mut reader) = source.line_reader() else { return Vec::new() };
+            let mut wanted_pages = (0..pages.len()).filter(|&page| wanted(first_page + page)).peekable();
+            let mut results = Vec::new();
+            while wanted_pages.peek().is_some() {
+                let (mut lines, mut bytes) = (Vec::new(), 0);
+                for page in wanted_pages.by_ref() {
+                    let Ok(line) = reader.line_at(offsets[page]) else { return results };
+                    bytes += line.len();
+                    lines.push((page, line));
+                    if bytes >= jsonl::BATCH_BYTES {
+                        break;
+                    }
+                }
+                let batch_results: Vec<Option<(usize, T)>> = lines
+                    .par_iter()
+                    .map(|(page, line)| record_result(first_page + page, &pages[*page], line))
+                    .collect();
+                results.extend(batch_results.into_iter().flatten());
+            }
+            return results;
+        }
+        // Compressed: read a batch at a time.
         let Ok(stream) = source.open() else { return Vec::new() };
         let mut batches = jsonl::Batches::new(stream.reader);
         let (mut next_page, mut results) = (0, Vec::new());
@@ -1200,13 +1249,8 @@ fn reread<T: Send>(
                     if !wanted(index) {
                         return None;
                     }
-                    let (mut record, _) = page_record(page, &batch, &lines, config)?;
-                    let text = decode::fold(record.take_text(&config.keys));
-                    let host = record.host();
-                    Some((
-                        index,
-                        each(index, &relabel(&text, host.as_deref(), page.cached.as_deref(), needs, config)),
-                    ))
+                    let line = lines.get(page.line.checked_sub(batch.first_line)?)?;
+                    record_result(index, page, line)
                 })
                 .collect();
             results.extend(batch_results.into_iter().flatten());

@@ -94,6 +94,8 @@ pub struct Batches<R> {
     /// Bytes of the next batch, growing to `batch_bytes`.
     next_bytes: usize,
     next_line: usize,
+    /// Bytes read so far.
+    read_bytes: u64,
     hasher: Xxh3,
     done: bool,
 }
@@ -104,6 +106,8 @@ pub struct Batch {
     pub bytes: Vec<u8>,
     /// Number of the first line.
     pub first_line: usize,
+    /// Where the batch starts in the stream (bytes before it).
+    pub first_offset: u64,
 }
 
 impl<R: BufRead> Batches<R> {
@@ -117,7 +121,15 @@ impl<R: BufRead> Batches<R> {
     /// at [`FIRST_BATCH_BYTES`] when that is fewer).
     pub fn with_batch_bytes(reader: R, batch_bytes: usize) -> Self {
         let next_bytes = FIRST_BATCH_BYTES.min(batch_bytes);
-        Self { reader, batch_bytes, next_bytes, next_line: 1, hasher: Xxh3::new(), done: false }
+        Self {
+            reader,
+            batch_bytes,
+            next_bytes,
+            next_line: 1,
+            read_bytes: 0,
+            hasher: Xxh3::new(),
+            done: false,
+        }
     }
 
     /// The next batch (about the batch size, and always whole lines), or `None` at the end.
@@ -139,9 +151,10 @@ impl<R: BufRead> Batches<R> {
             return Ok(None);
         }
         self.hasher.update(&bytes);
-        let first_line = self.next_line;
+        let (first_line, first_offset) = (self.next_line, self.read_bytes);
         self.next_line += memchr::memchr_iter(b'\n', &bytes).count();
-        Ok(Some(Batch { bytes, first_line }))
+        self.read_bytes += bytes.len() as u64;
+        Ok(Some(Batch { bytes, first_line, first_offset }))
     }
 
     /// xxh3 of every byte read (once the last batch is read: of the whole stream).
@@ -188,6 +201,14 @@ impl Batch {
             lines.pop();
         }
         lines
+    }
+
+    /// Where `line`, one of the batch's lines ([`Batch::lines`], [`Batch::all_lines`]), starts
+    /// in the stream.
+    pub fn offset_of(&self, line: &[u8]) -> u64 {
+        let start =
+            (line.as_ptr() as usize).checked_sub(self.bytes.as_ptr() as usize).expect("a line of the batch");
+        self.first_offset + start as u64
     }
 
     /// The batch's non-blank lines with their numbers (as [`lines`] numbers a whole file).
@@ -375,6 +396,26 @@ mod tests {
         });
         assert_eq!(error.unwrap_err().to_string(), "broken stream");
         assert!(before_error >= 5, "{before_error} batches before the error");
+    }
+
+    #[test]
+    fn every_line_knows_where_it_starts_in_the_stream() {
+        let input: Vec<u8> = b"\xEF\xBB\xBF{\"a\":1}\n\n"
+            .iter()
+            .copied()
+            .chain((0..3000).flat_map(|i| format!("{{\"id\":{i}}}\r\n").into_bytes()))
+            .collect();
+        let mut batches = Batches::with_batch_bytes(io::Cursor::new(&input), 1000);
+        let mut seen = 0;
+        while let Some(batch) = batches.next_batch().unwrap() {
+            for (_, line) in batch.lines() {
+                let at = batch.offset_of(line) as usize;
+                assert_eq!(&input[at..at + line.len()], line);
+                assert!(at == 3 || input[at - 1] == b'\n', "{at}");
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 3001);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 pub mod jsonl;
 
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -163,6 +163,59 @@ impl Source {
     }
 }
 
+impl Source {
+    /// A reader of single lines of the input where they start ([`LineReader::line_at`]), for
+    /// an input that is not compressed (a byte offset of a decompressed stream is not one of
+    /// the file's).
+    pub fn line_reader(&self) -> Result<LineReader<'_>, Error> {
+        Ok(match &self.origin {
+            Origin::File(path) => LineReader::File {
+                file: BufReader::new(
+                    fs::File::open(path)
+                        .map_err(|source| Error::Read { path: path.to_path_buf(), source })?,
+                ),
+                path,
+            },
+            Origin::Stdin(bytes) => LineReader::Bytes(bytes),
+        })
+    }
+}
+
+/// Reads single lines of an input, each from where it starts ([`Source::line_reader`]).
+pub enum LineReader<'a> {
+    /// A file, read from each line's start to its end.
+    File {
+        /// The open file.
+        file: BufReader<fs::File>,
+        /// Its path, to name in errors.
+        path: &'a Path,
+    },
+    /// Bytes read already (standard input).
+    Bytes(&'a [u8]),
+}
+
+impl LineReader<'_> {
+    /// The line (without its `\n`) that starts at byte `offset`; empty at or past the end.
+    pub fn line_at(&mut self, offset: u64) -> Result<Vec<u8>, Error> {
+        match self {
+            LineReader::File { file, path } => {
+                let read_error = |source| Error::Read { path: path.to_path_buf(), source };
+                let mut line = Vec::new();
+                file.seek(io::SeekFrom::Start(offset)).map_err(read_error)?;
+                file.read_until(b'\n', &mut line).map_err(read_error)?;
+                if line.last() == Some(&b'\n') {
+                    line.pop();
+                }
+                Ok(line)
+            }
+            LineReader::Bytes(bytes) => {
+                let rest = usize::try_from(offset).ok().and_then(|at| bytes.get(at..)).unwrap_or_default();
+                Ok(rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())].to_vec())
+            }
+        }
+    }
+}
+
 /// The whole file at `path`, read into a buffer with room for `size` bytes and one more (so
 /// that a file of that size takes two reads, the second one returning nothing): `fs::read`
 /// without its `stat`. A file of another size is read whole all the same.
@@ -203,6 +256,14 @@ pub struct InputStream<'a> {
 pub struct StreamErrors {
     codec: Option<&'static str>,
     path: PathBuf,
+}
+
+impl InputStream<'_> {
+    /// Whether the bytes were decompressed: then a byte offset of the stream is not one of the
+    /// input's ([`Source::line_reader`]).
+    pub fn compressed(&self) -> bool {
+        self.errors.codec.is_some()
+    }
 }
 
 impl StreamErrors {
@@ -414,6 +475,31 @@ mod tests {
         assert!(errors.is_empty());
         let rel: Vec<_> = sources.iter().map(Source::id).collect();
         assert_eq!(rel, ["a.txt", "b.txt", "sub/c.txt"]);
+    }
+
+    #[test]
+    fn a_line_is_read_from_where_it_starts_in_a_file_or_in_bytes() {
+        let bytes = b"first\nsecond line\r\n\nlast, no newline".to_vec();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        fs::write(&path, &bytes).unwrap();
+        let file = Source::file(path, 0, Format::Jsonl);
+        let stdin = Source {
+            origin: Origin::Stdin(Arc::new(bytes.clone())),
+            root_components: 0,
+            format: Format::Jsonl,
+        };
+        // Out of order, again, blank, last, past the end.
+        let offsets = [6, 0, 6, 19, 20, 99];
+        let wanted: Vec<&[u8]> =
+            vec![b"second line\r", b"first", b"second line\r", b"", b"last, no newline", b""];
+        for source in [file, stdin] {
+            let mut reader = source.line_reader().unwrap();
+            let lines: Vec<Vec<u8>> = offsets.iter().map(|&at| reader.line_at(at).unwrap()).collect();
+            assert_eq!(lines, wanted);
+        }
+        let missing = Source::file(dir.path().join("gone.jsonl"), 0, Format::Jsonl);
+        assert!(missing.line_reader().is_err());
     }
 
     #[test]

@@ -83,6 +83,48 @@ fn records_of_one_jsonl_file_cleaned_in_parallel_come_out_as_with_one_thread() {
 }
 
 #[test]
+fn records_read_again_where_they_start_clean_as_when_the_whole_stream_is_read_again() {
+    // With nothing of pass 1 kept, the corpus pass reads every record again: only their lines,
+    // where they start, from a file or standard input that is not compressed; the whole stream
+    // from a compressed one. Either way the output is what keeping pass 1's results gives.
+    let dir = tempfile::tempdir().unwrap();
+    let copies = std::fs::read_to_string(fixtures().join("corpus/copies/pages.jsonl")).unwrap();
+    let mut lines: Vec<String> = copies.lines().map(str::to_string).collect();
+    lines.insert(2, String::new());
+    lines.insert(4, "{broken".into());
+    lines[6].push('\r');
+    let text = format!("\u{feff}{}", lines.join("\n"));
+    let plain = dir.path().join("in.jsonl");
+    std::fs::write(&plain, &text).unwrap();
+    let gz = dir.path().join("in.jsonl.gz");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut encoder, text.as_bytes()).unwrap();
+    std::fs::write(&gz, encoder.finish().unwrap()).unwrap();
+    let run = |input: &std::path::Path, cache: &str| {
+        let mut command = textsift();
+        command.args(["clean", "--format", "jsonl", "-q", "--cache-mib", cache]);
+        if input.as_os_str() == "-" {
+            command.arg("-").write_stdin(text.clone());
+        } else {
+            command.arg(input);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "one broken line: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    };
+    let kept = run(&plain, "256");
+    assert_eq!(String::from_utf8_lossy(&kept).lines().count(), 12, "the copies are dropped");
+    assert_eq!(run(&plain, "0"), kept, "lines read where they start");
+    assert_eq!(run(std::path::Path::new("-"), "0"), kept, "standard input");
+    assert_eq!(run(&gz, "0"), kept, "the whole stream read again");
+}
+
+#[test]
 fn cleaning_clean_text_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let once = dir.path().join("once");
