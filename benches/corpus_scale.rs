@@ -61,7 +61,8 @@ fn main() {
     let generated = start.elapsed();
     let before = peak_rss_mb();
     let start = Instant::now();
-    let groups = dedup::group(&fingerprints, dedup::DEFAULT_SIMILARITY, dedup::DEFAULT_RELATED_SIMILARITY);
+    let groups =
+        dedup::group(&fingerprints, dedup::DEFAULT_SIMILARITY, Some(dedup::DEFAULT_RELATED_SIMILARITY));
     let grouped = start.elapsed();
     let after = peak_rss_mb();
     let duplicates = groups.duplicate_of.iter().filter(|d| d.is_some()).count();

@@ -556,15 +556,8 @@ fn corpus_pass(
     } else {
         recurrence.forget_sketch();
     }
-    // Related pairs are listed only for --related: without it, keep only the pairs that group.
-    let mut options = config.corpus.clone();
-    if config.related.is_none() {
-        options.related_similarity = options.similarity;
-    }
-    let mut groups = corpus::group(summaries.len(), &fingerprints, &options);
-    if config.related.is_none() {
-        groups.related = Vec::new();
-    }
+    // Related pairs are listed only for --related.
+    let groups = corpus::group(summaries.len(), &fingerprints, &config.corpus, config.related.is_some());
     drop(fingerprints);
     // Pages of one group count once per site: count the later ones off, by the keys pass 1
     // kept or reading them again.

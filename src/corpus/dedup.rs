@@ -37,9 +37,10 @@ pub const DEFAULT_SIMILARITY: f64 = 0.4;
 pub const DEFAULT_RELATED_SIMILARITY: f64 = 0.1;
 /// Pages with fewer shingles than this are too short to call copies and are never grouped.
 pub const MIN_SHINGLES: u32 = 8;
-/// In an index bucket, each page is paired with at most this many pages: the bucket's earliest
-/// (in input order). A bucket of thousands of identical pages then makes thousands of pairs,
-/// not millions, and every copy is still paired with the first ones.
+/// In an index bucket, each signature is paired with at most this many others: the bucket's
+/// first in the order grouping takes them (most complete first), which are the ones that can
+/// become its group's centre. A bucket of thousands of near-identical pages then makes
+/// thousands of pairs, not millions, and every page is still paired with the likely centres.
 pub const MAX_BUCKET_PAIRS: usize = 256;
 
 /// What the dedup keeps of one page: its signature and how much text it had.
@@ -245,31 +246,57 @@ pub struct Groups {
 /// against `threshold`. Groups are stars, never chains: pages are taken from most to least
 /// complete (most shingles first, ties by signature, then by input order); a page not yet in a group keeps its copy
 /// and takes every checked neighbour not yet in a group as its duplicate. A page similar only to
-/// a duplicate stays apart. `related_threshold` (at most `threshold`) selects the related pairs.
+/// a duplicate stays apart. `related_threshold` (at most `threshold`) selects the related pairs;
+/// `None` lists none.
 ///
-/// Memory: the checked pairs at or above `related_threshold` (8 bytes each), the neighbours of
-/// those at or above `threshold` (4 bytes in each direction) and 16 bytes a page. Similarities
-/// are recomputed from the signatures when needed rather than stored.
-pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: f64) -> Groups {
-    let floor = related_threshold.min(threshold);
-    let sim = |a: u32, b: u32| similarity(&pages[a as usize], &pages[b as usize]);
-    let edges = checked_pairs(pages, floor);
+/// Pages with identical signatures (copies of one text) are one class: the index and the
+/// checks see each signature once, and a class is grouped whole, which is what grouping its
+/// pages one by one gives (they are each other's neighbours, and every other page is a
+/// neighbour of all or none of them). A run of 200,000 short pages, most of them copies, made
+/// 23 million checked pairs and took 5 s and 0.6 GB to group page by page.
+///
+/// Memory: the checked pairs of classes at or above `related_threshold` (8 bytes each), the
+/// neighbours of those at or above `threshold` (4 bytes in each direction), about 30 bytes a
+/// page and 50 a class. Similarities are recomputed from the signatures when needed rather
+/// than stored.
+pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: Option<f64>) -> Groups {
+    let floor = related_threshold.map_or(threshold, |related| related.min(threshold));
+    let classes = Classes::of(pages);
+    let class_count = classes.first.len();
+    // A class's centre is its most complete page (the first of its pages in the order pages
+    // are taken); classes are taken in the order of their centres.
+    let centre: Vec<u32> = (0..class_count)
+        .map(|c| {
+            let members = classes.members(c);
+            let best = members.iter().min_by_key(|&&p| (std::cmp::Reverse(pages[p as usize].shingles), p));
+            *best.expect("a class has a page")
+        })
+        .collect();
+    // Ties on shingles are broken by the signature, so which of two different pages of equal
+    // length becomes the centre does not depend on the order the inputs are listed in; only
+    // pages with identical signatures (copies of one text) fall back to input order.
+    let mut by_rank: Vec<u32> = (0..class_count as u32).collect();
+    by_rank.par_sort_unstable_by_key(|&c| {
+        let p = centre[c as usize] as usize;
+        (std::cmp::Reverse(pages[p].shingles), pages[p].slots, p)
+    });
+    let rep = |class: u32| &pages[classes.first[class as usize] as usize];
+    let sim = |a: u32, b: u32| similarity(rep(a), rep(b));
+    let edges = checked_pairs(pages, &classes.first, &by_rank, floor);
     let (a_of, b_of) = (|e: u64| (e >> 32) as u32, |e: u64| e as u32);
 
-    // Adjacency of the pairs at or above the threshold, both directions, neighbours in input
-    // order: `edges` is sorted, so page p's lower neighbours (pairs (x, p)) come before its
-    // higher ones (pairs (p, y)), each in increasing order.
-    let mut start = vec![0u32; pages.len() + 1];
+    // Adjacency of the class pairs at or above the threshold, both directions.
+    let mut start = vec![0u32; class_count + 1];
     let above = || edges.iter().filter(|&&e| sim(a_of(e), b_of(e)) >= threshold);
     for &e in above() {
         start[a_of(e) as usize + 1] += 1;
         start[b_of(e) as usize + 1] += 1;
     }
-    for p in 0..pages.len() {
-        start[p + 1] += start[p];
+    for c in 0..class_count {
+        start[c + 1] += start[c];
     }
-    let mut neighbours = vec![0u32; start[pages.len()] as usize];
-    let mut filled = start[..pages.len()].to_vec();
+    let mut neighbours = vec![0u32; start[class_count] as usize];
+    let mut filled = start[..class_count].to_vec();
     for &e in above() {
         let (a, b) = (a_of(e), b_of(e));
         neighbours[filled[a as usize] as usize] = b;
@@ -278,70 +305,119 @@ pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: f64) -> G
         filled[b as usize] += 1;
     }
     drop(filled);
-    let mut order: Vec<u32> =
-        (0..pages.len() as u32).filter(|&p| start[p as usize + 1] > start[p as usize]).collect();
-    // Ties on shingles are broken by the signature, so which of two different pages of equal
-    // length becomes the centre does not depend on the order the inputs are listed in; only
-    // pages with identical signatures (copies of one text) fall back to input order.
-    order.sort_by_key(|&p| (std::cmp::Reverse(pages[p as usize].shingles), pages[p as usize].slots, p));
 
     let mut duplicate_of: Vec<Option<(usize, f64)>> = vec![None; pages.len()];
-    let mut grouped = vec![false; pages.len()];
-    for &page in &order {
-        if grouped[page as usize] {
+    let mut group_of = vec![u32::MAX; class_count];
+    for &class in &by_rank {
+        let alone =
+            start[class as usize + 1] == start[class as usize] && classes.members(class as usize).len() == 1;
+        if alone || group_of[class as usize] != u32::MAX {
             continue;
         }
-        grouped[page as usize] = true;
-        for &other in &neighbours[start[page as usize] as usize..start[page as usize + 1] as usize] {
-            if !grouped[other as usize] {
-                grouped[other as usize] = true;
-                duplicate_of[other as usize] = Some((page as usize, sim(page, other)));
+        group_of[class as usize] = class;
+        let centre = centre[class as usize];
+        let mut take = |members: &[u32], similarity: f64| {
+            for &page in members.iter().filter(|&&page| page != centre) {
+                duplicate_of[page as usize] = Some((centre as usize, similarity));
+            }
+        };
+        take(classes.members(class as usize), 1.0);
+        for &other in &neighbours[start[class as usize] as usize..start[class as usize + 1] as usize] {
+            if group_of[other as usize] == u32::MAX {
+                group_of[other as usize] = class;
+                take(classes.members(other as usize), sim(class, other));
             }
         }
     }
     drop((neighbours, start));
-    let related = edges
-        .into_iter()
-        .map(|e| (a_of(e) as usize, b_of(e) as usize))
-        .filter(|&(a, b)| {
-            let group_of = |p: usize| duplicate_of[p].map_or(p, |(of, _)| of);
-            group_of(a) != group_of(b)
-        })
-        .map(|(a, b)| (a, b, sim(a as u32, b as u32)))
-        .collect();
+    let mut related: Vec<(usize, usize, f64)> = Vec::new();
+    for e in edges.into_iter().filter(|_| related_threshold.is_some()) {
+        let (a, b) = (a_of(e), b_of(e));
+        // A class outside every group is a group of its own.
+        let group = |c: u32| if group_of[c as usize] == u32::MAX { c } else { group_of[c as usize] };
+        if group(a) == group(b) {
+            continue;
+        }
+        let similarity = sim(a, b);
+        for &x in classes.members(a as usize) {
+            for &y in classes.members(b as usize) {
+                related.push((x.min(y) as usize, x.max(y) as usize, similarity));
+            }
+        }
+    }
+    related.par_sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
     Groups { duplicate_of, related }
 }
 
-/// Checked candidate pairs `(a << 32) | b` with `a < b` and estimated similarity at least
-/// `floor`, sorted: pages that share all slots of at least one band, where the earlier page is
-/// among the first [`MAX_BUCKET_PAIRS`] of that band's bucket. Each pair is taken in the first
+/// The signed pages (at least [`MIN_SHINGLES`] shingles) in classes of identical signatures,
+/// classes numbered in the order of their first pages.
+struct Classes {
+    /// Each class's first page.
+    first: Vec<u32>,
+    /// Where each class's pages start in `pages` (and, last, the end).
+    start: Vec<u32>,
+    /// The pages of each class, in input order, class after class.
+    pages: Vec<u32>,
+}
+
+impl Classes {
+    fn of(pages: &[Fingerprint]) -> Self {
+        let mut signed: Vec<u32> =
+            (0..pages.len() as u32).filter(|&p| pages[p as usize].shingles >= MIN_SHINGLES).collect();
+        signed.par_sort_unstable_by_key(|&p| (pages[p as usize].slots, p));
+        // Runs of one signature, ordered by their first pages.
+        let mut runs: Vec<&[u32]> =
+            signed.chunk_by(|&a, &b| pages[a as usize].slots == pages[b as usize].slots).collect();
+        runs.sort_unstable_by_key(|run| run[0]);
+        let mut classes = Classes {
+            first: Vec::with_capacity(runs.len()),
+            start: Vec::with_capacity(runs.len() + 1),
+            pages: Vec::with_capacity(signed.len()),
+        };
+        for run in runs {
+            classes.first.push(run[0]);
+            classes.start.push(classes.pages.len() as u32);
+            classes.pages.extend_from_slice(run);
+        }
+        classes.start.push(classes.pages.len() as u32);
+        classes
+    }
+
+    /// The pages of class `class`, in input order.
+    fn members(&self, class: usize) -> &[u32] {
+        &self.pages[self.start[class] as usize..self.start[class + 1] as usize]
+    }
+}
+
+/// Checked candidate pairs `(a << 32) | b` of classes `a < b` (numbered as in `firsts`, each
+/// class's first page; `by_rank` lists them in the order grouping takes them) with estimated
+/// similarity at least `floor`, sorted: classes whose signatures share all slots of at least
+/// one band, where one of the two is among the first [`MAX_BUCKET_PAIRS`] of that band's
+/// bucket in grouping order and the other comes after it. Each pair is taken in the first
 /// band that pairs it and checked there, so no pair is listed twice and unchecked candidates
-/// are never kept. Memory: 12 bytes a page (the band being indexed, and for each page the bands
-/// where it is among its bucket's first), plus the pairs kept.
-fn checked_pairs(pages: &[Fingerprint], floor: f64) -> Vec<u64> {
+/// are never kept. Memory: 12 bytes a class (the band being indexed, and for each class the
+/// bands where it is among its bucket's first), plus the pairs kept.
+fn checked_pairs(pages: &[Fingerprint], firsts: &[u32], by_rank: &[u32], floor: f64) -> Vec<u64> {
     let band_key = |p: &Fingerprint, band: usize| {
         let s = &p.slots[band * BAND_ROWS..(band + 1) * BAND_ROWS];
         s.iter().fold(0u32, |acc, &v| (acc << 16) | v as u32)
     };
-    // Bit `band` of `early[a]`: page a is among the first MAX_BUCKET_PAIRS of its bucket in that
-    // band, so it was paired there with every later page of the bucket.
-    let mut early = vec![0u32; pages.len()];
+    // Classes by rank (their place in `by_rank`).
+    let signature = |rank: u32| &pages[firsts[by_rank[rank as usize] as usize] as usize];
+    // Bit `band` of `early[a]`: the class of rank a is among the first MAX_BUCKET_PAIRS of its
+    // bucket in that band, so it was paired there with every later class of the bucket.
+    let mut early = vec![0u32; firsts.len()];
     let paired_before = |a: u32, b: u32, band: usize, early: &[u32]| {
-        let (pa, pb) = (&pages[a as usize], &pages[b as usize]);
+        let (pa, pb) = (signature(a), signature(b));
         (0..band).any(|j| early[a as usize] & (1 << j) != 0 && band_key(pa, j) == band_key(pb, j))
     };
     let mut pairs: Vec<u64> = Vec::new();
-    let mut bucket: Vec<(u32, u32)> = Vec::with_capacity(pages.len());
+    let mut bucket: Vec<(u32, u32)> = Vec::with_capacity(firsts.len());
     let mut scratch: Vec<(u32, u32)> = Vec::new();
     for band in 0..BANDS {
         bucket.clear();
-        bucket.extend(
-            pages
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.shingles >= MIN_SHINGLES)
-                .map(|(i, p)| (band_key(p, band), i as u32)),
-        );
+        // Listed by rank, and sorted stably by key: each bucket in grouping order.
+        bucket.extend((0..firsts.len() as u32).map(|rank| (band_key(signature(rank), band), rank)));
         sort_by_band_key(&mut bucket, &mut scratch);
         let found: Vec<Vec<u64>> = bucket
             .par_chunk_by(|x, y| x.0 == y.0)
@@ -350,9 +426,10 @@ fn checked_pairs(pages: &[Fingerprint], floor: f64) -> Vec<u64> {
                 for (i, &(_, b)) in run.iter().enumerate() {
                     for &(_, a) in &run[..i.min(MAX_BUCKET_PAIRS)] {
                         if !paired_before(a, b, band, &early)
-                            && similarity(&pages[a as usize], &pages[b as usize]) >= floor
+                            && similarity(signature(a), signature(b)) >= floor
                         {
-                            found.push(((a as u64) << 32) | b as u64);
+                            let (a, b) = (by_rank[a as usize], by_rank[b as usize]);
+                            found.push(((a.min(b) as u64) << 32) | a.max(b) as u64);
                         }
                     }
                 }
@@ -500,7 +577,7 @@ pub(crate) mod tests {
         let full = fp(&base.join(" "));
         let cut = fp(&base[..360].join(" "));
         let other = fp(&words(400, 6).join(" "));
-        let groups = group(&[cut.clone(), other.clone(), full.clone(), cut], 0.5, 0.1);
+        let groups = group(&[cut.clone(), other.clone(), full.clone(), cut], 0.5, Some(0.1));
         assert_eq!(groups.duplicate_of[0].map(|d| d.0), Some(2));
         assert_eq!(groups.duplicate_of[3].map(|d| d.0), Some(2));
         assert_eq!(groups.duplicate_of[1], None);
@@ -515,8 +592,8 @@ pub(crate) mod tests {
         let a = Fingerprint { shingles: 400, ..fp(&base.join(" ")) };
         let b = Fingerprint { shingles: 400, ..fp(&edited.join(" ")) };
         assert_ne!(a.slots, b.slots);
-        let forward = group(&[a.clone(), b.clone()], 0.5, 0.5);
-        let backward = group(&[b, a], 0.5, 0.5);
+        let forward = group(&[a.clone(), b.clone()], 0.5, Some(0.5));
+        let backward = group(&[b, a], 0.5, Some(0.5));
         let centre = |g: &Groups, n: usize| (0..n).find(|&i| g.duplicate_of[i].is_none()).unwrap();
         // The same page is the centre: index 0 in one order is index 1 in the other.
         assert_eq!(centre(&forward, 2), 1 - centre(&backward, 2));
@@ -530,22 +607,125 @@ pub(crate) mod tests {
         let b = fp(&base[100..500].join(" "));
         let c = fp(&base[200..600].join(" "));
         let full_a = Fingerprint { shingles: 10_000, ..a };
-        let groups = group(&[full_a, b, c], 0.5, 0.5);
+        let groups = group(&[full_a, b, c], 0.5, Some(0.5));
         assert!(groups.duplicate_of[2].is_none_or(|(of, _)| of != 0));
     }
 
     #[test]
     fn a_thousand_identical_pages_make_one_group() {
         let page = fp(&words(300, 8).join(" "));
-        let groups = group(&vec![page; 1000], 0.4, 0.1);
+        let groups = group(&vec![page; 1000], 0.4, Some(0.1));
         assert!(groups.duplicate_of[1..].iter().all(|d| d.map(|d| d.0) == Some(0)));
         assert!(groups.related.is_empty());
+    }
+
+    /// Grouping page by page over every pair that shares a band: what [`group`] gives when no
+    /// bucket is capped.
+    fn group_every_pair(pages: &[Fingerprint], threshold: f64, related_threshold: f64) -> Groups {
+        let signed = |p: usize| pages[p].shingles >= MIN_SHINGLES;
+        let share_a_band = |a: &Fingerprint, b: &Fingerprint| {
+            a.slots.chunks(BAND_ROWS).zip(b.slots.chunks(BAND_ROWS)).any(|(x, y)| x == y)
+        };
+        let n = pages.len();
+        let pairs: Vec<(usize, usize)> = (0..n)
+            .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+            .filter(|&(a, b)| signed(a) && signed(b) && share_a_band(&pages[a], &pages[b]))
+            .filter(|&(a, b)| similarity(&pages[a], &pages[b]) >= related_threshold.min(threshold))
+            .collect();
+        let mut neighbours = vec![Vec::new(); n];
+        for &(a, b) in pairs.iter().filter(|&&(a, b)| similarity(&pages[a], &pages[b]) >= threshold) {
+            neighbours[a].push(b);
+            neighbours[b].push(a);
+        }
+        let mut order: Vec<usize> = (0..n).filter(|&p| !neighbours[p].is_empty()).collect();
+        order.sort_by_key(|&p| (std::cmp::Reverse(pages[p].shingles), pages[p].slots, p));
+        let mut duplicate_of = vec![None; n];
+        let mut grouped = vec![false; n];
+        for page in order {
+            if std::mem::replace(&mut grouped[page], true) {
+                continue;
+            }
+            for &other in &neighbours[page] {
+                if !std::mem::replace(&mut grouped[other], true) {
+                    duplicate_of[other] = Some((page, similarity(&pages[page], &pages[other])));
+                }
+            }
+        }
+        let group_of = |p: usize| duplicate_of[p].map_or(p, |(of, _)| of);
+        let related = pairs
+            .into_iter()
+            .filter(|&(a, b)| group_of(a) != group_of(b))
+            .map(|(a, b)| (a, b, similarity(&pages[a], &pages[b])))
+            .collect();
+        Groups { duplicate_of, related }
+    }
+
+    #[test]
+    fn grouping_copies_as_one_signature_is_grouping_every_page() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut copies = 0;
+        for round in 0..200 {
+            // A few texts, each signed as it is, in copies, and with a few slots edited; some
+            // of them too short to group.
+            let bases: Vec<Fingerprint> =
+                (0..1 + next() % 4).map(|t| fp(&words(80, round * 10 + t).join(" "))).collect();
+            let pages: Vec<Fingerprint> = (0..next() % 40)
+                .map(|_| {
+                    let mut page = bases[(next() % bases.len() as u64) as usize].clone();
+                    match next() % 4 {
+                        0 => {
+                            for _ in 0..1 + next() % 30 {
+                                page.slots[(next() % 64) as usize] = next() as u16;
+                            }
+                        }
+                        1 => page.shingles = (next() % 12) as u32,
+                        _ => {}
+                    }
+                    if next() % 3 == 0 {
+                        page.shingles += (next() % 3) as u32;
+                    }
+                    page
+                })
+                .collect();
+            copies += pages.len() - Classes::of(&pages).first.len();
+            for (threshold, related) in [(0.4, 0.1), (0.7, 0.3), (0.9, 0.9)] {
+                let expected = group_every_pair(&pages, threshold, related);
+                assert_eq!(group(&pages, threshold, Some(related)), expected, "round {round}");
+                let unlisted = group(&pages, threshold, None);
+                assert_eq!((unlisted.duplicate_of, unlisted.related.len()), (expected.duplicate_of, 0));
+            }
+        }
+        assert!(copies > 1000, "{copies} pages shared a signature");
+    }
+
+    #[test]
+    fn in_a_bucket_beyond_the_cap_every_page_is_paired_with_the_most_complete() {
+        // 2,000 different edits of one text (more than MAX_BUCKET_PAIRS in a bucket), the most
+        // complete copy listed last: each is paired with it, and it is every page's centre.
+        let base = fp(&words(300, 11).join(" "));
+        let mut pages: Vec<Fingerprint> = (0..2000u64)
+            .map(|i| {
+                let mut page = base.clone();
+                page.slots[(i % 64) as usize] ^= 1 + (i / 64) as u16;
+                page
+            })
+            .collect();
+        pages.push(Fingerprint { shingles: base.shingles + 1, ..base });
+        assert!(pages.len() > 4 * MAX_BUCKET_PAIRS);
+        let groups = group(&pages, 0.4, None);
+        assert!(groups.duplicate_of[..2000].iter().all(|d| d.map(|d| d.0) == Some(2000)));
     }
 
     #[test]
     fn short_pages_are_never_grouped() {
         let tiny = fp("one two three four");
-        let groups = group(&[tiny.clone(), tiny], 0.5, 0.1);
+        let groups = group(&[tiny.clone(), tiny], 0.5, Some(0.1));
         assert_eq!(groups.duplicate_of, [None, None]);
     }
 }

@@ -121,10 +121,17 @@ pub fn fingerprint(page: &Segmented<'_>, labels: &[Label], site: u64, chrome: &S
     }
 }
 
-/// Groups near-duplicate pages (`fingerprints` in page order; empty when dedup is off).
-pub fn group(pages: usize, fingerprints: &[Fingerprint], options: &CorpusOptions) -> Groups {
+/// Groups near-duplicate pages (`fingerprints` in page order; empty when dedup is off), listing
+/// the related pairs when `list_related`.
+pub fn group(
+    pages: usize,
+    fingerprints: &[Fingerprint],
+    options: &CorpusOptions,
+    list_related: bool,
+) -> Groups {
     if options.dedup && fingerprints.len() == pages {
-        dedup::group(fingerprints, options.similarity, options.related_similarity)
+        let related = list_related.then_some(options.related_similarity);
+        dedup::group(fingerprints, options.similarity, related)
     } else {
         Groups { duplicate_of: vec![None; pages], related: Vec::new() }
     }
@@ -340,7 +347,7 @@ mod tests {
                 fingerprint(&seg, &keep(&seg), p.site, &chrome)
             })
             .collect();
-        let groups = group(pages.len(), &fps, &options);
+        let groups = group(pages.len(), &fps, &options, true);
         for ((t, p), off) in texts.iter().zip(&pages).zip(uncounted(&pages, &groups)) {
             if off {
                 uncount(&segment(t), p, &recurrence);
