@@ -8,8 +8,8 @@
 //! blocks again: the cache holds where each block sits.
 //!
 //! Memory: about 15 bytes a block (a 4-byte packed label, an 8-byte key and 2 to 4 bytes of
-//! place) and about 900 bytes a page (most of it the signature, with dedup on), counted
-//! against the budget as they are taken.
+//! place) and about 900 bytes a page (most of it the signature, with dedup on; a page of at
+//! most 64 shingles 8 bytes a shingle instead), counted against the budget as they are taken.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -40,7 +40,7 @@ pub struct CachedPage {
     /// The signature of the blocks the page pass keeps (with dedup on): the fingerprint pass
     /// takes site chrome out of it without reading the page again
     /// ([`crate::corpus::fingerprint_without_text`]).
-    pub signature: Option<Box<RemovableSignature>>,
+    pub signature: Option<RemovableSignature>,
 }
 
 impl CachedPage {
@@ -132,12 +132,15 @@ impl PageCache {
             + places.len()
             + labels.len() * (std::mem::size_of::<PackedLabel>() + std::mem::size_of::<u64>())
             + other * std::mem::size_of::<Label>()
-            + if sign { std::mem::size_of::<RemovableSignature>() } else { 0 };
+            + if sign { RemovableSignature::MAX_HEAP_BYTES } else { 0 };
         if self.used.fetch_add(cost, Ordering::Relaxed) + cost > self.budget {
             return None;
         }
         let mut others = Vec::with_capacity(other);
-        let mut signature = sign.then(Box::<RemovableSignature>::default);
+        let mut signature = sign.then(|| {
+            let kept = labels.iter().enumerate().filter(|(_, label)| label.is_keep());
+            RemovableSignature::for_text_bytes(kept.map(|(index, _)| page.normalized(index).len()).sum())
+        });
         let mut signed_whole = true;
         let packed = labels
             .iter()
@@ -165,6 +168,12 @@ impl PageCache {
             .collect();
         if !signed_whole {
             signature = None;
+        }
+        if let Some(signature) = &mut signature {
+            // The budget took the most a signature holds; a page of few shingles holds less.
+            signature.shrink_to_fit();
+            self.used
+                .fetch_sub(RemovableSignature::MAX_HEAP_BYTES - signature.heap_bytes(), Ordering::Relaxed);
         }
         Some(Box::new(CachedPage {
             labels: packed,
@@ -399,6 +408,23 @@ mod tests {
         assert_eq!(rule_id(names[1]), rule_id(owned));
         let other_thread = std::thread::spawn(move || rule_name(rule_id(owned))).join().expect("no panic");
         assert_eq!(other_thread, "test family b");
+    }
+
+    #[test]
+    fn a_page_of_few_shingles_is_charged_for_what_its_signature_holds() {
+        let text = "One two three four five six.\n\nSeven eight nine ten.";
+        let page = segment(text);
+        let labels = vec![Label::Keep; page.blocks.len()];
+        let probe = PageCache::new(1 << 20);
+        let cached = probe.keep(text, &page, &labels, true).expect("fits");
+        let signature = cached.signature.as_ref().expect("signed");
+        assert_eq!(signature.shingles(), 6);
+        assert!(signature.heap_bytes() < RemovableSignature::MAX_HEAP_BYTES / 8);
+        let used = probe.used.load(Ordering::Relaxed);
+        // Room for ten such pages: each is charged the most a signature holds until it is
+        // signed, then what it holds.
+        let cache = PageCache::new(10 * used + RemovableSignature::MAX_HEAP_BYTES);
+        assert_eq!((0..12).filter(|_| cache.keep(text, &page, &labels, true).is_some()).count(), 10);
     }
 
     #[test]

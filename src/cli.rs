@@ -83,7 +83,8 @@ pub struct CleanArgs {
     pub explain: bool,
 
     /// Memory for what the first pass learns of each page (labels, keys and where each block
-    /// sits, about 15 bytes a block; a 768-byte signature a page), reused by the later passes;
+    /// sits, about 15 bytes a block; a signature of 768 bytes a page, 8 a shingle for a page of
+    /// at most 64), reused by the later passes;
     /// pages beyond it are labelled again (the same output, more time). About 35% of the
     /// input's size keeps every page.
     #[arg(long, value_name = "MIB", default_value_t = crate::cache::DEFAULT_CACHE_MIB)]

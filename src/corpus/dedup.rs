@@ -121,46 +121,65 @@ impl SignatureBuilder {
     }
 }
 
-/// A page's signature that blocks can be taken out of later without their text: for each slot,
-/// the block that gave its minimum and the smallest value of any other block. A block set that
+/// A page's signature that blocks can be taken out of later without their text. A page of few
+/// shingles (at most [`FEW_SHINGLES`]) keeps every shingle's slot, value and block, so any
+/// blocks can be taken out (8 bytes a shingle, at most 512). A longer one keeps, for each slot,
+/// the block that gave its minimum and the smallest value of any other block; a block set that
 /// takes out both of a slot's values needs the text again; measured on the 68 MB bench corpus,
-/// that is 1 page in 40 of those whose kept blocks site chrome changes (one value a slot: 2 in 5).
-///
-/// Memory: 12 bytes a slot (768 a page).
+/// that is 1 page in 40 of those whose kept blocks site chrome changes (one value a slot: 2 in
+/// 5). That takes 12 bytes a slot (768 a page).
 #[derive(Debug, Clone)]
 pub struct RemovableSignature {
+    shingles: u32,
+    kept: Kept,
+}
+
+/// What a [`RemovableSignature`] keeps.
+#[derive(Debug, Clone)]
+enum Kept {
+    /// Every shingle, while there are few.
+    Few(Vec<FewShingle>),
+    /// Two values a slot.
+    Slots(Box<TwoPerSlot>),
+}
+
+/// A page of at most this many shingles keeps them all in its [`RemovableSignature`].
+pub const FEW_SHINGLES: usize = 64;
+
+/// One shingle of a page of few: its value, slot and block.
+#[derive(Debug, Clone, Copy)]
+struct FewShingle {
+    value: u32,
+    block: u16,
+    slot: u8,
+}
+
+/// For each slot, the block that gave its minimum and the smallest value of any other block.
+#[derive(Debug, Clone)]
+struct TwoPerSlot {
     first: [u32; SIGNATURE_SLOTS],
     first_block: [u16; SIGNATURE_SLOTS],
     second: [u32; SIGNATURE_SLOTS],
     second_block: [u16; SIGNATURE_SLOTS],
-    shingles: u32,
     /// A block's index did not fit in 16 bits: no block can be taken out.
     too_many_blocks: bool,
 }
 
-impl Default for RemovableSignature {
+impl Default for TwoPerSlot {
     fn default() -> Self {
         Self {
             first: [EMPTY_SLOT; SIGNATURE_SLOTS],
             first_block: [0; SIGNATURE_SLOTS],
             second: [EMPTY_SLOT; SIGNATURE_SLOTS],
             second_block: [0; SIGNATURE_SLOTS],
-            shingles: 0,
             too_many_blocks: false,
         }
     }
 }
 
-impl RemovableSignature {
-    /// Adds one shingle hash of block `block` (as [`SignatureBuilder::add`]).
+impl TwoPerSlot {
     #[inline]
-    pub fn add(&mut self, block: usize, hash: u64) {
-        self.shingles = self.shingles.saturating_add(1);
-        let block = u16::try_from(block).unwrap_or_else(|_| {
-            self.too_many_blocks = true;
-            u16::MAX
-        });
-        let (slot, value) = slot_and_value(hash);
+    fn add(&mut self, block: u16, slot: usize, value: u32) {
         if value < self.first[slot] {
             if block != self.first_block[slot] || self.first[slot] == EMPTY_SLOT {
                 self.second[slot] = self.first[slot];
@@ -173,15 +192,81 @@ impl RemovableSignature {
             self.second_block[slot] = block;
         }
     }
+}
+
+impl Default for RemovableSignature {
+    fn default() -> Self {
+        Self { shingles: 0, kept: Kept::Few(Vec::new()) }
+    }
+}
+
+impl RemovableSignature {
+    /// The most [`RemovableSignature::heap_bytes`] gives (a page of many shingles).
+    pub const MAX_HEAP_BYTES: usize = std::mem::size_of::<TwoPerSlot>();
+
+    /// An empty signature for blocks of `normalized_bytes` bytes of normalised text: one that
+    /// keeps two values a slot from the start when that many bytes hold more than
+    /// [`FEW_SHINGLES`] shingles in any text but one of a few long words a block (and would
+    /// otherwise keep each shingle until there are too many).
+    pub fn for_text_bytes(normalized_bytes: usize) -> Self {
+        if normalized_bytes > 16 * FEW_SHINGLES {
+            Self { shingles: 0, kept: Kept::Slots(Box::default()) }
+        } else {
+            Self::default()
+        }
+    }
+
+    /// Adds one shingle hash of block `block` (as [`SignatureBuilder::add`]).
+    #[inline]
+    pub fn add(&mut self, block: usize, hash: u64) {
+        self.shingles = self.shingles.saturating_add(1);
+        let (slot, value) = slot_and_value(hash);
+        let small_block = u16::try_from(block).ok();
+        if let (Kept::Few(few), Some(block)) = (&mut self.kept, small_block) {
+            if few.len() < FEW_SHINGLES {
+                few.push(FewShingle { value, block, slot: slot as u8 });
+                return;
+            }
+        }
+        if let Kept::Few(few) = &self.kept {
+            // Too many shingles (or a block beyond 16 bits) to keep each one.
+            let mut slots = Box::<TwoPerSlot>::default();
+            for shingle in few {
+                slots.add(shingle.block, usize::from(shingle.slot), shingle.value);
+            }
+            self.kept = Kept::Slots(slots);
+        }
+        let Kept::Slots(slots) = &mut self.kept else { unreachable!("just made two values a slot") };
+        let block = small_block.unwrap_or_else(|| {
+            slots.too_many_blocks = true;
+            u16::MAX
+        });
+        slots.add(block, slot, value);
+    }
 
     /// Number of shingles added.
     pub fn shingles(&self) -> u32 {
         self.shingles
     }
 
+    /// Bytes it holds beyond its own size.
+    pub fn heap_bytes(&self) -> usize {
+        match &self.kept {
+            Kept::Few(few) => few.capacity() * std::mem::size_of::<FewShingle>(),
+            Kept::Slots(_) => std::mem::size_of::<TwoPerSlot>(),
+        }
+    }
+
+    /// Gives back what it holds for shingles it will not get.
+    pub fn shrink_to_fit(&mut self) {
+        if let Kept::Few(few) = &mut self.kept {
+            few.shrink_to_fit();
+        }
+    }
+
     /// The signature of every block added (as [`SignatureBuilder::finish`]).
     pub fn finish(&self) -> Fingerprint {
-        SignatureBuilder { mins: self.first, shingles: self.shingles }.finish()
+        self.without(|_| false, 0).expect("nothing taken out").finish()
     }
 
     /// The builder of the blocks added but those `removed` selects, which hold `removed_shingles`
@@ -192,22 +277,34 @@ impl RemovableSignature {
         removed: impl Fn(usize) -> bool,
         removed_shingles: u32,
     ) -> Option<SignatureBuilder> {
-        let mut builder =
-            SignatureBuilder { mins: self.first, shingles: self.shingles.saturating_sub(removed_shingles) };
+        let shingles = self.shingles.saturating_sub(removed_shingles);
+        let slots = match &self.kept {
+            Kept::Few(few) => {
+                let mut builder = SignatureBuilder { mins: [EMPTY_SLOT; SIGNATURE_SLOTS], shingles };
+                for shingle in few.iter().filter(|s| removed_shingles == 0 || !removed(usize::from(s.block)))
+                {
+                    let min = &mut builder.mins[usize::from(shingle.slot)];
+                    *min = (*min).min(shingle.value);
+                }
+                return Some(builder);
+            }
+            Kept::Slots(slots) => slots,
+        };
+        let mut builder = SignatureBuilder { mins: slots.first, shingles };
         if removed_shingles == 0 {
             return Some(builder);
         }
-        if self.too_many_blocks {
+        if slots.too_many_blocks {
             return None;
         }
         for slot in 0..SIGNATURE_SLOTS {
-            if self.first[slot] == EMPTY_SLOT || !removed(usize::from(self.first_block[slot])) {
+            if slots.first[slot] == EMPTY_SLOT || !removed(usize::from(slots.first_block[slot])) {
                 continue;
             }
-            builder.mins[slot] = if self.second[slot] == EMPTY_SLOT {
+            builder.mins[slot] = if slots.second[slot] == EMPTY_SLOT {
                 EMPTY_SLOT
-            } else if !removed(usize::from(self.second_block[slot])) {
-                self.second[slot]
+            } else if !removed(usize::from(slots.second_block[slot])) {
+                slots.second[slot]
             } else {
                 return None;
             };
@@ -518,7 +615,7 @@ pub(crate) mod tests {
 
     #[test]
     fn taking_blocks_out_of_a_removable_signature_is_signing_the_others() {
-        let mut taken_out = 0;
+        let (mut taken_out, mut few_pages) = (0, 0);
         for seed in 0..300u64 {
             // 1 to 40 blocks of 0 to 30 shingles, a few of them repeated within a block.
             let blocks: Vec<Vec<u64>> = (0..1 + mix(seed) % 40)
@@ -527,12 +624,15 @@ pub(crate) mod tests {
                 })
                 .collect();
             let removed = |b: usize| mix(seed ^ ((b as u64) << 32)).is_multiple_of(12);
-            let mut removable = RemovableSignature::default();
+            // Kept shingle by shingle while there are few, and two values a slot from the start.
+            let (mut removable, mut two_per_slot) =
+                (RemovableSignature::default(), RemovableSignature::for_text_bytes(usize::MAX));
             let (mut all, mut rest) = (SignatureBuilder::default(), SignatureBuilder::default());
             let mut removed_shingles = 0;
             for (b, hashes) in blocks.iter().enumerate() {
                 for &h in hashes {
                     removable.add(b, h);
+                    two_per_slot.add(b, h);
                     all.add(h);
                     if removed(b) {
                         removed_shingles += 1;
@@ -542,14 +642,30 @@ pub(crate) mod tests {
                 }
             }
             assert_eq!(removable.finish(), all.finish());
-            if let Some(without) = removable.without(removed, removed_shingles) {
+            assert_eq!(two_per_slot.finish(), all.finish());
+            let few = removable.shingles() as usize <= FEW_SHINGLES;
+            few_pages += usize::from(few);
+            let without = removable.without(removed, removed_shingles);
+            assert!(without.is_some() || !few, "seed {seed}: a page of few shingles always takes blocks out");
+            if let Some(without) = without {
                 assert_eq!(without.mins, rest.mins, "seed {seed}");
                 assert_eq!(without.finish(), rest.finish());
                 taken_out += 1;
             }
+            // Past the few, the two keep the same: taken out or not, the same signature.
+            let slotted = two_per_slot.without(removed, removed_shingles).map(|b| b.mins);
+            if !few {
+                assert_eq!(
+                    removable.without(removed, removed_shingles).map(|b| b.mins),
+                    slotted,
+                    "seed {seed}"
+                );
+                assert_eq!(removable.heap_bytes(), RemovableSignature::MAX_HEAP_BYTES);
+            }
         }
         // With one block in 12 taken out, most signatures need no text.
         assert!(taken_out > 150, "{taken_out}");
+        assert!((20..280).contains(&few_pages), "{few_pages} pages of few shingles");
     }
 
     #[test]
