@@ -323,9 +323,17 @@ fn mix(mut x: u64) -> u64 {
 
 /// Estimated Jaccard similarity of two pages' shingle sets: the share of equal slots.
 pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> f64 {
-    let equal = a.slots.iter().zip(&b.slots).filter(|(x, y)| x == y).count();
+    slot_similarity(&a.slots, &b.slots)
+}
+
+/// [`similarity`] of two signatures' slots.
+fn slot_similarity(a: &Slots, b: &Slots) -> f64 {
+    let equal = a.iter().zip(b).filter(|(x, y)| x == y).count();
     equal as f64 / SIGNATURE_SLOTS as f64
 }
+
+/// A signature's slots.
+type Slots = [u16; SIGNATURE_SLOTS];
 
 /// The outcome of grouping.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -359,10 +367,10 @@ pub struct Groups {
 pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: Option<f64>) -> Groups {
     let floor = related_threshold.map_or(threshold, |related| related.min(threshold));
     let classes = Classes::of(pages);
-    let class_count = classes.first.len();
     // A class's centre is its most complete page (the first of its pages in the order pages
-    // are taken); classes are taken in the order of their centres.
-    let centre: Vec<u32> = (0..class_count)
+    // are taken); classes are taken in the order of their centres, and from here on known by
+    // their rank in that order.
+    let centre: Vec<u32> = (0..classes.first.len())
         .map(|c| {
             let members = classes.members(c);
             let best = members.iter().min_by_key(|&&p| (std::cmp::Reverse(pages[p as usize].shingles), p));
@@ -372,57 +380,61 @@ pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: Option<f6
     // Ties on shingles are broken by the signature, so which of two different pages of equal
     // length becomes the centre does not depend on the order the inputs are listed in; only
     // pages with identical signatures (copies of one text) fall back to input order.
-    let mut by_rank: Vec<u32> = (0..class_count as u32).collect();
+    let mut by_rank: Vec<u32> = (0..classes.first.len() as u32).collect();
     by_rank.par_sort_unstable_by_key(|&c| {
         let p = centre[c as usize] as usize;
         (std::cmp::Reverse(pages[p].shingles), pages[p].slots, p)
     });
-    let rep = |class: u32| &pages[classes.first[class as usize] as usize];
-    let sim = |a: u32, b: u32| similarity(rep(a), rep(b));
-    let edges = checked_pairs(pages, &classes.first, &by_rank, floor);
+    // The classes' signatures side by side, by rank: the index reads them in that order.
+    let signatures: Vec<Slots> = by_rank.iter().map(|&c| pages[centre[c as usize] as usize].slots).collect();
+    let ranks = signatures.len();
+    let sim = |a: u32, b: u32| slot_similarity(&signatures[a as usize], &signatures[b as usize]);
+    let edges = checked_pairs(&signatures, floor);
     let (a_of, b_of) = (|e: u64| (e >> 32) as u32, |e: u64| e as u32);
 
-    // Adjacency of the class pairs at or above the threshold, both directions.
-    let mut start = vec![0u32; class_count + 1];
-    let above = || edges.iter().filter(|&&e| sim(a_of(e), b_of(e)) >= threshold);
-    for &e in above() {
+    // Adjacency of the pairs at or above the threshold, both directions.
+    let above: Vec<bool> = edges.par_iter().map(|&e| sim(a_of(e), b_of(e)) >= threshold).collect();
+    let above_edges = || edges.iter().zip(&above).filter(|(_, &above)| above).map(|(&e, _)| e);
+    let mut start = vec![0u32; ranks + 1];
+    for e in above_edges() {
         start[a_of(e) as usize + 1] += 1;
         start[b_of(e) as usize + 1] += 1;
     }
-    for c in 0..class_count {
-        start[c + 1] += start[c];
+    for r in 0..ranks {
+        start[r + 1] += start[r];
     }
-    let mut neighbours = vec![0u32; start[class_count] as usize];
-    let mut filled = start[..class_count].to_vec();
-    for &e in above() {
+    let mut neighbours = vec![0u32; start[ranks] as usize];
+    let mut filled = start[..ranks].to_vec();
+    for e in above_edges() {
         let (a, b) = (a_of(e), b_of(e));
         neighbours[filled[a as usize] as usize] = b;
         filled[a as usize] += 1;
         neighbours[filled[b as usize] as usize] = a;
         filled[b as usize] += 1;
     }
-    drop(filled);
+    drop((filled, above));
 
+    let members = |rank: u32| classes.members(by_rank[rank as usize] as usize);
     let mut duplicate_of: Vec<Option<(usize, f64)>> = vec![None; pages.len()];
-    let mut group_of = vec![u32::MAX; class_count];
-    for &class in &by_rank {
-        let alone =
-            start[class as usize + 1] == start[class as usize] && classes.members(class as usize).len() == 1;
-        if alone || group_of[class as usize] != u32::MAX {
+    // Each class's group: the rank of its centre's class.
+    let mut group_of = vec![u32::MAX; ranks];
+    for rank in 0..ranks as u32 {
+        let around = &neighbours[start[rank as usize] as usize..start[rank as usize + 1] as usize];
+        if group_of[rank as usize] != u32::MAX || (around.is_empty() && members(rank).len() == 1) {
             continue;
         }
-        group_of[class as usize] = class;
-        let centre = centre[class as usize];
+        group_of[rank as usize] = rank;
+        let centre = centre[by_rank[rank as usize] as usize];
         let mut take = |members: &[u32], similarity: f64| {
             for &page in members.iter().filter(|&&page| page != centre) {
                 duplicate_of[page as usize] = Some((centre as usize, similarity));
             }
         };
-        take(classes.members(class as usize), 1.0);
-        for &other in &neighbours[start[class as usize] as usize..start[class as usize + 1] as usize] {
+        take(members(rank), 1.0);
+        for &other in around {
             if group_of[other as usize] == u32::MAX {
-                group_of[other as usize] = class;
-                take(classes.members(other as usize), sim(class, other));
+                group_of[other as usize] = rank;
+                take(members(other), sim(rank, other));
             }
         }
     }
@@ -431,13 +443,13 @@ pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: Option<f6
     for e in edges.into_iter().filter(|_| related_threshold.is_some()) {
         let (a, b) = (a_of(e), b_of(e));
         // A class outside every group is a group of its own.
-        let group = |c: u32| if group_of[c as usize] == u32::MAX { c } else { group_of[c as usize] };
+        let group = |r: u32| if group_of[r as usize] == u32::MAX { r } else { group_of[r as usize] };
         if group(a) == group(b) {
             continue;
         }
         let similarity = sim(a, b);
-        for &x in classes.members(a as usize) {
-            for &y in classes.members(b as usize) {
+        for &x in members(a) {
+            for &y in members(b) {
                 related.push((x.min(y) as usize, x.max(y) as usize, similarity));
             }
         }
@@ -486,35 +498,31 @@ impl Classes {
     }
 }
 
-/// Checked candidate pairs `(a << 32) | b` of classes `a < b` (numbered as in `firsts`, each
-/// class's first page; `by_rank` lists them in the order grouping takes them) with estimated
-/// similarity at least `floor`, sorted: classes whose signatures share all slots of at least
-/// one band, where one of the two is among the first [`MAX_BUCKET_PAIRS`] of that band's
-/// bucket in grouping order and the other comes after it. Each pair is taken in the first
-/// band that pairs it and checked there, so no pair is listed twice and unchecked candidates
-/// are never kept. Memory: 12 bytes a class (the band being indexed, and for each class the
-/// bands where it is among its bucket's first), plus the pairs kept.
-fn checked_pairs(pages: &[Fingerprint], firsts: &[u32], by_rank: &[u32], floor: f64) -> Vec<u64> {
-    let band_key = |p: &Fingerprint, band: usize| {
-        let s = &p.slots[band * BAND_ROWS..(band + 1) * BAND_ROWS];
-        s.iter().fold(0u32, |acc, &v| (acc << 16) | v as u32)
+/// Checked candidate pairs `(a << 32) | b`, `a < b`, of `signatures` (listed in the order
+/// grouping takes them) with estimated similarity at least `floor`, sorted: signatures that
+/// share all slots of at least one band, where the first is among the first
+/// [`MAX_BUCKET_PAIRS`] of that band's bucket. Each pair is taken in the first band that pairs
+/// it and checked there, so no pair is listed twice and unchecked candidates are never kept.
+/// Memory: 12 bytes a signature (the band being indexed, and for each signature the bands
+/// where it is among its bucket's first), plus the pairs kept.
+fn checked_pairs(signatures: &[Slots], floor: f64) -> Vec<u64> {
+    let band_key = |s: &Slots, band: usize| {
+        s[band * BAND_ROWS..(band + 1) * BAND_ROWS].iter().fold(0u32, |acc, &v| (acc << 16) | v as u32)
     };
-    // Classes by rank (their place in `by_rank`).
-    let signature = |rank: u32| &pages[firsts[by_rank[rank as usize] as usize] as usize];
-    // Bit `band` of `early[a]`: the class of rank a is among the first MAX_BUCKET_PAIRS of its
-    // bucket in that band, so it was paired there with every later class of the bucket.
-    let mut early = vec![0u32; firsts.len()];
+    // Bit `band` of `early[a]`: signature a is among the first MAX_BUCKET_PAIRS of its bucket
+    // in that band, so it was paired there with every later signature of the bucket.
+    let mut early = vec![0u32; signatures.len()];
     let paired_before = |a: u32, b: u32, band: usize, early: &[u32]| {
-        let (pa, pb) = (signature(a), signature(b));
-        (0..band).any(|j| early[a as usize] & (1 << j) != 0 && band_key(pa, j) == band_key(pb, j))
+        let (sa, sb) = (&signatures[a as usize], &signatures[b as usize]);
+        (0..band).any(|j| early[a as usize] & (1 << j) != 0 && band_key(sa, j) == band_key(sb, j))
     };
     let mut pairs: Vec<u64> = Vec::new();
-    let mut bucket: Vec<(u32, u32)> = Vec::with_capacity(firsts.len());
+    let mut bucket: Vec<(u32, u32)> = Vec::with_capacity(signatures.len());
     let mut scratch: Vec<(u32, u32)> = Vec::new();
     for band in 0..BANDS {
         bucket.clear();
-        // Listed by rank, and sorted stably by key: each bucket in grouping order.
-        bucket.extend((0..firsts.len() as u32).map(|rank| (band_key(signature(rank), band), rank)));
+        // Listed in order, and sorted stably by key: each bucket in grouping order.
+        bucket.extend(signatures.iter().enumerate().map(|(i, s)| (band_key(s, band), i as u32)));
         sort_by_band_key(&mut bucket, &mut scratch);
         let found: Vec<Vec<u64>> = bucket
             .par_chunk_by(|x, y| x.0 == y.0)
@@ -523,10 +531,9 @@ fn checked_pairs(pages: &[Fingerprint], firsts: &[u32], by_rank: &[u32], floor: 
                 for (i, &(_, b)) in run.iter().enumerate() {
                     for &(_, a) in &run[..i.min(MAX_BUCKET_PAIRS)] {
                         if !paired_before(a, b, band, &early)
-                            && similarity(signature(a), signature(b)) >= floor
+                            && slot_similarity(&signatures[a as usize], &signatures[b as usize]) >= floor
                         {
-                            let (a, b) = (by_rank[a as usize], by_rank[b as usize]);
-                            found.push(((a.min(b) as u64) << 32) | a.max(b) as u64);
+                            found.push(((a as u64) << 32) | b as u64);
                         }
                     }
                 }
