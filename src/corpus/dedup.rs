@@ -848,6 +848,25 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_text_in_thousands_of_variants_makes_pairs_in_proportion() {
+        // 3,000 variants of one text, each a slot or two apart: every band's bucket holds most of
+        // them. The pairs grow with the cap times the variants, not with the variants squared.
+        let base = fp(&words(300, 12).join(" "));
+        let variants: Vec<Slots> = (0..3000u64)
+            .map(|i| {
+                let mut slots = base.slots;
+                slots[(i % 64) as usize] ^= 1 + (i / 64) as u16;
+                slots[(mix(i) % 64) as usize] ^= 1;
+                slots
+            })
+            .collect();
+        let pairs = checked_pairs(&variants, 0.4);
+        assert!(pairs.len() <= 2 * MAX_BUCKET_PAIRS * variants.len(), "{} pairs", pairs.len());
+        assert!(pairs.len() >= variants.len(), "every variant is paired: {} pairs", pairs.len());
+        assert!(pairs.windows(2).all(|w| w[0] < w[1]), "sorted, no pair twice");
+    }
+
+    #[test]
     fn short_pages_are_never_grouped() {
         let tiny = fp("one two three four");
         let groups = group(&[tiny.clone(), tiny], 0.5, Some(0.1));
