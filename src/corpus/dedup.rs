@@ -364,15 +364,15 @@ pub struct Groups {
 ///
 /// Memory: the checked pairs of classes at or above `related_threshold` (8 bytes each), the
 /// neighbours of those at or above `threshold` (4 bytes in each direction), about 30 bytes a
-/// page and 50 a class. Similarities are recomputed from the signatures when needed rather
-/// than stored.
+/// page and 180 a class (its signature copied beside the others'). Similarities are
+/// recomputed from the signatures when needed rather than stored.
 pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: Option<f64>) -> Groups {
     let floor = related_threshold.map_or(threshold, |related| related.min(threshold));
     let classes = Classes::of(pages);
     // A class's centre is its most complete page (the first of its pages in the order pages
     // are taken); classes are taken in the order of their centres, and from here on known by
     // their rank in that order.
-    let centre: Vec<u32> = (0..classes.first.len())
+    let centre: Vec<u32> = (0..classes.len())
         .map(|c| {
             let members = classes.members(c);
             let best = members.iter().min_by_key(|&&p| (std::cmp::Reverse(pages[p as usize].shingles), p));
@@ -382,7 +382,7 @@ pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: Option<f6
     // Ties on shingles are broken by the signature, so which of two different pages of equal
     // length becomes the centre does not depend on the order the inputs are listed in; only
     // pages with identical signatures (copies of one text) fall back to input order.
-    let mut by_rank: Vec<u32> = (0..classes.first.len() as u32).collect();
+    let mut by_rank: Vec<u32> = (0..classes.len() as u32).collect();
     by_rank.par_sort_unstable_by_key(|&c| {
         let p = centre[c as usize] as usize;
         (std::cmp::Reverse(pages[p].shingles), pages[p].slots, p)
@@ -460,11 +460,8 @@ pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: Option<f6
     Groups { duplicate_of, related }
 }
 
-/// The signed pages (at least [`MIN_SHINGLES`] shingles) in classes of identical signatures,
-/// classes numbered in the order of their first pages.
+/// The signed pages (at least [`MIN_SHINGLES`] shingles) in classes of identical signatures.
 struct Classes {
-    /// Each class's first page.
-    first: Vec<u32>,
     /// Where each class's pages start in `pages` (and, last, the end).
     start: Vec<u32>,
     /// The pages of each class, in input order, class after class.
@@ -476,22 +473,16 @@ impl Classes {
         let mut signed: Vec<u32> =
             (0..pages.len() as u32).filter(|&p| pages[p as usize].shingles >= MIN_SHINGLES).collect();
         signed.par_sort_unstable_by_key(|&p| (pages[p as usize].slots, p));
-        // Runs of one signature, ordered by their first pages.
-        let mut runs: Vec<&[u32]> =
-            signed.chunk_by(|&a, &b| pages[a as usize].slots == pages[b as usize].slots).collect();
-        runs.sort_unstable_by_key(|run| run[0]);
-        let mut classes = Classes {
-            first: Vec::with_capacity(runs.len()),
-            start: Vec::with_capacity(runs.len() + 1),
-            pages: Vec::with_capacity(signed.len()),
-        };
-        for run in runs {
-            classes.first.push(run[0]);
-            classes.start.push(classes.pages.len() as u32);
-            classes.pages.extend_from_slice(run);
+        let mut start = vec![0];
+        for run in signed.chunk_by(|&a, &b| pages[a as usize].slots == pages[b as usize].slots) {
+            start.push(start[start.len() - 1] + run.len() as u32);
         }
-        classes.start.push(classes.pages.len() as u32);
-        classes
+        Classes { start, pages: signed }
+    }
+
+    /// Number of classes.
+    fn len(&self) -> usize {
+        self.start.len() - 1
     }
 
     /// The pages of class `class`, in input order.
@@ -818,7 +809,7 @@ pub(crate) mod tests {
                     page
                 })
                 .collect();
-            copies += pages.len() - Classes::of(&pages).first.len();
+            copies += pages.len() - Classes::of(&pages).len();
             for (threshold, related) in [(0.4, 0.1), (0.7, 0.3), (0.9, 0.9)] {
                 let expected = group_every_pair(&pages, threshold, related);
                 assert_eq!(group(&pages, threshold, Some(related)), expected, "round {round}");
