@@ -178,9 +178,11 @@ pub fn run(
         report_error(error);
         skipped.push(SkippedEntry { id: error_path(error), reason: error.to_string() });
     }
-    if let Some(out) = &config.out {
-        // Two inputs mapping to one output file (one relative path): the first keeps it, the
-        // later ones are skipped. The map borrows the paths: a run may have many inputs.
+    // Two inputs mapping to one output file (one relative path): the first keeps it, the later
+    // ones are skipped. The files of one input argument have distinct relative paths, so only
+    // several arguments can clash.
+    if let (Some(out), true) = (&config.out, config.inputs.len() > 1) {
+        // The map borrows the paths: a run may have many inputs.
         let mut first_of: HashMap<&Path, usize> = HashMap::with_capacity(sources.len());
         let mut keep = vec![true; sources.len()];
         for (index, source) in sources.iter().enumerate() {
