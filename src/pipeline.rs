@@ -124,11 +124,17 @@ struct PageIds<'a> {
     scans: &'a [Scan],
     /// Each input's first page index.
     first_page: &'a [usize],
+    /// Whether anything shows the ids (the report, the explain view, `--related`): when
+    /// nothing does, every id is empty, and a page costs no id strings.
+    shown: bool,
 }
 
 impl PageIds<'_> {
-    /// The id of page `page`.
+    /// The id of page `page` (empty when ids are not [`PageIds::shown`]).
     fn id(&self, page: usize) -> String {
+        if !self.shown {
+            return String::new();
+        }
         // Its input: the first one whose next input starts after it (inputs without pages share
         // the next one's first page).
         let input = self.first_page[1..].partition_point(|&next| next <= page);
@@ -280,7 +286,8 @@ pub fn run(
         }
     }
     let verdict = corpus_pass(&pool, &sources, &scans, &first_page, summaries, recurrence, config);
-    let ids = PageIds { sources: &sources, scans: &scans, first_page: &first_page };
+    let shown = config.report.is_some() || config.explain || config.related.is_some();
+    let ids = PageIds { sources: &sources, scans: &scans, first_page: &first_page, shown };
 
     let to_stdout = config.out.is_none();
     // A lone JSONL input writes to standard output as it goes (`textsift clean shard.jsonl.zst |
