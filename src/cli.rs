@@ -110,6 +110,7 @@ pub struct CleanArgs {
     pub similarity: f64,
 
     /// Write pairs of related pages (same story, rewritten) as JSONL to FILE; nothing is removed.
+    /// Copies of one text are listed once, by the most complete of them.
     #[arg(long, value_name = "FILE")]
     pub related: Option<PathBuf>,
 

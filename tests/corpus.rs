@@ -63,6 +63,44 @@ fn seeds_000_and_002_rewrites_of_one_story_are_not_grouped() {
     );
 }
 
+#[test]
+fn copies_of_two_related_stories_are_one_related_pair() {
+    // Seed 000 in three copies and its rewrite, seed 002, in two: the copies are duplicates,
+    // and the two stories one related pair (not six), between the first copy of each.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for (seed, copies) in [("000_0ef7c7d691b69c51", 3), ("002_0df676639e4f9b9f", 2)] {
+        for copy in 0..copies {
+            std::fs::copy(
+                fixtures().join(format!("seeds/{seed}.txt")),
+                input.join(format!("{seed}_{copy}.txt")),
+            )
+            .unwrap();
+        }
+    }
+    let related = dir.path().join("related.jsonl");
+    let report = dir.path().join("report.json");
+    textsift()
+        .arg("clean")
+        .arg(&input)
+        .arg("-o")
+        .arg(dir.path().join("out"))
+        .arg("--related")
+        .arg(&related)
+        .arg("--report")
+        .arg(&report)
+        .assert()
+        .success();
+    assert_eq!(read_json(&report)["duplicates"].as_array().unwrap().len(), 3);
+    let related = std::fs::read_to_string(related).unwrap();
+    assert_eq!(related.lines().count(), 1, "{related}");
+    assert!(
+        related.starts_with(r#"{"id":"000_0ef7c7d691b69c51_0.txt","related":"002_0df676639e4f9b9f_0.txt""#),
+        "{related}"
+    );
+}
+
 /// A folder holding the seeds plus a syndicated copy of seed 000: its text inside seed 004's
 /// top and bottom lines.
 fn seeds_with_a_copy(dir: &Path) -> PathBuf {

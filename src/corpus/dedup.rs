@@ -343,7 +343,8 @@ pub struct Groups {
     /// For each page: the page it duplicates (its group's kept copy) and their similarity.
     pub duplicate_of: Vec<Option<(usize, f64)>>,
     /// Checked pairs `(a, b, similarity)`, `a < b`, at or above the related threshold whose pages
-    /// are in different groups; sorted.
+    /// are in different groups, copies of one text (identical signatures) listed once, by the
+    /// most complete of them; sorted.
     pub related: Vec<(usize, usize, f64)>,
 }
 
@@ -449,12 +450,9 @@ pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: Option<f6
         if group(a) == group(b) {
             continue;
         }
-        let similarity = sim(a, b);
-        for &x in members(a) {
-            for &y in members(b) {
-                related.push((x.min(y) as usize, x.max(y) as usize, similarity));
-            }
-        }
+        // Copies of one text are listed once, by their most complete copy.
+        let (x, y) = (centre[by_rank[a as usize] as usize], centre[by_rank[b as usize] as usize]);
+        related.push((x.min(y) as usize, x.max(y) as usize, sim(a, b)));
     }
     related.par_sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
     Groups { duplicate_of, related }
@@ -736,7 +734,7 @@ pub(crate) mod tests {
     }
 
     /// Grouping page by page over every pair that shares a band: what [`group`] gives when no
-    /// bucket is capped.
+    /// bucket is capped (related pairs of copies listed once).
     fn group_every_pair(pages: &[Fingerprint], threshold: f64, related_threshold: f64) -> Groups {
         let signed = |p: usize| pages[p].shingles >= MIN_SHINGLES;
         let share_a_band = |a: &Fingerprint, b: &Fingerprint| {
@@ -768,11 +766,20 @@ pub(crate) mod tests {
             }
         }
         let group_of = |p: usize| duplicate_of[p].map_or(p, |(of, _)| of);
-        let related = pairs
+        // Copies (identical signatures) are listed once, by the most complete of them.
+        let copy = |p: usize| {
+            (0..n)
+                .filter(|&q| signed(q) && pages[q].slots == pages[p].slots)
+                .min_by_key(|&q| (std::cmp::Reverse(pages[q].shingles), q))
+                .expect("p is one")
+        };
+        let mut related: Vec<(usize, usize, f64)> = pairs
             .into_iter()
             .filter(|&(a, b)| group_of(a) != group_of(b))
-            .map(|(a, b)| (a, b, similarity(&pages[a], &pages[b])))
+            .map(|(a, b)| (copy(a).min(copy(b)), copy(a).max(copy(b)), similarity(&pages[a], &pages[b])))
             .collect();
+        related.sort_by_key(|x| (x.0, x.1));
+        related.dedup();
         Groups { duplicate_of, related }
     }
 
