@@ -505,7 +505,16 @@ fn checked_pairs(signatures: &[Slots], floor: f64) -> Vec<u64> {
     let mut early = vec![0u32; signatures.len()];
     let paired_before = |a: u32, b: u32, band: usize, early: &[u32]| {
         let (sa, sb) = (&signatures[a as usize], &signatures[b as usize]);
-        (0..band).any(|j| early[a as usize] & (1 << j) != 0 && band_key(sa, j) == band_key(sb, j))
+        // The earlier bands where a was among the first, lowest first.
+        let mut bands = early[a as usize] & ((1u32 << band) - 1);
+        while bands != 0 {
+            let j = bands.trailing_zeros() as usize;
+            if sa[j * BAND_ROWS..(j + 1) * BAND_ROWS] == sb[j * BAND_ROWS..(j + 1) * BAND_ROWS] {
+                return true;
+            }
+            bands &= bands - 1;
+        }
+        false
     };
     let mut pairs: Vec<u64> = Vec::new();
     let mut bucket: Vec<(u32, u32)> = Vec::with_capacity(signatures.len());
