@@ -494,8 +494,8 @@ impl Classes {
 /// share all slots of at least one band, where the first is among the first
 /// [`MAX_BUCKET_PAIRS`] of that band's bucket. Each pair is taken in the first band that pairs
 /// it and checked there, so no pair is listed twice and unchecked candidates are never kept.
-/// Memory: 12 bytes a signature (the band being indexed, and for each signature the bands
-/// where it is among its bucket's first), plus the pairs kept.
+/// Memory: 20 bytes a signature (the band being indexed, the buffer its sort goes through, and
+/// for each signature the bands where it is among its bucket's first), plus the pairs kept.
 fn checked_pairs(signatures: &[Slots], floor: f64) -> Vec<u64> {
     let band_key = |s: &Slots, band: usize| {
         s[band * BAND_ROWS..(band + 1) * BAND_ROWS].iter().fold(0u32, |acc, &v| (acc << 16) | v as u32)
