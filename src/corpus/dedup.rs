@@ -442,18 +442,22 @@ pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: Option<f6
         }
     }
     drop((neighbours, start));
-    let mut related: Vec<(usize, usize, f64)> = Vec::new();
-    for e in edges.into_iter().filter(|_| related_threshold.is_some()) {
-        let (a, b) = (a_of(e), b_of(e));
-        // A class outside every group is a group of its own.
-        let group = |r: u32| if group_of[r as usize] == u32::MAX { r } else { group_of[r as usize] };
-        if group(a) == group(b) {
-            continue;
-        }
-        // Copies of one text are listed once, by their most complete copy.
-        let (x, y) = (centre[by_rank[a as usize] as usize], centre[by_rank[b as usize] as usize]);
-        related.push((x.min(y) as usize, x.max(y) as usize, sim(a, b)));
-    }
+    // A class outside every group is a group of its own.
+    let group = |r: u32| if group_of[r as usize] == u32::MAX { r } else { group_of[r as usize] };
+    let mut related: Vec<(usize, usize, f64)> = if related_threshold.is_none() {
+        Vec::new()
+    } else {
+        edges
+            .iter()
+            .map(|&e| (a_of(e), b_of(e)))
+            .filter(|&(a, b)| group(a) != group(b))
+            .map(|(a, b)| {
+                // Copies of one text are listed once, by their most complete copy.
+                let (x, y) = (centre[by_rank[a as usize] as usize], centre[by_rank[b as usize] as usize]);
+                (x.min(y) as usize, x.max(y) as usize, sim(a, b))
+            })
+            .collect()
+    };
     related.par_sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
     Groups { duplicate_of, related }
 }
