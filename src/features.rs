@@ -170,15 +170,6 @@ pub struct Features {
     pub separators: u32,
 }
 
-/// A block's [`Features`] and its stopword counts in every language, as [`measure`] gives them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Measure {
-    /// The features ([`Features::stopwords`]: in any language).
-    pub features: Features,
-    /// The stopword counts by language.
-    pub hits: StopwordHits,
-}
-
 impl Features {
     /// Share of the block's words that are stopwords (0 for an empty block).
     pub fn stopword_share(&self) -> f64 {

@@ -9,7 +9,7 @@
 
 use std::ops::{Range, RangeInclusive};
 
-use crate::features::{self, Measure, StopwordHits};
+use crate::features::{self, Features, StopwordHits};
 use crate::fingerprint;
 
 /// Share of the gaps between text lines that hold a blank line, from which a page counts as
@@ -92,7 +92,10 @@ pub struct Segmented<'a> {
     shingles: Vec<u64>,
     /// Every block's features, measured in the pass that normalised it ([`segment`]); empty
     /// when the blocks were normalised apart ([`Segmented::normalize_where`]).
-    measures: Vec<Measure>,
+    features: Vec<Features>,
+    /// Every block's stopword counts, measured with its features (apart from them, so that the
+    /// page pass reads them in place rather than copying 128 bytes a block).
+    hits: Vec<StopwordHits>,
 }
 
 /// Most shingle hashes [`Segmented::keep_shingles`] keeps for one page (8 MiB): the blocks past
@@ -118,8 +121,8 @@ impl Segmented<'_> {
 
     /// Every block's features and stopword counts, by block, when [`segment`] measured them as
     /// it normalised the blocks.
-    pub fn measures(&self) -> Option<&[Measure]> {
-        (self.measures.len() == self.blocks.len()).then_some(&self.measures[..])
+    pub fn measures(&self) -> Option<(&[Features], &[StopwordHits])> {
+        (self.features.len() == self.blocks.len()).then_some((&self.features[..], &self.hits[..]))
     }
 
     /// Words of the normalised text of block `index` (0 when it is not normalised).
@@ -146,7 +149,8 @@ impl Segmented<'_> {
     pub fn forget_normalized(&mut self) {
         self.normalized = String::new();
         self.shingles = Vec::new();
-        self.measures = Vec::new();
+        self.features = Vec::new();
+        self.hits = Vec::new();
         for block in &mut self.blocks {
             block.norm = 0..0;
             block.norm_words = 0;
@@ -204,18 +208,22 @@ impl Segmented<'_> {
     /// Normalises every block, sets its key and measures its features
     /// ([`features::measure`]), one pass over each block's bytes for both.
     fn normalize_and_measure(&mut self) {
-        let mut measures = Vec::with_capacity(self.blocks.len());
+        let mut measured = Vec::with_capacity(self.blocks.len());
+        let mut hits = Vec::with_capacity(self.blocks.len());
         let mut word = String::new();
         self.normalize_with(
             |_| true,
             |text, normalized| {
-                let mut hits = StopwordHits::default();
-                let (features, words) = features::measure(text, &mut hits, &mut word, normalized);
-                measures.push(Measure { features, hits });
+                // Counted in place: the counts are 128 bytes.
+                hits.push(StopwordHits::default());
+                let counts = hits.last_mut().expect("just pushed");
+                let (features, words) = features::measure(text, counts, &mut word, normalized);
+                measured.push(features);
                 words
             },
         );
-        self.measures = measures;
+        self.features = measured;
+        self.hits = hits;
     }
 
     /// Normalises the blocks that `wanted` selects (by index) and sets their keys; the others
@@ -306,7 +314,14 @@ pub fn split(text: &str) -> Segmented<'_> {
             });
         }
     }
-    Segmented { layout, blocks, normalized: String::new(), shingles: Vec::new(), measures: Vec::new() }
+    Segmented {
+        layout,
+        blocks,
+        normalized: String::new(),
+        shingles: Vec::new(),
+        features: Vec::new(),
+        hits: Vec::new(),
+    }
 }
 
 /// `line.trim()`, answered without decoding when the line starts and ends with a visible

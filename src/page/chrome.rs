@@ -163,26 +163,31 @@ fn mark_with(
     // longest blocks (up to LANGUAGE_SAMPLE_BYTES), decides which counts are the stopwords.
     s.features.clear();
     s.hits.clear();
-    // Measured as the page was segmented, or now.
-    if let Some(measures) = page.measures() {
-        s.features.extend(measures.iter().map(|m| m.features));
-        s.hits.extend(measures.iter().map(|m| m.hits));
-    }
-    for (block, label) in blocks.iter().zip(labels.iter()).skip(s.features.len()) {
-        // A repeat with the same text as its first copy has its features.
-        if let Label::Drop(Reason::Repeat { of }) = *label {
-            let of = of as usize;
-            if blocks[of].text == block.text {
-                let (f, hits) = (s.features[of], s.hits[of]);
-                s.features.push(f);
-                s.hits.push(hits);
-                continue;
-            }
+    // Measured as the page was segmented (read in place), or now.
+    let hits: &[StopwordHits] = match page.measures() {
+        Some((measured, hits)) => {
+            s.features.extend_from_slice(measured);
+            hits
         }
-        let mut hits = StopwordHits::default();
-        s.features.push(features::features(block.text, &mut hits, &mut s.word));
-        s.hits.push(hits);
-    }
+        None => {
+            for (block, label) in blocks.iter().zip(labels.iter()) {
+                // A repeat with the same text as its first copy has its features.
+                if let Label::Drop(Reason::Repeat { of }) = *label {
+                    let of = of as usize;
+                    if blocks[of].text == block.text {
+                        let (f, hits) = (s.features[of], s.hits[of]);
+                        s.features.push(f);
+                        s.hits.push(hits);
+                        continue;
+                    }
+                }
+                let mut hits = StopwordHits::default();
+                s.features.push(features::features(block.text, &mut hits, &mut s.word));
+                s.hits.push(hits);
+            }
+            &s.hits
+        }
+    };
     // Longest first, in page order among equals: a heap (built in linear time, its buffer
     // reused) gives the few blocks of the sample without sorting the page.
     let mut longest = std::mem::take(&mut s.longest).into_vec();
@@ -194,7 +199,7 @@ fn mark_with(
         if sampled >= LANGUAGE_SAMPLE_BYTES {
             break;
         }
-        sample.add(&s.hits[i]);
+        sample.add(&hits[i]);
         sampled += blocks[i].text.len() + 1;
         sample_words += s.features[i].words;
     }
@@ -209,7 +214,7 @@ fn mark_with(
         explain.language = language.code();
         explain.listed = listed;
     }
-    for (f, hits) in s.features.iter_mut().zip(&s.hits) {
+    for (f, hits) in s.features.iter_mut().zip(hits) {
         f.stopwords = hits.of(language);
     }
 
