@@ -62,7 +62,7 @@ fn main() {
     let before = peak_rss_mb();
     let start = Instant::now();
     let groups =
-        dedup::group(&fingerprints, dedup::DEFAULT_SIMILARITY, Some(dedup::DEFAULT_RELATED_SIMILARITY));
+        dedup::group(fingerprints, dedup::DEFAULT_SIMILARITY, Some(dedup::DEFAULT_RELATED_SIMILARITY));
     let grouped = start.elapsed();
     let after = peak_rss_mb();
     let duplicates = groups.duplicate_of.iter().filter(|d| d.is_some()).count();
@@ -85,7 +85,7 @@ fn main() {
         after - before
     );
 
-    drop((fingerprints, groups));
+    drop(groups);
     let pages = pages / 5;
     let before = peak_rss_mb();
     let start = Instant::now();

@@ -568,8 +568,7 @@ fn corpus_pass(
     // Related pairs are listed only for --related. Grouping runs on the run's threads (not
     // rayon's global pool, which --threads does not size).
     let groups = pool
-        .install(|| corpus::group(summaries.len(), &fingerprints, &config.corpus, config.related.is_some()));
-    drop(fingerprints);
+        .install(|| corpus::group(summaries.len(), fingerprints, &config.corpus, config.related.is_some()));
     // Pages of one group count once per site: count the later ones off, by the keys pass 1
     // kept or reading them again.
     let uncounted = corpus::uncounted(&summaries, &groups);

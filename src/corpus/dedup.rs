@@ -364,12 +364,14 @@ pub struct Groups {
 /// 23 million checked pairs and took 5 s and 0.6 GB to group page by page.
 ///
 /// Memory: the checked pairs of classes at or above `related_threshold` (8 bytes each), the
-/// neighbours of those at or above `threshold` (4 bytes in each direction), about 30 bytes a
-/// page and 180 a class (its signature copied beside the others'). Similarities are
-/// recomputed from the signatures when needed rather than stored.
-pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: Option<f64>) -> Groups {
+/// neighbours of those at or above `threshold` (4 bytes in each direction), about 40 bytes a
+/// page and 50 a class. The classes' signatures are `pages` itself, reordered in place (the
+/// other copies' fingerprints are freed), not a second copy. Similarities are recomputed from
+/// the signatures when needed rather than stored.
+pub fn group(mut pages: Vec<Fingerprint>, threshold: f64, related_threshold: Option<f64>) -> Groups {
     let floor = related_threshold.map_or(threshold, |related| related.min(threshold));
-    let classes = Classes::of(pages);
+    let page_count = pages.len();
+    let classes = Classes::of(&pages);
     // A class's centre is its most complete page (the first of its pages in the order pages
     // are taken); classes are taken in the order of their centres, and from here on known by
     // their rank in that order.
@@ -388,10 +390,16 @@ pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: Option<f6
         let p = centre[c as usize] as usize;
         (std::cmp::Reverse(pages[p].shingles), pages[p].slots, p)
     });
-    // The classes' signatures side by side, by rank: the index reads them in that order.
-    let signatures: Vec<Slots> = by_rank.iter().map(|&c| pages[centre[c as usize] as usize].slots).collect();
-    let ranks = signatures.len();
-    let sim = |a: u32, b: u32| slot_similarity(&signatures[a as usize], &signatures[b as usize]);
+    // The classes' signatures side by side, by rank (the index reads them in that order): the
+    // centres' fingerprints moved to the front of `pages`, the rest dropped.
+    let ranks = by_rank.len();
+    let mut order: Vec<u32> = by_rank.iter().map(|&c| centre[c as usize]).collect();
+    gather_in_place(&mut pages, &mut order);
+    drop(order);
+    pages.truncate(ranks);
+    pages.shrink_to_fit();
+    let signatures = pages;
+    let sim = |a: u32, b: u32| slot_similarity(&signatures[a as usize].slots, &signatures[b as usize].slots);
     let edges = checked_pairs(&signatures, floor);
     let (a_of, b_of) = (|e: u64| (e >> 32) as u32, |e: u64| e as u32);
 
@@ -418,7 +426,7 @@ pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: Option<f6
     drop((filled, above));
 
     let members = |rank: u32| classes.members(by_rank[rank as usize] as usize);
-    let mut duplicate_of: Vec<Option<(usize, f64)>> = vec![None; pages.len()];
+    let mut duplicate_of: Vec<Option<(usize, f64)>> = vec![None; page_count];
     // Each class's group: the rank of its centre's class.
     let mut group_of = vec![u32::MAX; ranks];
     for rank in 0..ranks as u32 {
@@ -462,6 +470,31 @@ pub fn group(pages: &[Fingerprint], threshold: f64, related_threshold: Option<f6
     Groups { duplicate_of, related }
 }
 
+/// Moves `items[order[i]]` to place `i` for every `i` of `order` (distinct places of `items`),
+/// in place: the places not in `order` end up after them, in no set order. `order` is used as
+/// scratch (it grows to `items.len()`).
+fn gather_in_place<T>(items: &mut [T], order: &mut Vec<u32>) {
+    // Complete `order` to a permutation: the places it does not name fill the rest.
+    let mut named = vec![false; items.len()];
+    for &from in order.iter() {
+        named[from as usize] = true;
+    }
+    order.extend((0..items.len() as u32).filter(|&from| !named[from as usize]));
+    drop(named);
+    // Each cycle of the permutation is followed once: place j takes what place order[j] holds,
+    // and a place done points at itself.
+    for start in 0..items.len() {
+        let mut j = start;
+        while order[j] as usize != start && order[j] as usize != j {
+            let from = order[j] as usize;
+            items.swap(j, from);
+            order[j] = j as u32;
+            j = from;
+        }
+        order[j] = j as u32;
+    }
+}
+
 /// The signed pages (at least [`MIN_SHINGLES`] shingles) in classes of identical signatures.
 struct Classes {
     /// Where each class's pages start in `pages` (and, last, the end).
@@ -500,7 +533,7 @@ impl Classes {
 /// it and checked there, so no pair is listed twice and unchecked candidates are never kept.
 /// Memory: 20 bytes a signature (the band being indexed, the buffer its sort goes through, and
 /// for each signature the bands where it is among its bucket's first), plus the pairs kept.
-fn checked_pairs(signatures: &[Slots], floor: f64) -> Vec<u64> {
+fn checked_pairs(signatures: &[Fingerprint], floor: f64) -> Vec<u64> {
     let band_key = |s: &Slots, band: usize| {
         s[band * BAND_ROWS..(band + 1) * BAND_ROWS].iter().fold(0u32, |acc, &v| (acc << 16) | v as u32)
     };
@@ -508,7 +541,7 @@ fn checked_pairs(signatures: &[Slots], floor: f64) -> Vec<u64> {
     // in that band, so it was paired there with every later signature of the bucket.
     let mut early = vec![0u32; signatures.len()];
     let paired_before = |a: u32, b: u32, band: usize, early: &[u32]| {
-        let (sa, sb) = (&signatures[a as usize], &signatures[b as usize]);
+        let (sa, sb) = (&signatures[a as usize].slots, &signatures[b as usize].slots);
         // The earlier bands where a was among the first, lowest first.
         let mut bands = early[a as usize] & ((1u32 << band) - 1);
         while bands != 0 {
@@ -526,7 +559,7 @@ fn checked_pairs(signatures: &[Slots], floor: f64) -> Vec<u64> {
     for band in 0..BANDS {
         bucket.clear();
         // Listed in order, and sorted stably by key: each bucket in grouping order.
-        bucket.extend(signatures.iter().enumerate().map(|(i, s)| (band_key(s, band), i as u32)));
+        bucket.extend(signatures.iter().enumerate().map(|(i, s)| (band_key(&s.slots, band), i as u32)));
         sort_by_band_key(&mut bucket, &mut scratch);
         let found: Vec<Vec<u64>> = bucket
             .par_chunk_by(|x, y| x.0 == y.0)
@@ -535,7 +568,8 @@ fn checked_pairs(signatures: &[Slots], floor: f64) -> Vec<u64> {
                 for (i, &(_, b)) in run.iter().enumerate() {
                     for &(_, a) in &run[..i.min(MAX_BUCKET_PAIRS)] {
                         if !paired_before(a, b, band, &early)
-                            && slot_similarity(&signatures[a as usize], &signatures[b as usize]) >= floor
+                            && slot_similarity(&signatures[a as usize].slots, &signatures[b as usize].slots)
+                                >= floor
                         {
                             found.push(((a as u64) << 32) | b as u64);
                         }
@@ -704,7 +738,7 @@ pub(crate) mod tests {
         let full = fp(&base.join(" "));
         let cut = fp(&base[..360].join(" "));
         let other = fp(&words(400, 6).join(" "));
-        let groups = group(&[cut.clone(), other.clone(), full.clone(), cut], 0.5, Some(0.1));
+        let groups = group(vec![cut.clone(), other.clone(), full.clone(), cut], 0.5, Some(0.1));
         assert_eq!(groups.duplicate_of[0].map(|d| d.0), Some(2));
         assert_eq!(groups.duplicate_of[3].map(|d| d.0), Some(2));
         assert_eq!(groups.duplicate_of[1], None);
@@ -719,8 +753,8 @@ pub(crate) mod tests {
         let a = Fingerprint { shingles: 400, ..fp(&base.join(" ")) };
         let b = Fingerprint { shingles: 400, ..fp(&edited.join(" ")) };
         assert_ne!(a.slots, b.slots);
-        let forward = group(&[a.clone(), b.clone()], 0.5, Some(0.5));
-        let backward = group(&[b, a], 0.5, Some(0.5));
+        let forward = group(vec![a.clone(), b.clone()], 0.5, Some(0.5));
+        let backward = group(vec![b, a], 0.5, Some(0.5));
         let centre = |g: &Groups, n: usize| (0..n).find(|&i| g.duplicate_of[i].is_none()).unwrap();
         // The same page is the centre: index 0 in one order is index 1 in the other.
         assert_eq!(centre(&forward, 2), 1 - centre(&backward, 2));
@@ -734,14 +768,14 @@ pub(crate) mod tests {
         let b = fp(&base[100..500].join(" "));
         let c = fp(&base[200..600].join(" "));
         let full_a = Fingerprint { shingles: 10_000, ..a };
-        let groups = group(&[full_a, b, c], 0.5, Some(0.5));
+        let groups = group(vec![full_a, b, c], 0.5, Some(0.5));
         assert!(groups.duplicate_of[2].is_none_or(|(of, _)| of != 0));
     }
 
     #[test]
     fn a_thousand_identical_pages_make_one_group() {
         let page = fp(&words(300, 8).join(" "));
-        let groups = group(&vec![page; 1000], 0.4, Some(0.1));
+        let groups = group(vec![page; 1000], 0.4, Some(0.1));
         assert!(groups.duplicate_of[1..].iter().all(|d| d.map(|d| d.0) == Some(0)));
         assert!(groups.related.is_empty());
     }
@@ -832,8 +866,8 @@ pub(crate) mod tests {
             copies += pages.len() - Classes::of(&pages).len();
             for (threshold, related) in [(0.4, 0.1), (0.7, 0.3), (0.9, 0.9)] {
                 let expected = group_every_pair(&pages, threshold, related);
-                assert_eq!(group(&pages, threshold, Some(related)), expected, "round {round}");
-                let unlisted = group(&pages, threshold, None);
+                assert_eq!(group(pages.clone(), threshold, Some(related)), expected, "round {round}");
+                let unlisted = group(pages.clone(), threshold, None);
                 assert_eq!((unlisted.duplicate_of, unlisted.related.len()), (expected.duplicate_of, 0));
             }
         }
@@ -854,8 +888,33 @@ pub(crate) mod tests {
             .collect();
         pages.push(Fingerprint { shingles: base.shingles + 1, ..base });
         assert!(pages.len() > 4 * MAX_BUCKET_PAIRS);
-        let groups = group(&pages, 0.4, None);
+        let groups = group(pages.clone(), 0.4, None);
         assert!(groups.duplicate_of[..2000].iter().all(|d| d.map(|d| d.0) == Some(2000)));
+    }
+
+    #[test]
+    fn gathering_in_place_moves_what_a_copy_would() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for round in 0..300usize {
+            let len = round % 40;
+            let items: Vec<String> = (0..len).map(|i| format!("item {i}")).collect();
+            // A random choice of distinct places, in random order.
+            let mut places: Vec<u32> = (0..len as u32).collect();
+            for i in (1..len).rev() {
+                places.swap(i, crate::testing::next(&mut state) as usize % (i + 1));
+            }
+            places.truncate(crate::testing::next(&mut state) as usize % (len + 1));
+            let copied: Vec<String> = places.iter().map(|&p| items[p as usize].clone()).collect();
+            let mut gathered = items.clone();
+            let mut order = places.clone();
+            gather_in_place(&mut gathered, &mut order);
+            assert_eq!(gathered[..places.len()], copied[..], "round {round}");
+            let mut all = gathered.clone();
+            all.sort();
+            let mut expected = items.clone();
+            expected.sort();
+            assert_eq!(all, expected, "nothing lost or doubled, round {round}");
+        }
     }
 
     #[test]
@@ -863,12 +922,12 @@ pub(crate) mod tests {
         // 3,000 variants of one text, each a slot or two apart: every band's bucket holds most of
         // them. The pairs grow with the cap times the variants, not with the variants squared.
         let base = fp(&words(300, 12).join(" "));
-        let variants: Vec<Slots> = (0..3000u64)
+        let variants: Vec<Fingerprint> = (0..3000u64)
             .map(|i| {
-                let mut slots = base.slots;
-                slots[(i % 64) as usize] ^= 1 + (i / 64) as u16;
-                slots[(mix(i) % 64) as usize] ^= 1;
-                slots
+                let mut variant = base.clone();
+                variant.slots[(i % 64) as usize] ^= 1 + (i / 64) as u16;
+                variant.slots[(mix(i) % 64) as usize] ^= 1;
+                variant
             })
             .collect();
         let pairs = checked_pairs(&variants, 0.4);
@@ -880,7 +939,7 @@ pub(crate) mod tests {
     #[test]
     fn short_pages_are_never_grouped() {
         let tiny = fp("one two three four");
-        let groups = group(&[tiny.clone(), tiny], 0.5, Some(0.1));
+        let groups = group(vec![tiny.clone(), tiny], 0.5, Some(0.1));
         assert_eq!(groups.duplicate_of, [None, None]);
     }
 }

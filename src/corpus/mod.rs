@@ -121,11 +121,11 @@ pub fn fingerprint(page: &Segmented<'_>, labels: &[Label], site: u64, chrome: &S
     }
 }
 
-/// Groups near-duplicate pages (`fingerprints` in page order; empty when dedup is off), listing
-/// the related pairs when `list_related`.
+/// Groups near-duplicate pages (`fingerprints` in page order, taken over and freed; empty when
+/// dedup is off), listing the related pairs when `list_related`.
 pub fn group(
     pages: usize,
-    fingerprints: &[Fingerprint],
+    fingerprints: Vec<Fingerprint>,
     options: &CorpusOptions,
     list_related: bool,
 ) -> Groups {
@@ -347,7 +347,7 @@ mod tests {
                 fingerprint(&seg, &keep(&seg), p.site, &chrome)
             })
             .collect();
-        let groups = group(pages.len(), &fps, &options, true);
+        let groups = group(pages.len(), fps, &options, true);
         for ((t, p), off) in texts.iter().zip(&pages).zip(uncounted(&pages, &groups)) {
             if off {
                 uncount(&segment(t), p, &recurrence);
