@@ -161,7 +161,11 @@ impl CountSketch {
     /// Counts one more page of `site` with the block `key`.
     pub fn add(&self, site: u64, key: u64) {
         for cell in self.cells(site, key) {
-            let _ = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1));
+            // One locked add (a compare-and-swap loop cost twice as much); a counter it takes
+            // past the top is set back to it, so a saturated counter stays saturated.
+            if cell.fetch_add(1, Ordering::Relaxed) == u16::MAX {
+                cell.fetch_max(u16::MAX, Ordering::Relaxed);
+            }
         }
     }
 
@@ -562,6 +566,22 @@ mod tests {
         let sketch = CountSketch::new(1);
         (0..70_000).for_each(|_| sketch.add(1, 2));
         assert_eq!(sketch.estimate(1, 2), u32::MAX);
+        // Counted from several threads at once, past the top by far: no counter wraps.
+        let sketch = CountSketch::new(1);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| (0..100_000).for_each(|_| sketch.add(1, 2)));
+            }
+        });
+        assert_eq!(sketch.estimate(1, 2), u32::MAX);
+        // Below the top, every count is kept.
+        let sketch = CountSketch::new(1);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| (0..16_000).for_each(|_| sketch.add(1, 2)));
+            }
+        });
+        assert_eq!(sketch.estimate(1, 2), 64_000);
     }
 
     #[test]
