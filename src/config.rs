@@ -71,6 +71,12 @@ impl SiteFrom {
 }
 
 impl Config {
+    /// Whether anything the run writes names pages by id (the report, the explain view,
+    /// `--related`): when nothing does, no page's id is made or kept.
+    pub fn shows_ids(&self) -> bool {
+        self.report.is_some() || self.explain || self.related.is_some()
+    }
+
     /// Checks the options of `textsift clean`.
     pub fn from_args(args: CleanArgs) -> Result<Config, ConfigError> {
         let usage = |m: String| ConfigError::Usage(m);

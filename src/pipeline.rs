@@ -70,7 +70,8 @@ struct JsonlScan {
     content_hash: u64,
     /// Every record's page.
     pages: Vec<PageScan>,
-    /// Every record's id, beside `pages`.
+    /// Every record's id, beside `pages`, when the run shows ids ([`Config::shows_ids`]; else
+    /// empty).
     ids: Vec<Box<str>>,
     /// Where every record's line starts in the input, beside `pages`, when the input is not
     /// compressed: a later pass that needs a few records reads just their lines.
@@ -286,7 +287,7 @@ pub fn run(
         }
     }
     let verdict = corpus_pass(&pool, &sources, &scans, &first_page, summaries, recurrence, config);
-    let shown = config.report.is_some() || config.explain || config.related.is_some();
+    let shown = config.shows_ids();
     let ids = PageIds { sources: &sources, scans: &scans, first_page: &first_page, shown };
 
     let to_stdout = config.out.is_none();
@@ -749,8 +750,9 @@ fn scan(
     }
 }
 
-/// A record pass 1 read: its page, its id and where its line starts in the input.
-type ScannedRecord = (PageScan, Box<str>, u64);
+/// A record pass 1 read: its page, its id (when the run shows ids) and where its line starts in
+/// the input.
+type ScannedRecord = (PageScan, Option<Box<str>>, u64);
 
 /// [`scan`] of a JSONL input, read a batch of lines at a time ([`jsonl::Batches`]), the records
 /// of a batch parsed and labelled in parallel: a file of many records uses every core and is
@@ -761,6 +763,7 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
         Err(error) => return Scan::Failed(Box::new(error)),
     };
     let file_id = source.id();
+    let shows_ids = config.shows_ids();
     let mut offsets = (!stream.compressed()).then(Vec::new);
     let mut batches = jsonl::Batches::new(stream.reader);
     let (mut pages, mut ids, mut broken) = (Vec::new(), Vec::new(), Vec::new());
@@ -780,7 +783,7 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
                 let labelled = label_page(&text, host.as_deref(), config);
                 let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
                 let cached = cache.keep(&text, &labelled.page, &labelled.labels, config.corpus.dedup);
-                let id = record.id(&config.keys, &file_id).into_boxed_str();
+                let id = shows_ids.then(|| record.id(&config.keys, &file_id).into_boxed_str());
                 Ok((PageScan { line: number, summary, cached }, id, offset))
             })
             .collect();
@@ -788,7 +791,7 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
             match scanned {
                 Ok((page, id, offset)) => {
                     pages.push(page);
-                    ids.push(id);
+                    ids.extend(id);
                     if let Some(offsets) = &mut offsets {
                         offsets.push(offset);
                     }
