@@ -7,8 +7,8 @@ use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
 use crate::fingerprint::{
-    is_unspaced_script, word_hash, word_hash_at, AsciiLanes, CharProps, HashFilter, NoNormal, NormalSink,
-    NormalWriter, PrehashedKey, LANE_HIGH,
+    is_unspaced_script, word_hash, word_hash_at, AsciiLanes, CharProps, HashFilter, NoNormal, NoWords,
+    NormalSink, NormalWriter, PrehashedKey, WordObserver, LANE_HIGH,
 };
 
 /// Stopword lists, one line a language (`code: words`), shipped inside the binary.
@@ -196,7 +196,18 @@ pub fn measure(
     scratch: &mut String,
     normalized: &mut Vec<u8>,
 ) -> (Features, usize) {
-    let mut writer = NormalWriter::new(normalized, text.len());
+    measure_telling(text, hits, scratch, normalized, NoWords)
+}
+
+/// [`measure`], telling `words` each word of the normalised text as it is written.
+pub(crate) fn measure_telling(
+    text: &str,
+    hits: &mut StopwordHits,
+    scratch: &mut String,
+    normalized: &mut Vec<u8>,
+    words: impl WordObserver,
+) -> (Features, usize) {
+    let mut writer = NormalWriter::with_words(normalized, text.len(), words);
     let features = scan(text, hits, scratch, &mut writer);
     (features, writer.finish())
 }

@@ -99,30 +99,66 @@ impl NormalSink for NoNormal {
     fn char(&mut self, _: char, _: CharProps) {}
 }
 
+/// Told each word a [`NormalWriter`] has written, when the next one starts or the text ends:
+/// work a word that reads the normalised bytes while they are at hand (the phrase rules' lead
+/// probes: [`crate::page::rules::LeadWatcher`]).
+pub(crate) trait WordObserver {
+    /// The word `out[word]`, written and final (`out` may hold more bytes after it).
+    fn word(&mut self, out: &[u8], word: Range<usize>);
+}
+
+/// A [`WordObserver`] that observes nothing.
+pub(crate) struct NoWords;
+
+impl WordObserver for NoWords {
+    #[inline(always)]
+    fn word(&mut self, _: &[u8], _: Range<usize>) {}
+}
+
+impl<W: WordObserver> WordObserver for &mut W {
+    #[inline(always)]
+    fn word(&mut self, out: &[u8], word: Range<usize>) {
+        (**self).word(out, word);
+    }
+}
+
 /// A [`NormalSink`] that appends a text's normalised form to a buffer (see [`normalize_into`]),
 /// when it is told every byte of the text in order: [`normalize_append`] tells it by itself,
-/// [`crate::features::measure`] as it measures the text.
-pub(crate) struct NormalWriter<'a> {
+/// [`crate::features::measure`] as it measures the text. It tells `words` each word it wrote.
+pub(crate) struct NormalWriter<'a, W: WordObserver = NoWords> {
     out: &'a mut Vec<u8>,
     start: usize,
     n: usize,
     pending_space: bool,
     spaces: usize,
+    words: W,
+    /// Where the word being written starts.
+    word_start: usize,
 }
 
 impl<'a> NormalWriter<'a> {
     /// A writer appending the normalised form of a text of `text_len` bytes to `out`.
     pub(crate) fn new(out: &'a mut Vec<u8>, text_len: usize) -> Self {
+        Self::with_words(out, text_len, NoWords)
+    }
+}
+
+impl<'a, W: WordObserver> NormalWriter<'a, W> {
+    /// [`NormalWriter::new`], telling `words` each word written.
+    pub(crate) fn with_words(out: &'a mut Vec<u8>, text_len: usize, words: W) -> Self {
         let start = out.len();
         // The output never outgrows 3/2 of the input: a separator writes nothing and pays for
         // the one space it may cause, and lower-casing grows a character by at most half (Ⱥ to
         // ⱥ).
         out.resize(start + text_len + text_len / 2 + 4, 0);
-        NormalWriter { out, start, n: start, pending_space: false, spaces: 0 }
+        NormalWriter { out, start, n: start, pending_space: false, spaces: 0, words, word_start: start }
     }
 
     /// Ends the text: the words appended (as [`normalize_append`] returns).
-    pub(crate) fn finish(self) -> usize {
+    pub(crate) fn finish(mut self) -> usize {
+        if self.n > self.start {
+            self.words.word(self.out, self.word_start..self.n);
+        }
         self.out.truncate(self.n);
         if self.n > self.start {
             self.spaces + 1
@@ -135,9 +171,12 @@ impl<'a> NormalWriter<'a> {
     #[inline(always)]
     fn space_before_word(&mut self) {
         if self.pending_space && self.n > self.start {
+            // A word is written between two spaces (or the start and a space).
+            self.words.word(self.out, self.word_start..self.n);
             self.out[self.n] = b' ';
             self.n += 1;
             self.spaces += 1;
+            self.word_start = self.n;
         }
         self.pending_space = false;
     }
@@ -164,7 +203,7 @@ impl<'a> NormalWriter<'a> {
     }
 }
 
-impl NormalSink for NormalWriter<'_> {
+impl<W: WordObserver> NormalSink for NormalWriter<'_, W> {
     #[inline(always)]
     fn word_chunk(&mut self, x: u64, lanes: &AsciiLanes, taken: usize) {
         if taken == 0 {

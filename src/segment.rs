@@ -11,6 +11,7 @@ use std::ops::{Range, RangeInclusive};
 
 use crate::features::{self, Features, StopwordHits};
 use crate::fingerprint;
+use crate::page::rules::{LeadCandidate, LeadWatcher};
 
 /// Share of the gaps between text lines that hold a blank line, from which a page counts as
 /// blank-line separated.
@@ -96,6 +97,9 @@ pub struct Segmented<'a> {
     /// Every block's stopword counts, measured with its features (apart from them, so that the
     /// page pass reads them in place rather than copying 128 bytes a block).
     hits: Vec<StopwordHits>,
+    /// The words that may lead a built-in phrase, found as the blocks were measured (`None`
+    /// when they were normalised apart).
+    leads: Option<Vec<LeadCandidate>>,
 }
 
 /// Most shingle hashes [`Segmented::keep_shingles`] keeps for one page (8 MiB): the blocks past
@@ -125,6 +129,12 @@ impl Segmented<'_> {
         (self.features.len() == self.blocks.len()).then_some((&self.features[..], &self.hits[..]))
     }
 
+    /// The words of the normalised page that may lead a built-in phrase, when [`segment`]
+    /// measured every block (in page order).
+    pub(crate) fn lead_candidates(&self) -> Option<&[LeadCandidate]> {
+        self.leads.as_deref()
+    }
+
     /// Words of the normalised text of block `index` (0 when it is not normalised).
     pub fn normalized_words(&self, index: usize) -> usize {
         self.blocks[index].norm_words as usize
@@ -151,6 +161,7 @@ impl Segmented<'_> {
         self.shingles = Vec::new();
         self.features = Vec::new();
         self.hits = Vec::new();
+        self.leads = None;
         for block in &mut self.blocks {
             block.norm = 0..0;
             block.norm_words = 0;
@@ -210,6 +221,7 @@ impl Segmented<'_> {
     fn normalize_and_measure(&mut self) {
         let mut measured = Vec::with_capacity(self.blocks.len());
         let mut hits = Vec::with_capacity(self.blocks.len());
+        let mut leads = Vec::new();
         let mut word = String::new();
         self.normalize_with(
             |_| true,
@@ -217,13 +229,16 @@ impl Segmented<'_> {
                 // Counted in place: the counts are 128 bytes.
                 hits.push(StopwordHits::default());
                 let counts = hits.last_mut().expect("just pushed");
-                let (features, words) = features::measure(text, counts, &mut word, normalized);
+                let watcher = LeadWatcher::new(measured.len(), &mut leads);
+                let (features, words) =
+                    features::measure_telling(text, counts, &mut word, normalized, watcher);
                 measured.push(features);
                 words
             },
         );
         self.features = measured;
         self.hits = hits;
+        self.leads = Some(leads);
     }
 
     /// Normalises the blocks that `wanted` selects (by index) and sets their keys; the others
@@ -321,6 +336,7 @@ pub fn split(text: &str) -> Segmented<'_> {
         shingles: Vec::new(),
         features: Vec::new(),
         hits: Vec::new(),
+        leads: None,
     }
 }
 
