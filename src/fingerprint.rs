@@ -569,7 +569,9 @@ pub fn for_each_shingle(normalized: &str, mut emit: impl FnMut(u64)) {
 }
 
 /// The first space in `bytes[from..]`, or `bytes.len()`: eight bytes at a time, which for
-/// the few bytes of a word costs less than a SIMD search set up anew for each word.
+/// the few bytes of a word costs less than a SIMD search set up anew for each word. (The phrase
+/// search's `separator_at_or_after` also stops at `\n` and at a bound; shingling with it
+/// instead measured 5% slower, `stages/shingles_simhash` 15.1 against 15.8 ms.)
 #[inline]
 fn space_at_or_after(bytes: &[u8], mut from: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
