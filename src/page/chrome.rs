@@ -223,7 +223,7 @@ fn mark_with(
     // Blocks gone already are not searched, and blocks too long for `contains` phrases only
     // for the `anywhere` ones.
     let wanted = |index: usize| Wanted::of(s.features[index].words, !labels[index].is_keep());
-    s.builtin_hits.search(builtin(), page, wanted);
+    s.builtin_hits.search_builtin(page, wanted);
     if let Some(user_rules) = &user.rules {
         s.user_hits.search(user_rules, page, wanted);
     }

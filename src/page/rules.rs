@@ -475,16 +475,15 @@ impl Wanted {
 }
 
 /// The `contains` and `anywhere` phrases found in each block of one page, by one search over
-/// the whole page (or, for the built-in phrases of a page [`crate::segment::segment`]
-/// measured, from the lead candidates found as it was normalised): `(block, rule index)`, by
-/// block.
+/// the whole page (or, for the built-in phrases, from the lead candidates found as the page
+/// was normalised: [`PageHits::search_builtin`]): `(block, rule index)`, by block.
 #[derive(Default)]
 pub(crate) struct PageHits {
     hits: Vec<Hit>,
 }
 
 impl PageHits {
-    /// Finds in `page` the phrases of `rules` that `wanted` asks for in each block.
+    /// Searches `page` for the phrases of `rules` that `wanted` asks for in each block.
     pub(crate) fn search(
         &mut self,
         rules: &PhraseRules,
@@ -493,13 +492,19 @@ impl PageHits {
     ) {
         self.hits.clear();
         if let Some(set) = &rules.phrases {
-            match page.lead_candidates() {
-                // Found as the page was normalised, for the built-in phrases.
-                Some(leads) if std::ptr::eq(rules, builtin()) => {
-                    set.page_hits_from_leads(page, leads, wanted, &mut self.hits)
-                }
-                _ => set.page_hits(page, wanted, &mut self.hits),
-            }
+            set.page_hits(page, wanted, &mut self.hits);
+        }
+    }
+
+    /// [`PageHits::search`] for the built-in phrases: from the lead candidates [`LeadWatcher`]
+    /// found as [`crate::segment::segment`] measured the page, or by a search of a page
+    /// normalised apart.
+    pub(crate) fn search_builtin(&mut self, page: &Segmented<'_>, wanted: impl Fn(usize) -> Wanted) {
+        self.hits.clear();
+        let Some(set) = &builtin().phrases else { return };
+        match page.lead_candidates() {
+            Some(leads) => set.page_hits_from_leads(page, leads, wanted, &mut self.hits),
+            None => set.page_hits(page, wanted, &mut self.hits),
         }
     }
 
@@ -819,7 +824,7 @@ mod tests {
                     Short line\nall rights reserved";
         let page = segment(text);
         let mut hits = PageHits::default();
-        hits.search(builtin(), &page, |_| Wanted::All);
+        hits.search_builtin(&page, |_| Wanted::All);
         let mut named = Vec::new();
         for (index, block) in page.blocks.iter().enumerate() {
             let norm = page.normalized(index);
