@@ -437,6 +437,15 @@ static ASCII_CLASS: [u8; 128] = {
 
 /// Whether `text` ends a sentence; `may_have_tags` when it holds a `#`.
 fn ends_sentence(text: &str, may_have_tags: bool) -> bool {
+    // Most blocks end with an ASCII byte that is no white space, closing quote or bracket: it
+    // alone answers, without decoding characters from the end.
+    if let Some(&last) = text.as_bytes().last().filter(|_| !may_have_tags) {
+        if last.is_ascii()
+            && !matches!(last, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b'"' | b'\'' | b')' | b']' | b'*')
+        {
+            return matches!(last, b'.' | b'!' | b'?' | b':' | b';');
+        }
+    }
     // Hashtags after the last sentence ("... im Wohnzimmer. #Barschrank #Vintage") are tags.
     let mut text = text.trim_end();
     while let Some((before, tag)) = text.rsplit_once(char::is_whitespace).filter(|_| may_have_tags) {
