@@ -74,6 +74,8 @@ struct PhraseSet {
     /// read.
     leads: HashFilter,
     phrases: Vec<String>,
+    /// Whether each phrase is of two words or more (led by a pair).
+    led_by_pair: Vec<bool>,
     rules: Vec<Rule>,
 }
 
@@ -106,7 +108,8 @@ impl PhraseSet {
             by_lead.entry(lead).or_default().push(index as u32);
             leads.insert(lead);
         }
-        Some(PhraseSet { by_lead, max_lead_word, leads, phrases, rules })
+        let led_by_pair = phrases.iter().map(|phrase| phrase.contains(' ')).collect();
+        Some(PhraseSet { by_lead, max_lead_word, leads, phrases, led_by_pair, rules })
     }
 
     /// Calls `found(start, end, index)` for every phrase on word boundaries in `text[range]`
@@ -155,7 +158,7 @@ impl PhraseSet {
         for &index in indices {
             let phrase = self.phrases[index as usize].as_bytes();
             if (anywhere_only && self.rules[index as usize].how != How::Anywhere)
-                || pair != phrase.contains(&b' ')
+                || pair != self.led_by_pair[index as usize]
             {
                 continue;
             }
