@@ -83,7 +83,8 @@ impl CachedPage {
         Some(texts)
     }
 
-    /// The page's distinct block keys, sorted (as [`crate::corpus::page_keys`] gives them).
+    /// The page's distinct block keys, sorted (the exact counts take each shard's lock once
+    /// for them).
     pub fn distinct_keys(&self) -> Vec<u64> {
         let mut keys: Vec<u64> = self.keys().flatten().collect();
         keys.sort_unstable();

@@ -7,6 +7,7 @@
 //! Everywhere else each non-blank line is a block. List items and table rows are always blocks of
 //! their own.
 
+use std::borrow::Cow;
 use std::ops::{Range, RangeInclusive};
 
 use crate::features::{self, Features, StopwordHits};
@@ -100,6 +101,10 @@ pub struct Segmented<'a> {
     /// The words that may lead a built-in phrase, found as the blocks were measured (`None`
     /// when they were normalised apart).
     leads: Option<Vec<LeadCandidate>>,
+    /// For each block, the first block before it with the same key, found once by [`segment`]
+    /// for the repeats, the shingles kept and the page's distinct keys (empty when the blocks
+    /// were normalised apart: [`Segmented::repeat_of`] finds them then).
+    repeat_of: Vec<Option<u32>>,
 }
 
 /// Most shingle hashes [`Segmented::keep_shingles`] keeps for one page (8 MiB): the blocks past
@@ -133,6 +138,16 @@ impl Segmented<'_> {
     /// measured every block (in page order).
     pub(crate) fn lead_candidates(&self) -> Option<&[LeadCandidate]> {
         self.leads.as_deref()
+    }
+
+    /// For each block, the first block before it with the same key (`None` for the first of its
+    /// kind and for a block without a key).
+    pub fn repeat_of(&self) -> Cow<'_, [Option<u32>]> {
+        if self.repeat_of.len() == self.blocks.len() {
+            Cow::Borrowed(&self.repeat_of)
+        } else {
+            Cow::Owned(find_repeats(&self.blocks))
+        }
     }
 
     /// Words of the normalised text of block `index` (0 when it is not normalised).
@@ -178,12 +193,10 @@ impl Segmented<'_> {
     }
 
     fn keep_shingles_up_to(&mut self, min_words: usize, max_kept: usize) {
-        let mut seen: fingerprint::KeyMap<()> =
-            fingerprint::KeyMap::with_capacity_and_hasher(self.blocks.len(), Default::default());
+        let repeat_of = self.repeat_of().into_owned();
         let mut shingles = std::mem::take(&mut self.shingles);
-        for block in &mut self.blocks {
-            let Some(key) = block.key else { continue };
-            if seen.insert(key, ()).is_some() || block.shingles.is_some() {
+        for (block, repeat_of) in self.blocks.iter_mut().zip(repeat_of) {
+            if block.key.is_none() || repeat_of.is_some() || block.shingles.is_some() {
                 continue;
             }
             if (block.norm_words as usize) < min_words {
@@ -284,7 +297,28 @@ impl Segmented<'_> {
 pub fn segment(text: &str) -> Segmented<'_> {
     let mut page = split(text);
     page.normalize_and_measure();
+    page.repeat_of = find_repeats(&page.blocks);
     page
+}
+
+/// For each of `blocks`, the first block before it with the same key.
+fn find_repeats(blocks: &[Block<'_>]) -> Vec<Option<u32>> {
+    let mut first_of_key: fingerprint::KeyMap<u32> =
+        fingerprint::KeyMap::with_capacity_and_hasher(blocks.len(), Default::default());
+    blocks
+        .iter()
+        .enumerate()
+        .map(|(index, block)| {
+            let key = block.key?;
+            match first_of_key.entry(key) {
+                std::collections::hash_map::Entry::Occupied(first) => Some(*first.get()),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(index as u32);
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// [`segment`] without normalising: every block's `key` is `None` and its normalised text empty
@@ -337,6 +371,7 @@ pub fn split(text: &str) -> Segmented<'_> {
         features: Vec::new(),
         hits: Vec::new(),
         leads: None,
+        repeat_of: Vec::new(),
     }
 }
 

@@ -72,11 +72,21 @@ pub fn site_of(host: Option<&str>) -> u64 {
     xxh3_64_with_seed(host.unwrap_or("").as_bytes(), SEED)
 }
 
-/// The distinct normalised keys of all the blocks of a page, sorted.
+/// The distinct normalised keys of all the blocks of a page, in page order.
 pub fn page_keys(page: &Segmented<'_>) -> Vec<u64> {
-    let mut keys: Vec<u64> = page.blocks.iter().filter_map(|b| b.key).collect();
+    let repeat_of = page.repeat_of();
+    page.blocks
+        .iter()
+        .zip(repeat_of.iter())
+        .filter(|(_, repeat)| repeat.is_none())
+        .filter_map(|(b, _)| b.key)
+        .collect()
+}
+
+/// [`page_keys`] sorted: the exact counts take each shard's lock once for them.
+fn sorted_page_keys(page: &Segmented<'_>) -> Vec<u64> {
+    let mut keys = page_keys(page);
     keys.sort_unstable();
-    keys.dedup();
     keys
 }
 
@@ -163,7 +173,7 @@ pub fn uncounted(pages: &[PageSummary], groups: &Groups) -> Vec<bool> {
 /// Counts one page again, exactly, on its second read (after [`summarize`] on the first): the
 /// blocks that can be chrome.
 pub fn count(page: &Segmented<'_>, summary: &PageSummary, recurrence: &Recurrence) {
-    recurrence.count(summary.site, &page_keys(page));
+    recurrence.count(summary.site, &sorted_page_keys(page));
 }
 
 /// What [`fingerprint()`] gives a page with site chrome `chrome`, without its text: from the
@@ -202,7 +212,7 @@ pub fn fingerprint_without_text(
 
 /// Counts off a page found by [`uncounted`].
 pub fn uncount(page: &Segmented<'_>, summary: &PageSummary, recurrence: &Recurrence) {
-    recurrence.remove(summary.site, &page_keys(page));
+    recurrence.remove(summary.site, &sorted_page_keys(page));
 }
 
 /// A page needs at least this many site-chrome blocks before its context decisions are revised.

@@ -1,7 +1,7 @@
 //! Repeated blocks inside one page: exact repeats after normalisation, near repeats of long
 //! blocks, and whole pasted runs. The first copy is kept.
 
-use crate::fingerprint::{hamming, KeyMap, SimhashBuilder};
+use crate::fingerprint::{hamming, SimhashBuilder};
 use crate::label::{Label, Reason};
 use crate::segment::Segmented;
 
@@ -24,25 +24,23 @@ pub const NEAR_REPEAT_WINDOW: usize = 1024;
 pub struct Scratch {
     shingles_a: Vec<u64>,
     shingles_b: Vec<u64>,
-    first_of_key: KeyMap<u32>,
     long_blocks: Vec<(u32, u64)>,
 }
 
 /// Marks every kept block of `page` that repeats an earlier block as `Drop(Repeat { of })`.
 pub fn mark(page: &Segmented<'_>, labels: &mut [Label], scratch: &mut Scratch) {
-    let Scratch { shingles_a, shingles_b, first_of_key, long_blocks } = scratch;
-    first_of_key.clear();
+    let Scratch { shingles_a, shingles_b, long_blocks } = scratch;
     long_blocks.clear();
+    let repeat_of = page.repeat_of();
     for (index, block) in page.blocks.iter().enumerate() {
-        let Some(key) = block.key else {
-            continue;
-        };
-        let index = index as u32;
-        if let Some(&first) = first_of_key.get(&key) {
-            labels[index as usize] = Label::Drop(Reason::Repeat { of: first });
+        if block.key.is_none() {
             continue;
         }
-        first_of_key.insert(key, index);
+        if let Some(first) = repeat_of[index] {
+            labels[index] = Label::Drop(Reason::Repeat { of: first });
+            continue;
+        }
+        let index = index as u32;
         if page.normalized_words(index as usize) < NEAR_REPEAT_MIN_WORDS {
             continue;
         }
