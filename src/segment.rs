@@ -141,7 +141,8 @@ impl Segmented<'_> {
     }
 
     /// For each block, the first block before it with the same key (`None` for the first of its
-    /// kind and for a block without a key).
+    /// kind and for a block without a key): as [`segment`] found them, or found now for a page
+    /// normalised apart ([`Segmented::normalize_where`]).
     pub fn repeat_of(&self) -> Cow<'_, [Option<u32>]> {
         if self.repeat_of.len() == self.blocks.len() {
             Cow::Borrowed(&self.repeat_of)
@@ -257,6 +258,8 @@ impl Segmented<'_> {
     /// Normalises the blocks that `wanted` selects (by index) and sets their keys; the others
     /// keep what they had. [`segment`] normalises every block.
     pub fn normalize_where(&mut self, wanted: impl Fn(usize) -> bool) {
+        // Keys change: the repeats are found again when asked for.
+        self.repeat_of = Vec::new();
         self.normalize_with(wanted, fingerprint::normalize_append);
     }
 
