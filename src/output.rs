@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
@@ -101,6 +101,100 @@ pub fn render_explain(
         }
         push_unwrapped(block.text, out);
         out.push('\n');
+    }
+}
+
+/// Bytes a [`Spill`] keeps in memory; beyond them it moves to a temporary file.
+pub const SPILL_MEMORY_BYTES: usize = 8 << 20;
+
+/// Bytes written now and copied out later, in memory up to [`SPILL_MEMORY_BYTES`] and in an
+/// unnamed temporary file (in `TMPDIR`, gone when dropped) beyond: what one input gives the
+/// report, standard output or `--removed` in the write pass, held until the inputs before it
+/// are out, so that a large JSONL input is never held in memory whole. Writing never fails:
+/// the first error is kept and returned by [`Spill::copy_to`] (so [`Write`] on a spill never
+/// fails either).
+#[derive(Debug)]
+pub struct Spill {
+    memory: Vec<u8>,
+    /// Bytes kept in memory before the file takes over.
+    memory_limit: usize,
+    file: Option<BufWriter<fs::File>>,
+    len: u64,
+    error: Option<io::Error>,
+}
+
+impl Default for Spill {
+    fn default() -> Self {
+        Self::with_memory_limit(SPILL_MEMORY_BYTES)
+    }
+}
+
+impl Spill {
+    /// A spill that keeps `memory_limit` bytes in memory (the default [`SPILL_MEMORY_BYTES`]).
+    pub fn with_memory_limit(memory_limit: usize) -> Self {
+        Self { memory: Vec::new(), memory_limit, file: None, len: 0, error: None }
+    }
+
+    /// Appends `bytes`.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.len += bytes.len() as u64;
+        if self.error.is_some() {
+            return;
+        }
+        if self.file.is_none() && self.memory.len() + bytes.len() <= self.memory_limit {
+            self.memory.extend_from_slice(bytes);
+            return;
+        }
+        if let Err(error) = self.push_to_file(bytes) {
+            self.error = Some(error);
+        }
+    }
+
+    fn push_to_file(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.file.is_none() {
+            let mut file = BufWriter::new(tempfile::tempfile()?);
+            file.write_all(&self.memory)?;
+            self.memory = Vec::new();
+            self.file = Some(file);
+        }
+        self.file.as_mut().expect("just created").write_all(bytes)
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// True when nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Writes what was written to `out`, less its first `skip` bytes; the first error of
+    /// writing the spill itself, or of `out`.
+    pub fn copy_to(self, out: &mut impl Write, skip: u64) -> io::Result<()> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        match self.file {
+            None => out.write_all(self.memory.get(skip as usize..).unwrap_or_default()),
+            Some(file) => {
+                let mut file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
+                file.seek(io::SeekFrom::Start(skip.min(self.len)))?;
+                io::copy(&mut file, out).map(|_| ())
+            }
+        }
+    }
+}
+
+impl Write for Spill {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.push(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -218,6 +312,28 @@ mod tests {
     use super::*;
     use crate::label::Reason;
     use crate::segment::segment;
+
+    #[test]
+    fn a_spill_gives_back_what_was_written_from_memory_or_its_file() {
+        let cases: [&[&[u8]]; 3] =
+            [&[b"small"], &[b"0123456789abcd", b"efgh", b"ij"], &[b"", b"0123456789abcdefg"]];
+        for pieces in cases {
+            let mut spill = Spill::with_memory_limit(16);
+            for piece in pieces {
+                spill.push(piece);
+            }
+            let whole = pieces.concat();
+            assert_eq!(spill.len(), whole.len() as u64);
+            // Past 16 bytes the bytes went to a file.
+            assert_eq!(spill.file.is_some(), whole.len() > 16);
+            let mut out = Vec::new();
+            spill.copy_to(&mut out, 2).unwrap();
+            assert_eq!(out, whole[2..]);
+        }
+        let mut out = Vec::new();
+        Spill::default().copy_to(&mut out, 1).unwrap();
+        assert!(out.is_empty());
+    }
 
     #[test]
     fn clean_text_keeps_layout_and_unwraps_paragraphs() {

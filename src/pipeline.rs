@@ -22,8 +22,10 @@ use crate::error::{ConfigError, Error};
 use crate::input::jsonl::{self, BrokenLine, Record};
 use crate::input::{Format, Origin, Source};
 use crate::label::{KeepNote, Label, Reason};
-use crate::output;
-use crate::report::{self, BlockCounts, DocumentEntry, DuplicateEntry, ReportWriter, SkippedEntry, Totals};
+use crate::output::{self, Spill};
+use crate::report::{
+    self, BlockCounts, DocumentEntry, DuplicateEntry, ReportPart, ReportWriter, SkippedEntry, Totals,
+};
 use crate::segment::{self, Segmented};
 
 /// Inputs from which a progress bar is shown (when stderr is a terminal).
@@ -154,19 +156,29 @@ struct PageScan {
     cached: Option<Box<CachedPage>>,
 }
 
-/// What pass 2 produced for one input.
+/// What pass 2 produced for one input, held until the inputs before it are out (in [`Spill`]s:
+/// a large JSONL input's share is not held in memory).
 #[derive(Default)]
 struct Written {
-    documents: Vec<DocumentEntry>,
-    /// The report's entries of `documents` ([`crate::report::render_documents`]), when a report
-    /// is written.
-    rendered_documents: Option<String>,
-    duplicates: Vec<DuplicateEntry>,
+    /// Its documents and duplicates, for the report and the totals.
+    report: ReportPart,
     /// The rendered output when it goes to standard output.
-    stdout: Vec<u8>,
+    stdout: Spill,
     /// JSONL lines of duplicates not written, untouched, for `--removed`.
-    removed: Vec<u8>,
+    removed: Spill,
     error: Option<Error>,
+}
+
+impl Written {
+    /// Nothing written yet; the report's entries rendered when `config` writes a report.
+    fn new(config: &Config) -> Self {
+        Written { report: ReportPart::new(config.report.is_some()), ..Written::default() }
+    }
+
+    /// What is left of an input that failed with `error`: nothing of it is reported or written.
+    fn failed(error: Error) -> Self {
+        Written { error: Some(error), ..Written::default() }
+    }
 }
 
 /// Runs `clean` as configured. `stdin` is read only when an input is `-`; `report_error` is
@@ -304,24 +316,20 @@ pub fn run(
     let mut report = ReportWriter::new(StreamedFile::create(config.report.as_deref()))
         .expect("a streamed file keeps its errors for commit");
     let mut removed = StreamedFile::create(config.removed.as_deref());
-    let mut duplicates = Vec::new();
     // The write pass goes a chunk of inputs at a time, each chunk in parallel: what the inputs
-    // produced (the report's documents, standard output, `--removed` lines) goes out in input
-    // order after each chunk, so it is never held for the whole run.
-    for chunk in (0..sources.len()).step_by(CHUNK_INPUTS) {
-        let chunk = chunk..sources.len().min(chunk + CHUNK_INPUTS);
+    // produced (the report's documents and duplicates, standard output, `--removed` lines) goes
+    // out in input order after each chunk, so it is never held for the whole run.
+    let mut next = 0;
+    while next < sources.len() {
+        let chunk = next..write_chunk_end(scans.len(), |i| scans[i].known_file_size().unwrap_or(0), next);
+        next = chunk.end;
         let written: Vec<Written> = pool.install(|| {
             sources[chunk.clone()]
                 .par_iter()
                 .zip(scans[chunk.clone()].par_iter())
                 .zip(first_page[chunk.clone()].par_iter())
                 .map(|((source, scan), &first)| {
-                    let mut written = write_source(source, scan, first, &ids, &verdict, config, plan);
-                    // The report's entries are rendered here, in parallel, not where they are
-                    // written in input order.
-                    if config.report.is_some() {
-                        written.rendered_documents = Some(report::render_documents(&written.documents));
-                    }
+                    let written = write_source(source, scan, first, &ids, &verdict, config, plan);
                     progress.inc(1);
                     written
                 })
@@ -335,7 +343,7 @@ pub fn run(
             }
             if to_stdout && !stdout_closed && !result.stdout.is_empty() {
                 let mut stdout = stdout.lock();
-                if let Err(source) = stdout.write_all(&result.stdout).and_then(|_| stdout.flush()) {
+                if let Err(source) = result.stdout.copy_to(&mut stdout, 0).and_then(|_| stdout.flush()) {
                     // A closed pipe (`textsift clean x | head`) is the reader's choice, not an error.
                     stdout_closed = true;
                     if source.kind() != io::ErrorKind::BrokenPipe {
@@ -345,11 +353,13 @@ pub fn run(
                     }
                 }
             }
-            report
-                .rendered_documents(&result.documents, result.rendered_documents.as_deref())
-                .expect("a streamed file keeps its errors for commit");
-            duplicates.extend(result.duplicates);
-            removed.write_all(&result.removed).expect("a streamed file keeps its errors for commit");
+            // The streamed files keep their own errors: what fails here is a spill's.
+            if let Err(error) = report.add(result.report) {
+                report.get_mut().keep(error);
+            }
+            if let Err(error) = result.removed.copy_to(&mut removed, 0) {
+                removed.keep(error);
+            }
         }
     }
     progress.finish_and_clear();
@@ -369,9 +379,14 @@ pub fn run(
             failures += 1;
         }
     }
-    let (report, totals) =
-        report.finish(&duplicates, &skipped).expect("a streamed file keeps its errors for commit");
-    if let Err(error) = report.commit() {
+    let totals = match report.finish(&skipped) {
+        Ok(totals) => totals,
+        Err(error) => {
+            report.get_mut().keep(error);
+            report.totals().clone()
+        }
+    };
+    if let Err(error) = report.into_inner().commit() {
         report_error(&error);
         failures += 1;
     }
@@ -380,6 +395,23 @@ pub fn run(
 
 /// Inputs the fingerprint pass ([`corpus_pass`]) and the write pass ([`run`]) take at a time.
 const CHUNK_INPUTS: usize = 4096;
+
+/// Bytes of input (as stored) the write pass takes at a time, beside [`CHUNK_INPUTS`] (an
+/// input larger than that alone): each input's output waits until the inputs before it are
+/// out, in memory or in a spill file, so a chunk of many large inputs would hold that much
+/// memory, or that many open files.
+const CHUNK_BYTES: u64 = 64 << 20;
+
+/// The end of the write pass's chunk of inputs that starts at `start`, of `inputs` whose sizes
+/// `size_of` gives: at most [`CHUNK_INPUTS`], and no more once [`CHUNK_BYTES`] are reached.
+fn write_chunk_end(inputs: usize, size_of: impl Fn(usize) -> u64, start: usize) -> usize {
+    let (mut end, mut bytes) = (start, 0u64);
+    while end < inputs && end - start < CHUNK_INPUTS && (end == start || bytes < CHUNK_BYTES) {
+        bytes = bytes.saturating_add(size_of(end));
+        end += 1;
+    }
+    end
+}
 
 /// Pages of one input that a thread takes at a time in the corpus pass: enough to pay for the
 /// hand-over, so that an input of one page (a text file) is not split at all.
@@ -402,6 +434,13 @@ impl StreamedFile {
             Some(Err(error)) => (None, Some(error)),
         };
         Self { path: path.map(PathBuf::from), file, error }
+    }
+
+    /// Keeps `error` when it is the first (the file is then not written).
+    fn keep(&mut self, error: io::Error) {
+        if self.path.is_some() && self.error.is_none() {
+            self.error = Some(error);
+        }
     }
 
     /// Renames the file into place, or names the first error.
@@ -514,7 +553,7 @@ fn corpus_pass(
                             *deferred = site_chrome && !read;
                         }
                         let wanted = |index: usize| read_again[index - first];
-                        let fingerprints = reread(
+                        reread(
                             source,
                             scan,
                             first,
@@ -528,10 +567,8 @@ fn corpus_pass(
                                 }
                                 corpus::fingerprint(&labelled.page, &labelled.labels, site, &provisional)
                             },
+                            |index, fingerprint| signed[index - first] = fingerprint,
                         );
-                        for (index, fingerprint) in fingerprints {
-                            signed[index - first] = fingerprint;
-                        }
                     })
             });
         }
@@ -550,9 +587,10 @@ fn corpus_pass(
                 |((source, scan), &first)| {
                     let pages = scan.pages();
                     let wanted = |index: usize| pages[index - first].cached.is_none();
-                    reread(source, scan, first, config, &wanted, keys_only, &|index, labelled| {
+                    let count = |index: usize, labelled: &Labelled<'_>| {
                         corpus::count(&labelled.page, &summaries[index], &recurrence)
-                    });
+                    };
+                    reread(source, scan, first, config, &wanted, keys_only, &count, |_, ()| {});
                 },
             )
         });
@@ -589,9 +627,10 @@ fn corpus_pass(
                         }
                     });
                     let wanted = |index: usize| uncounted[index] && pages[index - first].cached.is_none();
-                    reread(source, scan, first, config, &wanted, keys_only, &|index, labelled| {
+                    let uncount = |index: usize, labelled: &Labelled<'_>| {
                         corpus::uncount(&labelled.page, &summaries[index], &recurrence)
-                    });
+                    };
+                    reread(source, scan, first, config, &wanted, keys_only, &uncount, |_, ()| {});
                 },
             )
         });
@@ -817,7 +856,7 @@ fn write_source(
     config: &Config,
     plan: WritePlan,
 ) -> Written {
-    let mut written = Written::default();
+    let mut written = Written::new(config);
     let (Some(content_hash), pages) = (scan.content_hash(), scan.pages()) else {
         return written;
     };
@@ -869,18 +908,19 @@ fn write_source(
             (labels, rendered, bytes_in)
         }
     };
-    // One entry: an exact allocation, not the four slots a first push reserves.
-    written.documents.reserve_exact(1);
-    written.documents.push(DocumentEntry {
+    let document = DocumentEntry {
         id: ids.id(page_index),
         counts: BlockCounts::from_labels(&labels),
         bytes_in,
         bytes_out: if suppressed { 0 } else { rendered.len() as u64 },
         duplicate_of: duplicate.as_ref().map(|d| d.duplicate_of.clone()),
-    });
-    written.duplicates.extend(duplicate);
+    };
+    written.report.document(&document, None);
+    if let Some(duplicate) = &duplicate {
+        written.report.duplicate(duplicate);
+    }
     match &config.out {
-        None => written.stdout = rendered.into_bytes(),
+        None => written.stdout.push(rendered.as_bytes()),
         // A duplicate not written gets no file.
         Some(_) if suppressed && !config.explain => {}
         Some(out) => {
@@ -973,7 +1013,7 @@ impl JsonlSink {
     /// Writes one record's output.
     fn write(&mut self, bytes: &[u8], written: &mut Written) -> Result<(), Error> {
         match self {
-            JsonlSink::Buffer => written.stdout.extend_from_slice(bytes),
+            JsonlSink::Buffer => written.stdout.push(bytes),
             JsonlSink::File(file, target) => {
                 file.write_all(bytes).map_err(|source| Error::Write { path: target.clone(), source })?
             }
@@ -1046,21 +1086,23 @@ fn write_jsonl(
             .collect();
         for record in records.into_iter().flatten() {
             if let Err(error) = sink.write(record.rendered.as_bytes(), written) {
-                *written = Written { error: Some(error), ..Written::default() };
+                *written = Written::failed(error);
                 return false;
             }
-            written.removed.extend_from_slice(&record.removed);
-            written.documents.push(record.document);
-            written.duplicates.extend(record.duplicate);
+            written.removed.push(&record.removed);
+            written.report.document(&record.document, record.rendered_document.as_deref());
+            if let Some(duplicate) = &record.duplicate {
+                written.report.duplicate(duplicate);
+            }
         }
         if let Err(error) = sink.end_batch() {
-            *written = Written { error: Some(error), ..Written::default() };
+            *written = Written::failed(error);
             return false;
         }
         true
     });
     if let Err(error) = read {
-        *written = Written { error: Some(stream.errors.error(error)), ..Written::default() };
+        *written = Written::failed(stream.errors.error(error));
         return;
     }
     if written.error.is_some() {
@@ -1068,8 +1110,7 @@ fn write_jsonl(
     }
     if batches.content_hash() != content_hash {
         // Changed since pass 1: nothing of it is reported, and an output file is dropped.
-        *written =
-            Written { error: Some(Error::Changed { path: source.display_path() }), ..Written::default() };
+        *written = Written::failed(Error::Changed { path: source.display_path() });
         return;
     }
     if let JsonlSink::File(file, target) = sink {
@@ -1113,6 +1154,9 @@ struct WrittenRecord {
     /// Its input line, untouched, when it is a duplicate not written and `--removed` asks for it.
     removed: Vec<u8>,
     document: DocumentEntry,
+    /// The document's report entry ([`report::render_entry`]), rendered with the record (in
+    /// parallel) when a report is written.
+    rendered_document: Option<String>,
     duplicate: Option<DuplicateEntry>,
 }
 
@@ -1179,14 +1223,17 @@ fn write_record(
         bytes_out,
         duplicate_of: duplicate.as_ref().map(|d| d.duplicate_of.clone()),
     };
-    WrittenRecord { rendered, removed, document, duplicate }
+    let rendered_document = config.report.is_some().then(|| report::render_entry(&document));
+    WrittenRecord { rendered, removed, document, rendered_document, duplicate }
 }
 
 /// Reads a source again and calls `each` with every page that `wanted` selects (by page index),
-/// labelled as in pass 1, with the blocks whose label `needs` selects normalised; returns what
-/// it returned, by page index (the records of a JSONL input are taken in parallel). An input that
-/// is not needed, cannot be read or has changed is skipped (its pages are never grouped or
-/// counted off); pass 2 names it.
+/// labelled as in pass 1, with the blocks whose label `needs` selects normalised, and hands what
+/// it returned to `store` with the page index (the records of a JSONL input are taken in
+/// parallel, a batch at a time, and stored after each batch: what the pages give is never
+/// held for the whole input). An input that is not needed, cannot be read or has changed is
+/// skipped (its pages are never grouped or counted off); pass 2 names it.
+#[allow(clippy::too_many_arguments)]
 fn reread<T: Send>(
     source: &Source,
     scan: &Scan,
@@ -1195,12 +1242,13 @@ fn reread<T: Send>(
     wanted: &(dyn Fn(usize) -> bool + Sync),
     needs: fn(&Label) -> bool,
     each: &(dyn Fn(usize, &Labelled<'_>) -> T + Sync),
-) -> Vec<(usize, T)> {
+    mut store: impl FnMut(usize, T),
+) {
     let (Some(content_hash), pages) = (scan.content_hash(), scan.pages()) else {
-        return Vec::new();
+        return;
     };
     if !(first_page..first_page + pages.len()).any(wanted) {
-        return Vec::new();
+        return;
     }
     if let Scan::Jsonl(jsonl_scan) = scan {
         // Only the wanted records' lines are parsed. What this read takes from a file changed
@@ -1218,13 +1266,12 @@ fn reread<T: Send>(
         if let Some(offsets) = &jsonl_scan.offsets {
             // Not compressed: just the wanted lines are read, where pass 1 found them, about a
             // batch of them at a time.
-            let Ok(mut reader) = source.line_reader() else { return Vec::new() };
+            let Ok(mut reader) = source.line_reader() else { return };
             let mut wanted_pages = (0..pages.len()).filter(|&page| wanted(first_page + page)).peekable();
-            let mut results = Vec::new();
             while wanted_pages.peek().is_some() {
                 let (mut lines, mut bytes) = (Vec::new(), 0);
                 for page in wanted_pages.by_ref() {
-                    let Ok(line) = reader.line_at(offsets[page]) else { return results };
+                    let Ok(line) = reader.line_at(offsets[page]) else { return };
                     bytes += line.len();
                     lines.push((page, line));
                     if bytes >= jsonl::BATCH_BYTES {
@@ -1235,14 +1282,16 @@ fn reread<T: Send>(
                     .par_iter()
                     .map(|(page, line)| record_result(first_page + page, &pages[*page], line))
                     .collect();
-                results.extend(batch_results.into_iter().flatten());
+                for (index, result) in batch_results.into_iter().flatten() {
+                    store(index, result);
+                }
             }
-            return results;
+            return;
         }
         // Compressed: read a batch at a time.
-        let Ok(stream) = source.open() else { return Vec::new() };
+        let Ok(stream) = source.open() else { return };
         let mut batches = jsonl::Batches::new(stream.reader);
-        let (mut next_page, mut results) = (0, Vec::new());
+        let mut next_page = 0;
         let _ = batches.for_each_read_ahead(|batch| {
             let lines = batch.all_lines();
             let in_batch = pages_in_batch(pages, &mut next_page, &batch, &lines);
@@ -1259,18 +1308,20 @@ fn reread<T: Send>(
                     record_result(index, page, line)
                 })
                 .collect();
-            results.extend(batch_results.into_iter().flatten());
+            for (index, result) in batch_results.into_iter().flatten() {
+                store(index, result);
+            }
             true
         });
-        return results;
+        return;
     }
     let bytes = match source.read_sized(scan.known_file_size()) {
         Ok(bytes) if xxh3_64(&bytes) == content_hash => bytes,
-        _ => return Vec::new(),
+        _ => return,
     };
-    let Ok(text) = scan.decode_again(bytes) else { return Vec::new() };
+    let Ok(text) = scan.decode_again(bytes) else { return };
     let cached = pages.first().and_then(|p| p.cached.as_deref());
-    vec![(first_page, each(first_page, &relabel(&text, None, cached, needs, config)))]
+    store(first_page, each(first_page, &relabel(&text, None, cached, needs, config)));
 }
 
 fn round3(x: f64) -> f64 {
@@ -1340,4 +1391,20 @@ pub fn read_stdin() -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     io::stdin().lock().read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_chunk_ends_at_its_input_count_or_its_bytes() {
+        // Small inputs: CHUNK_INPUTS at a time, the last chunk what is left.
+        assert_eq!(write_chunk_end(10_000, |_| 10, 0), CHUNK_INPUTS);
+        assert_eq!(write_chunk_end(10_000, |_| 10, 8192), 10_000);
+        // Inputs of a third of CHUNK_BYTES: three at a time; one over it goes alone.
+        assert_eq!(write_chunk_end(10, |_| CHUNK_BYTES / 3 + 1, 4), 7);
+        assert_eq!(write_chunk_end(10, |i| if i == 5 { 5 * CHUNK_BYTES } else { 1 }, 5), 6);
+        assert_eq!(write_chunk_end(0, |_| 1, 0), 0);
+    }
 }

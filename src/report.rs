@@ -7,6 +7,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::label::Label;
+use crate::output::Spill;
 
 /// The reason kinds ([`crate::label::Reason::kind`]), in name order: the slots of
 /// [`DroppedCounts`] and the order the report lists them in.
@@ -137,53 +138,98 @@ pub struct Totals {
     pub skipped: u64,
 }
 
-/// Writes the report as the run goes, so that it is never held whole: the documents one at a
-/// time, in input order, then the duplicates, the skipped inputs and the totals. The JSON is laid
-/// out as `serde_json`'s pretty printer lays it out:
+/// What one input gives the report, gathered as its pages are written (on its worker) and
+/// added to the report in input order ([`ReportWriter::add`]): its documents' sums and
+/// duplicates' count and, when the report is written somewhere, their entries rendered, in
+/// [`Spill`]s (so a large JSONL input's entries are not held in memory).
+#[derive(Debug, Default)]
+pub struct ReportPart {
+    /// Whether entries are rendered.
+    render: bool,
+    documents: u64,
+    counts: BlockCounts,
+    bytes_in: u64,
+    bytes_out: u64,
+    duplicates: u64,
+    /// The documents' entries, each after a `,` ([`render_entry`]).
+    document_entries: Spill,
+    /// The duplicates' entries, likewise.
+    duplicate_entries: Spill,
+}
+
+impl ReportPart {
+    /// An empty part; `render` when the report is written somewhere (otherwise only counted).
+    pub fn new(render: bool) -> Self {
+        Self { render, ..Self::default() }
+    }
+
+    /// Whether entries are rendered: rendering them ahead, on other threads, is then worth it.
+    pub fn renders(&self) -> bool {
+        self.render
+    }
+
+    /// Adds the next document, its entry `rendered` already ([`render_entry`]) or not.
+    pub fn document(&mut self, document: &DocumentEntry, rendered: Option<&str>) {
+        self.documents += 1;
+        self.counts.add(&document.counts);
+        self.bytes_in += document.bytes_in;
+        self.bytes_out += document.bytes_out;
+        if self.render {
+            match rendered {
+                Some(rendered) => self.document_entries.push(rendered.as_bytes()),
+                None => self.document_entries.push(render_entry(document).as_bytes()),
+            }
+        }
+    }
+
+    /// Adds the next duplicate.
+    pub fn duplicate(&mut self, duplicate: &DuplicateEntry) {
+        self.duplicates += 1;
+        if self.render {
+            self.duplicate_entries.push(render_entry(duplicate).as_bytes());
+        }
+    }
+}
+
+/// Writes the report as the run goes, so that it is never held whole: the documents in input
+/// order, then the duplicates (held in a [`Spill`] until then), the skipped inputs and the
+/// totals. The JSON is laid out as `serde_json`'s pretty printer lays it out:
 ///
 /// `{"version": ..., "documents": [...], "duplicates": [...], "skipped": [...], "totals": {...}}`
 pub struct ReportWriter<W: Write> {
     out: W,
     totals: Totals,
+    /// The duplicates' entries so far, each after a `,`.
+    duplicate_entries: Spill,
 }
 
 impl<W: Write> ReportWriter<W> {
     /// Starts the report on `out`.
     pub fn new(mut out: W) -> io::Result<Self> {
         write!(out, "{{\n  \"version\": {},\n  \"documents\": [", json(&env!("CARGO_PKG_VERSION"), 0))?;
-        Ok(Self { out, totals: Totals::default() })
+        Ok(Self { out, totals: Totals::default(), duplicate_entries: Spill::default() })
     }
 
     /// Adds the next document.
     pub fn document(&mut self, document: &DocumentEntry) -> io::Result<()> {
-        let documents = std::slice::from_ref(document);
-        self.rendered_documents(documents, Some(&render_documents(documents)))
+        let mut part = ReportPart::new(true);
+        part.document(document, None);
+        self.add(part)
     }
 
-    /// Adds the next `documents`, given as [`render_documents`] writes them (which can be done on
-    /// other threads), or `None` to count them in the totals only (for a report written
-    /// nowhere).
-    pub fn rendered_documents(
-        &mut self,
-        documents: &[DocumentEntry],
-        rendered: Option<&str>,
-    ) -> io::Result<()> {
-        if let Some(rendered) = rendered {
-            // Every entry is rendered after a `,`, which the first one of the report goes without.
-            let rendered = if self.totals.documents == 0 {
-                rendered.strip_prefix(',').unwrap_or(rendered)
-            } else {
-                rendered
-            };
-            self.out.write_all(rendered.as_bytes())?;
-        }
-        for document in documents {
-            self.totals.documents += 1;
-            self.totals.counts.add(&document.counts);
-            self.totals.bytes_in += document.bytes_in;
-            self.totals.bytes_out += document.bytes_out;
-        }
-        Ok(())
+    /// Adds the next input's documents and duplicates. An error is the output's or the part's
+    /// spill's; the part is counted in the totals all the same.
+    pub fn add(&mut self, part: ReportPart) -> io::Result<()> {
+        // Every entry is rendered after a `,`, which the first one of the report goes without.
+        let skip = u64::from(self.totals.documents == 0);
+        self.totals.documents += part.documents;
+        self.totals.counts.add(&part.counts);
+        self.totals.bytes_in += part.bytes_in;
+        self.totals.bytes_out += part.bytes_out;
+        self.totals.duplicates += part.duplicates;
+        let documents = part.document_entries.copy_to(&mut self.out, skip);
+        let duplicates = part.duplicate_entries.copy_to(&mut self.duplicate_entries, 0);
+        documents.and(duplicates)
     }
 
     /// The totals of the documents so far.
@@ -191,36 +237,46 @@ impl<W: Write> ReportWriter<W> {
         &self.totals
     }
 
-    /// Ends the report with the `duplicates` found and the inputs `skipped`; returns the
-    /// output and the totals.
-    pub fn finish(
-        mut self,
-        duplicates: &[DuplicateEntry],
-        skipped: &[SkippedEntry],
-    ) -> io::Result<(W, Totals)> {
-        self.totals.duplicates = duplicates.len() as u64;
+    /// The output, to hand it an error of the report's own.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    /// Ends the report with the duplicates added and the inputs `skipped`; returns the totals.
+    /// The output is [`ReportWriter::into_inner`].
+    pub fn finish(&mut self, skipped: &[SkippedEntry]) -> io::Result<Totals> {
         self.totals.skipped = skipped.len() as u64;
         let close = if self.totals.documents == 0 { "]" } else { "\n  ]" };
+        write!(self.out, "{close},\n  \"duplicates\": ")?;
+        let duplicates = std::mem::take(&mut self.duplicate_entries);
+        if self.totals.duplicates == 0 {
+            self.out.write_all(b"[]")?;
+        } else {
+            self.out.write_all(b"[")?;
+            duplicates.copy_to(&mut self.out, 1)?;
+            self.out.write_all(b"\n  ]")?;
+        }
         write!(
             self.out,
-            "{close},\n  \"duplicates\": {},\n  \"skipped\": {},\n  \"totals\": {}\n}}",
-            json(&duplicates, 1),
+            ",\n  \"skipped\": {},\n  \"totals\": {}\n}}",
             json(&skipped, 1),
             json(&self.totals, 1)
         )?;
         self.out.flush()?;
-        Ok((self.out, self.totals))
+        Ok(self.totals.clone())
+    }
+
+    /// The output the report was written to.
+    pub fn into_inner(self) -> W {
+        self.out
     }
 }
 
-/// The report's entries of `documents`, each after a `,`, as [`ReportWriter::rendered_documents`]
-/// takes them.
-pub fn render_documents(documents: &[DocumentEntry]) -> String {
-    let mut rendered = String::new();
-    for document in documents {
-        rendered.push_str(",\n    ");
-        rendered.push_str(&json(document, 2));
-    }
+/// The report's entry of a document or a duplicate after a `,`, as [`ReportPart`] holds them
+/// (rendered on any thread).
+pub fn render_entry(value: &impl Serialize) -> String {
+    let mut rendered = String::from(",\n    ");
+    rendered.push_str(&json(value, 2));
     rendered
 }
 
@@ -245,7 +301,16 @@ mod tests {
         for document in documents {
             writer.document(document).unwrap();
         }
-        String::from_utf8(writer.finish(duplicates, skipped).unwrap().0).unwrap()
+        // The duplicates go through files: spills that keep a byte in memory.
+        writer.duplicate_entries = Spill::with_memory_limit(1);
+        let mut part = ReportPart::new(true);
+        part.duplicate_entries = Spill::with_memory_limit(1);
+        for duplicate in duplicates {
+            part.duplicate(duplicate);
+        }
+        writer.add(part).unwrap();
+        writer.finish(skipped).unwrap();
+        String::from_utf8(writer.into_inner()).unwrap()
     }
 
     #[test]
@@ -273,8 +338,11 @@ mod tests {
             bytes_out: 4,
             duplicate_of: dup.map(String::from),
         };
-        let documents = [doc("a\n\"b\"", None), doc("c", Some("a"))];
-        let duplicates = [DuplicateEntry { id: "c".into(), duplicate_of: "a".into(), similarity: 0.9 }];
+        let documents = [doc("a\n\"b\"", None), doc("c", Some("a")), doc("d", Some("a"))];
+        let duplicates = [
+            DuplicateEntry { id: "c".into(), duplicate_of: "a".into(), similarity: 0.9 },
+            DuplicateEntry { id: "d".into(), duplicate_of: "a\n\"b\"".into(), similarity: 0.75 },
+        ];
         let skipped = [SkippedEntry { id: "x".into(), reason: "binary file".into() }];
         for (documents, duplicates, skipped) in [
             (&documents[..], &duplicates[..], &skipped[..]),
@@ -299,16 +367,36 @@ mod tests {
         };
         let documents = [doc("a", 1), doc("b", 2), doc("c", 3), doc("d", 4)];
         let one_by_one = write(&documents, &[], &[]);
-        // In inputs of none, one and two documents, the first input empty.
+        // In inputs of none, one and two documents, the first input empty, the second with a
+        // document rendered ahead.
         let mut writer = ReportWriter::new(Vec::new()).unwrap();
-        for part in [&documents[..0], &documents[..1], &documents[1..3], &documents[3..]] {
-            writer.rendered_documents(part, Some(&render_documents(part))).unwrap();
+        for (n, part) in
+            [&documents[..0], &documents[..1], &documents[1..3], &documents[3..]].into_iter().enumerate()
+        {
+            let mut report_part = ReportPart::new(true);
+            // The third input's entries go to a file: a spill that keeps 10 bytes in memory.
+            if n == 2 {
+                report_part.document_entries = Spill::with_memory_limit(10);
+            }
+            for document in part {
+                let ahead = (n == 1).then(|| render_entry(document));
+                report_part.document(document, ahead.as_deref());
+            }
+            writer.add(report_part).unwrap();
         }
-        assert_eq!(String::from_utf8(writer.finish(&[], &[]).unwrap().0).unwrap(), one_by_one);
-        // Counted only, for a report written nowhere.
+        writer.finish(&[]).unwrap();
+        assert_eq!(String::from_utf8(writer.into_inner()).unwrap(), one_by_one);
+        // Counted only, for a report written nowhere: nothing rendered.
         let mut counted = ReportWriter::new(Vec::new()).unwrap();
-        counted.rendered_documents(&documents, None).unwrap();
+        let mut part = ReportPart::new(false);
+        for document in &documents {
+            part.document(document, None);
+        }
+        part.duplicate(&DuplicateEntry { id: "b".into(), duplicate_of: "a".into(), similarity: 0.5 });
+        assert!(part.document_entries.is_empty() && part.duplicate_entries.is_empty());
+        counted.add(part).unwrap();
         let totals = counted.totals();
+        assert_eq!(totals.duplicates, 1);
         assert_eq!((totals.documents, totals.bytes_in, totals.counts.dropped["repeat"]), (4, 10, 4));
     }
 }
