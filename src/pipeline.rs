@@ -390,6 +390,10 @@ pub fn run(
         report_error(&error);
         failures += 1;
     }
+    // The scan records and the pages cached in them are freed on the run's threads: one
+    // thread took 57 ms for 200,000 pages.
+    drop((ids, verdict));
+    pool.install(|| scans.into_par_iter().with_min_len(PAGES_PER_TASK).for_each(drop));
     Ok(Outcome { totals, failures })
 }
 

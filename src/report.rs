@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::label::Label;
+use crate::label::{Label, Reason};
 use crate::output::Spill;
 
 /// The reason kinds ([`crate::label::Reason::kind`]), in name order: the slots of
@@ -24,9 +24,16 @@ impl DroppedCounts {
         KINDS.iter().position(|&k| k == kind).map_or(0, |slot| self.0[slot])
     }
 
-    fn add_kind(&mut self, kind: &str, n: u64) {
-        let slot = KINDS.iter().position(|&k| k == kind).expect("every reason kind has a slot");
-        self.0[slot] += n;
+    /// Counts one block dropped for `reason`: its slot by the variant, not by comparing its
+    /// kind's name (a few string compares a block showed in the write pass's profile).
+    fn add(&mut self, reason: &Reason) {
+        let slot = match reason {
+            Reason::Chrome { .. } => 0,
+            Reason::Context { .. } => 1,
+            Reason::Repeat { .. } => 2,
+            Reason::SiteChrome { .. } => 3,
+        };
+        self.0[slot] += 1;
     }
 }
 
@@ -68,7 +75,7 @@ impl BlockCounts {
         for label in labels {
             match label.reason() {
                 None => counts.kept += 1,
-                Some(reason) => counts.dropped.add_kind(reason.kind(), 1),
+                Some(reason) => counts.dropped.add(reason),
             }
         }
         counts
@@ -78,8 +85,8 @@ impl BlockCounts {
     pub fn add(&mut self, other: &BlockCounts) {
         self.blocks += other.blocks;
         self.kept += other.kept;
-        for (kind, &n) in KINDS.iter().zip(&other.dropped.0) {
-            self.dropped.add_kind(kind, n);
+        for (count, &n) in self.dropped.0.iter_mut().zip(&other.dropped.0) {
+            *count += n;
         }
     }
 }
@@ -294,7 +301,6 @@ fn json(value: &impl Serialize, depth: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::label::Reason;
 
     fn write(documents: &[DocumentEntry], duplicates: &[DuplicateEntry], skipped: &[SkippedEntry]) -> String {
         let mut writer = ReportWriter::new(Vec::new()).unwrap();
@@ -311,6 +317,22 @@ mod tests {
         writer.add(part).unwrap();
         writer.finish(skipped).unwrap();
         String::from_utf8(writer.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn each_reason_is_counted_under_its_kind() {
+        let reasons = [
+            Reason::Chrome { rule: "menu".into() },
+            Reason::Context { why: crate::label::Placement::AfterOpener, words: 3, stopword_pct: 0 },
+            Reason::Repeat { of: 0 },
+            Reason::SiteChrome { pages: 5 },
+        ];
+        for reason in &reasons {
+            let mut counts = DroppedCounts::default();
+            counts.add(reason);
+            assert_eq!(counts.get(reason.kind()), 1, "{reason:?}");
+            assert_eq!(counts.0.iter().sum::<u64>(), 1);
+        }
     }
 
     #[test]
