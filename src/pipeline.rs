@@ -61,6 +61,8 @@ enum Scan {
         /// buffer it is read into again.
         stored_as_read: bool,
         page: PageScan,
+        /// The page's summary, until the run's table takes it.
+        summary: PageSummary,
     },
     /// A JSONL input: its records.
     Jsonl(Box<JsonlScan>),
@@ -72,6 +74,8 @@ struct JsonlScan {
     content_hash: u64,
     /// Every record's page.
     pages: Vec<PageScan>,
+    /// Every record's summary, beside `pages`, until the run's table takes them.
+    summaries: Vec<PageSummary>,
     /// Every record's id, beside `pages`, when the run shows ids ([`Config::shows_ids`]; else
     /// empty).
     ids: Vec<Box<str>>,
@@ -151,7 +155,6 @@ impl PageIds<'_> {
 struct PageScan {
     /// The page's line in its JSONL file (0 for a text file).
     line: usize,
-    summary: PageSummary,
     /// What pass 1 kept of the page for the later passes, when it fitted in the budget.
     cached: Option<Box<CachedPage>>,
 }
@@ -262,7 +265,8 @@ pub fn run(
     progress.finish_and_clear();
 
     // Report pass-1 problems in input order, then lay out the page table.
-    let mut summaries: Vec<PageSummary> = Vec::new();
+    let mut summaries: Vec<PageSummary> =
+        Vec::with_capacity(scans.iter().map(|scan| scan.pages().len()).sum());
     let mut first_page: Vec<usize> = Vec::with_capacity(sources.len());
     for (source, scan) in sources.iter().zip(scans.iter_mut()) {
         first_page.push(summaries.len());
@@ -280,7 +284,7 @@ pub fn run(
                 failures += 1;
                 skipped.push(SkippedEntry { id: source.id(), reason: "binary file".into() });
             }
-            Scan::Text { page, .. } => summaries.push(std::mem::take(&mut page.summary)),
+            Scan::Text { summary, .. } => summaries.push(std::mem::take(summary)),
             Scan::Jsonl(scan) => {
                 for line in scan.broken.iter() {
                     let path = source.display_path();
@@ -294,7 +298,7 @@ pub fn run(
                         reason: line.message.clone(),
                     });
                 }
-                summaries.extend(scan.pages.iter_mut().map(|page| std::mem::take(&mut page.summary)));
+                summaries.extend(std::mem::take(&mut scan.summaries));
             }
         }
     }
@@ -789,13 +793,14 @@ fn scan(
         plain,
         bytes: bytes_len as u64,
         stored_as_read,
-        page: PageScan { line: 0, summary, cached },
+        page: PageScan { line: 0, cached },
+        summary,
     }
 }
 
-/// A record pass 1 read: its page, its id (when the run shows ids) and where its line starts in
-/// the input.
-type ScannedRecord = (PageScan, Option<Box<str>>, u64);
+/// A record pass 1 read: its page and summary, its id (when the run shows ids) and where its
+/// line starts in the input.
+type ScannedRecord = (PageScan, PageSummary, Option<Box<str>>, u64);
 
 /// [`scan`] of a JSONL input, read a batch of lines at a time ([`jsonl::Batches`]), the records
 /// of a batch parsed and labelled in parallel: a file of many records uses every core and is
@@ -809,7 +814,7 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
     let shows_ids = config.shows_ids();
     let mut offsets = (!stream.compressed()).then(Vec::new);
     let mut batches = jsonl::Batches::new(stream.reader);
-    let (mut pages, mut ids, mut broken) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut pages, mut summaries, mut ids, mut broken) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let read = batches.for_each_read_ahead(|batch| {
         let lines = batch.lines();
         if let Some(offsets) = &mut offsets {
@@ -827,13 +832,14 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
                 let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
                 let cached = cache.keep(&text, &labelled.page, &labelled.labels, config.corpus.dedup);
                 let id = shows_ids.then(|| record.id(&config.keys, &file_id).into_boxed_str());
-                Ok((PageScan { line: number, summary, cached }, id, offset))
+                Ok((PageScan { line: number, cached }, summary, id, offset))
             })
             .collect();
         for scanned in scanned {
             match scanned {
-                Ok((page, id, offset)) => {
+                Ok((page, summary, id, offset)) => {
                     pages.push(page);
+                    summaries.push(summary);
                     ids.extend(id);
                     if let Some(offsets) = &mut offsets {
                         offsets.push(offset);
@@ -847,7 +853,14 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
     if let Err(error) = read {
         return Scan::Failed(Box::new(stream.errors.error(error)));
     }
-    Scan::Jsonl(Box::new(JsonlScan { content_hash: batches.content_hash(), pages, ids, offsets, broken }))
+    // Kept until the run ends: without the slack of growing (up to half of each).
+    pages.shrink_to_fit();
+    ids.shrink_to_fit();
+    if let Some(offsets) = &mut offsets {
+        offsets.shrink_to_fit();
+    }
+    let content_hash = batches.content_hash();
+    Scan::Jsonl(Box::new(JsonlScan { content_hash, pages, summaries, ids, offsets, broken }))
 }
 
 /// Reads a source again, labels and writes it. Errors leave no partial output behind.

@@ -337,11 +337,60 @@ fn slot_similarity(a: &Slots, b: &Slots) -> f64 {
 /// A signature's slots.
 type Slots = [u16; SIGNATURE_SLOTS];
 
+/// The pages that duplicate another: for each, the page it duplicates (its group's kept copy)
+/// and their similarity. Sparse, sorted by page: 16 bytes a duplicate and nothing for the other
+/// pages (a slot for every page took 24 bytes each, held to the end of the run).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Duplicates(Vec<(u32, u32, f64)>);
+
+impl Duplicates {
+    /// From `(page, duplicated page, similarity)` entries in any order, a page at most once.
+    pub fn new(mut entries: Vec<(u32, u32, f64)>) -> Self {
+        entries.sort_unstable_by_key(|&(page, _, _)| page);
+        Self(entries)
+    }
+
+    /// The page that `page` duplicates and their similarity, when it duplicates one.
+    pub fn of(&self, page: usize) -> Option<(usize, f64)> {
+        let page = u32::try_from(page).ok()?;
+        let at = self.0.binary_search_by_key(&page, |&(page, _, _)| page).ok()?;
+        let (_, of, similarity) = self.0[at];
+        Some((of as usize, similarity))
+    }
+
+    /// `(page, duplicated page, similarity)` of every page that duplicates another, by page.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, usize, f64)> + '_ {
+        self.0.iter().map(|&(page, of, similarity)| (page as usize, of as usize, similarity))
+    }
+
+    /// Number of pages that duplicate another.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when no page duplicates another.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<Vec<Option<(usize, f64)>>> for Duplicates {
+    /// From a slot for every page.
+    fn from(dense: Vec<Option<(usize, f64)>>) -> Self {
+        let entries = dense
+            .into_iter()
+            .enumerate()
+            .filter_map(|(page, of)| of.map(|(of, similarity)| (page as u32, of as u32, similarity)))
+            .collect();
+        Self::new(entries)
+    }
+}
+
 /// The outcome of grouping.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Groups {
-    /// For each page: the page it duplicates (its group's kept copy) and their similarity.
-    pub duplicate_of: Vec<Option<(usize, f64)>>,
+    /// The pages that duplicate another.
+    pub duplicate_of: Duplicates,
     /// Checked pairs `(a, b, similarity)`, `a < b`, at or above the related threshold whose pages
     /// are in different groups, copies of one text (identical signatures) listed once, by the
     /// most complete of them; sorted.
@@ -370,7 +419,6 @@ pub struct Groups {
 /// the signatures when needed rather than stored.
 pub fn group(mut pages: Vec<Fingerprint>, threshold: f64, related_threshold: Option<f64>) -> Groups {
     let floor = related_threshold.map_or(threshold, |related| related.min(threshold));
-    let page_count = pages.len();
     let classes = Classes::of(&pages);
     // A class's centre is its most complete page (the first of its pages in the order pages
     // are taken); classes are taken in the order of their centres, and from here on known by
@@ -426,7 +474,7 @@ pub fn group(mut pages: Vec<Fingerprint>, threshold: f64, related_threshold: Opt
     drop((filled, above));
 
     let members = |rank: u32| classes.members(by_rank[rank as usize] as usize);
-    let mut duplicate_of: Vec<Option<(usize, f64)>> = vec![None; page_count];
+    let mut duplicate_of: Vec<(u32, u32, f64)> = Vec::new();
     // Each class's group: the rank of its centre's class.
     let mut group_of = vec![u32::MAX; ranks];
     for rank in 0..ranks as u32 {
@@ -438,7 +486,7 @@ pub fn group(mut pages: Vec<Fingerprint>, threshold: f64, related_threshold: Opt
         let centre = centre[by_rank[rank as usize] as usize];
         let mut take = |members: &[u32], similarity: f64| {
             for &page in members.iter().filter(|&&page| page != centre) {
-                duplicate_of[page as usize] = Some((centre as usize, similarity));
+                duplicate_of.push((page, centre, similarity));
             }
         };
         take(members(rank), 1.0);
@@ -467,7 +515,7 @@ pub fn group(mut pages: Vec<Fingerprint>, threshold: f64, related_threshold: Opt
             .collect()
     };
     related.par_sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
-    Groups { duplicate_of, related }
+    Groups { duplicate_of: Duplicates::new(duplicate_of), related }
 }
 
 /// Moves `items[order[i]]` to place `i` for every `i` of `order` (distinct places of `items`),
@@ -739,10 +787,10 @@ pub(crate) mod tests {
         let cut = fp(&base[..360].join(" "));
         let other = fp(&words(400, 6).join(" "));
         let groups = group(vec![cut.clone(), other.clone(), full.clone(), cut], 0.5, Some(0.1));
-        assert_eq!(groups.duplicate_of[0].map(|d| d.0), Some(2));
-        assert_eq!(groups.duplicate_of[3].map(|d| d.0), Some(2));
-        assert_eq!(groups.duplicate_of[1], None);
-        assert_eq!(groups.duplicate_of[2], None);
+        assert_eq!(groups.duplicate_of.of(0).map(|d| d.0), Some(2));
+        assert_eq!(groups.duplicate_of.of(3).map(|d| d.0), Some(2));
+        assert_eq!(groups.duplicate_of.of(1), None);
+        assert_eq!(groups.duplicate_of.of(2), None);
     }
 
     #[test]
@@ -755,7 +803,7 @@ pub(crate) mod tests {
         assert_ne!(a.slots, b.slots);
         let forward = group(vec![a.clone(), b.clone()], 0.5, Some(0.5));
         let backward = group(vec![b, a], 0.5, Some(0.5));
-        let centre = |g: &Groups, n: usize| (0..n).find(|&i| g.duplicate_of[i].is_none()).unwrap();
+        let centre = |g: &Groups, n: usize| (0..n).find(|&i| g.duplicate_of.of(i).is_none()).unwrap();
         // The same page is the centre: index 0 in one order is index 1 in the other.
         assert_eq!(centre(&forward, 2), 1 - centre(&backward, 2));
     }
@@ -769,14 +817,15 @@ pub(crate) mod tests {
         let c = fp(&base[200..600].join(" "));
         let full_a = Fingerprint { shingles: 10_000, ..a };
         let groups = group(vec![full_a, b, c], 0.5, Some(0.5));
-        assert!(groups.duplicate_of[2].is_none_or(|(of, _)| of != 0));
+        assert!(groups.duplicate_of.of(2).is_none_or(|(of, _)| of != 0));
     }
 
     #[test]
     fn a_thousand_identical_pages_make_one_group() {
         let page = fp(&words(300, 8).join(" "));
         let groups = group(vec![page; 1000], 0.4, Some(0.1));
-        assert!(groups.duplicate_of[1..].iter().all(|d| d.map(|d| d.0) == Some(0)));
+        assert_eq!(groups.duplicate_of.len(), 999);
+        assert!((1..1000).all(|i| groups.duplicate_of.of(i).map(|d| d.0) == Some(0)));
         assert!(groups.related.is_empty());
     }
 
@@ -827,7 +876,7 @@ pub(crate) mod tests {
             .collect();
         related.sort_by_key(|x| (x.0, x.1));
         related.dedup();
-        Groups { duplicate_of, related }
+        Groups { duplicate_of: duplicate_of.into(), related }
     }
 
     #[test]
@@ -889,7 +938,7 @@ pub(crate) mod tests {
         pages.push(Fingerprint { shingles: base.shingles + 1, ..base });
         assert!(pages.len() > 4 * MAX_BUCKET_PAIRS);
         let groups = group(pages.clone(), 0.4, None);
-        assert!(groups.duplicate_of[..2000].iter().all(|d| d.map(|d| d.0) == Some(2000)));
+        assert!((0..2000).all(|i| groups.duplicate_of.of(i).map(|d| d.0) == Some(2000)));
     }
 
     #[test]
@@ -940,6 +989,6 @@ pub(crate) mod tests {
     fn short_pages_are_never_grouped() {
         let tiny = fp("one two three four");
         let groups = group(vec![tiny.clone(), tiny], 0.5, Some(0.1));
-        assert_eq!(groups.duplicate_of, [None, None]);
+        assert!(groups.duplicate_of.is_empty());
     }
 }

@@ -33,7 +33,7 @@ use crate::fingerprint::{self, SEED};
 use crate::label::{Label, Placement, Reason};
 use crate::segment::Segmented;
 
-pub use dedup::{Fingerprint, Groups, RemovableSignature};
+pub use dedup::{Duplicates, Fingerprint, Groups, RemovableSignature};
 pub use site::{Recurrence, SiteChrome};
 
 /// Settings of the corpus pass.
@@ -143,7 +143,7 @@ pub fn group(
         let related = list_related.then_some(options.related_similarity);
         dedup::group(fingerprints, options.similarity, related)
     } else {
-        Groups { duplicate_of: vec![None; pages], related: Vec::new() }
+        Groups { duplicate_of: Duplicates::default(), related: Vec::new() }
     }
 }
 
@@ -153,10 +153,16 @@ pub fn group(
 /// site chrome learned does not depend on the order the files are listed in. Copies on other
 /// sites are those sites' evidence and stay counted.
 pub fn uncounted(pages: &[PageSummary], groups: &Groups) -> Vec<bool> {
+    // The pages in a group: the duplicates and the pages they duplicate. Any other page is alone
+    // in its group and counts.
+    let mut grouped = vec![false; pages.len()];
+    for (page, of, _) in groups.duplicate_of.iter() {
+        (grouped[page], grouped[of]) = (true, true);
+    }
     let mut counting: std::collections::HashMap<(u64, usize), (f64, usize)> =
         std::collections::HashMap::new();
-    for (i, page) in pages.iter().enumerate() {
-        let (group, closeness) = groups.duplicate_of[i].map_or((i, f64::INFINITY), |(of, sim)| (of, sim));
+    for (i, page) in pages.iter().enumerate().filter(|&(i, _)| grouped[i]) {
+        let (group, closeness) = groups.duplicate_of.of(i).map_or((i, f64::INFINITY), |(of, sim)| (of, sim));
         let best = counting.entry((page.site, group)).or_insert((closeness, i));
         if closeness > best.0 {
             *best = (closeness, i);
@@ -164,8 +170,8 @@ pub fn uncounted(pages: &[PageSummary], groups: &Groups) -> Vec<bool> {
     }
     (0..pages.len())
         .map(|i| {
-            let group = groups.duplicate_of[i].map_or(i, |(of, _)| of);
-            counting[&(pages[i].site, group)].1 != i
+            let group = groups.duplicate_of.of(i).map_or(i, |(of, _)| of);
+            grouped[i] && counting[&(pages[i].site, group)].1 != i
         })
         .collect()
 }
@@ -269,8 +275,8 @@ pub fn apply_site_chrome_by_keys(
 /// The corpus pass's decisions.
 #[derive(Debug, Clone, Default)]
 pub struct Verdict {
-    /// For each page (in input order): the page it duplicates and the estimated similarity.
-    pub duplicate_of: Vec<Option<(usize, f64)>>,
+    /// The pages that duplicate another: the page each duplicates and the estimated similarity.
+    pub duplicate_of: Duplicates,
     /// Checked pairs `(a, b, similarity)` at or above the related threshold whose pages are in
     /// different near-duplicate groups.
     pub related: Vec<(usize, usize, f64)>,
@@ -301,7 +307,7 @@ impl Verdict {
 
     /// The page that `page_index` duplicates, with its similarity.
     pub fn duplicate(&self, page_index: usize) -> Option<(usize, f64)> {
-        self.duplicate_of.get(page_index).copied().flatten()
+        self.duplicate_of.of(page_index)
     }
 }
 
@@ -381,7 +387,7 @@ mod tests {
     fn chrome_on_every_page_is_dropped_and_bodies_kept() {
         let texts: Vec<String> = (0..5).map(|i| format!("{MENU}{}\n{MENU}", body(i))).collect();
         let (verdict, labels) = run(&texts);
-        assert!(verdict.duplicate_of.iter().all(Option::is_none));
+        assert!(verdict.duplicate_of.is_empty());
         for page in &labels {
             assert_eq!(page[0], Label::Drop(Reason::SiteChrome { pages: 5 }));
             assert!(page[4..10].iter().all(Label::is_keep));
@@ -431,7 +437,7 @@ mod tests {
     fn different_articles_in_identical_chrome_stay_apart() {
         let texts: Vec<String> = (0..4).map(|i| format!("{MENU}{}\n{MENU}", body(10 + i))).collect();
         let (verdict, _) = run(&texts);
-        assert!(verdict.duplicate_of.iter().all(Option::is_none));
+        assert!(verdict.duplicate_of.is_empty());
     }
 
     /// The signature pass 1 keeps of a page's kept blocks, and each block's shingle count.
@@ -494,7 +500,7 @@ mod tests {
         let site = |s| PageSummary { site: s };
         // Pages 0 and 2 copy page 1 (the centre); page 3 copies it on another site; 4 is alone.
         let groups = Groups {
-            duplicate_of: vec![Some((1, 0.7)), None, Some((1, 0.9)), Some((1, 0.8)), None],
+            duplicate_of: vec![Some((1, 0.7)), None, Some((1, 0.9)), Some((1, 0.8)), None].into(),
             related: Vec::new(),
         };
         let pages = [site(1), site(1), site(1), site(2), site(1)];
