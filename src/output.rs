@@ -151,13 +151,18 @@ impl Spill {
     }
 
     fn push_to_file(&mut self, bytes: &[u8]) -> io::Result<()> {
+        // Named for what it is, or the error would read as the output's own.
+        let named = |error: io::Error| {
+            let folder = std::env::temp_dir();
+            io::Error::new(error.kind(), format!("temporary file in {} (TMPDIR): {error}", folder.display()))
+        };
         if self.file.is_none() {
-            let mut file = BufWriter::new(tempfile::tempfile()?);
-            file.write_all(&self.memory)?;
+            let mut file = BufWriter::new(tempfile::tempfile().map_err(named)?);
+            file.write_all(&self.memory).map_err(named)?;
             self.memory = Vec::new();
             self.file = Some(file);
         }
-        self.file.as_mut().expect("just created").write_all(bytes)
+        self.file.as_mut().expect("just created").write_all(bytes).map_err(named)
     }
 
     /// Bytes written so far.
