@@ -165,6 +165,12 @@ impl Spill {
         self.file.as_mut().expect("just created").write_all(bytes).map_err(named)
     }
 
+    /// A spill of `bytes` in memory, whatever their size (a page rendered whole is in memory
+    /// already: copying it to a file would only cost time and disk).
+    pub fn of_bytes(bytes: Vec<u8>) -> Self {
+        Self { len: bytes.len() as u64, memory: bytes, ..Self::default() }
+    }
+
     /// Bytes written so far.
     pub fn len(&self) -> u64 {
         self.len
@@ -338,6 +344,11 @@ mod tests {
         let mut out = Vec::new();
         Spill::default().copy_to(&mut out, 1).unwrap();
         assert!(out.is_empty());
+        // Bytes handed over stay in memory, past the limit too.
+        let spill = Spill::of_bytes(vec![b'x'; 40]);
+        assert_eq!((spill.len(), spill.file.is_some()), (40, false));
+        spill.copy_to(&mut out, 0).unwrap();
+        assert_eq!(out, [b'x'; 40]);
     }
 
     #[test]

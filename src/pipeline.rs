@@ -937,7 +937,7 @@ fn write_source(
         written.report.duplicate(duplicate);
     }
     match &config.out {
-        None => written.stdout.push(rendered.as_bytes()),
+        None => written.stdout = Spill::of_bytes(rendered.into_bytes()),
         // A duplicate not written gets no file.
         Some(_) if suppressed && !config.explain => {}
         Some(out) => {
