@@ -1,8 +1,9 @@
 //! Fixed, documented hashes of text: normalised block keys, word shingles and simhash.
 //!
-//! Every fingerprint here (keys, shingles, simhash) is xxh3-64 with seed [`SEED`], so they are
-//! the same in every process and on every machine; the word hash behind the stopword and phrase
-//! tables is only looked up within one process. Normalisation (lower case, every digit to `0`, punctuation and symbols
+//! Block keys and the hash of a text too short for a shingle are xxh3-64 with seed [`SEED`]; a
+//! shingle's hash is mixed from its words' hashes (`shingle_of`), the word hash behind the
+//! stopword and phrase tables, so the normaliser can shingle a block as it writes it. All are
+//! fixed functions, the same in every process and on every machine. Normalisation (lower case, every digit to `0`, punctuation and symbols
 //! removed, white space folded) follows CCNet's line hashing.
 
 use std::collections::HashMap;
@@ -509,19 +510,16 @@ pub fn for_each_shingle(normalized: &str, mut emit: impl FnMut(u64)) {
     }
     let bytes = normalized.as_bytes();
     // Every unspaced script lies above U+0800, so text without a lead byte of 3 or 4 bytes has
-    // only space-separated tokens: found with the SIMD `memchr` search, not byte by byte.
-    if bytes.iter().copied().max().unwrap_or(0) < 0xE0 {
+    // only space-separated tokens.
+    if !has_long_lead(bytes) {
         for_each_spaced_shingle(bytes, emit);
         return;
     }
-    // Start offsets of the last SHINGLE_WORDS tokens.
-    let mut starts = [0usize; SHINGLE_WORDS];
-    let mut count = 0usize;
+    let mut ring = ShingleRing::default();
     let mut token_start = None;
-    let mut emit_upto = |end: usize, starts: &[usize; SHINGLE_WORDS], count: usize| {
-        if count >= SHINGLE_WORDS {
-            let first = starts[(count - SHINGLE_WORDS) % SHINGLE_WORDS];
-            emit(xxh3_64_with_seed(&bytes[first..end], SEED));
+    let mut token = |token: Range<usize>, ring: &mut ShingleRing| {
+        if let Some(shingle) = ring.token(word_hash_at(bytes, token, 0)) {
+            emit(shingle);
         }
     };
     let mut i = 0;
@@ -529,9 +527,7 @@ pub fn for_each_shingle(normalized: &str, mut emit: impl FnMut(u64)) {
         let b = bytes[i];
         if b == b' ' {
             if let Some(start) = token_start.take() {
-                starts[count % SHINGLE_WORDS] = start;
-                count += 1;
-                emit_upto(i, &starts, count);
+                token(start..i, &mut ring);
             }
             i += 1;
             continue;
@@ -546,25 +542,73 @@ pub fn for_each_shingle(normalized: &str, mut emit: impl FnMut(u64)) {
         let c = normalized[i..].chars().next().expect("i is at a char boundary");
         if is_unspaced_script(c) {
             if let Some(start) = token_start.take() {
-                starts[count % SHINGLE_WORDS] = start;
-                count += 1;
-                emit_upto(i, &starts, count);
+                token(start..i, &mut ring);
             }
-            starts[count % SHINGLE_WORDS] = i;
-            count += 1;
-            emit_upto(i + c.len_utf8(), &starts, count);
+            token(i..i + c.len_utf8(), &mut ring);
         } else if token_start.is_none() {
             token_start = Some(i);
         }
         i += c.len_utf8();
     }
     if let Some(start) = token_start {
-        starts[count % SHINGLE_WORDS] = start;
-        count += 1;
-        emit_upto(bytes.len(), &starts, count);
+        token(start..bytes.len(), &mut ring);
     }
-    if count < SHINGLE_WORDS {
-        emit(xxh3_64_with_seed(bytes, SEED));
+    if let Some(whole) = ring.short_text(bytes) {
+        emit(whole);
+    }
+}
+
+/// Whether `bytes` hold a lead byte of a 3- or 4-byte character (0xE0 and above), where every
+/// unspaced script lies: eight bytes at a time.
+#[inline]
+pub(crate) fn has_long_lead(bytes: &[u8]) -> bool {
+    // Bit 7 of a byte whose top three bits are set (the shifts move bits 6 and 5 of each byte
+    // to its bit 7; what crosses into the next byte lands below its bit 7).
+    let long = |x: u64| x & (x << 1) & (x << 2) & LANE_HIGH != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    let found = chunks.any(|eight| long(u64::from_le_bytes(eight.try_into().expect("eight bytes"))));
+    found || chunks.remainder().iter().any(|&b| b >= 0xE0)
+}
+
+/// The hash of a shingle from the hashes of its three tokens ([`word_hash`]), in order: a
+/// polynomial in them, then a finaliser that spreads every bit (the word hash is one multiply).
+#[inline]
+pub(crate) fn shingle_of(first: u64, second: u64, third: u64) -> u64 {
+    const K1: u64 = 0x9E37_79B9_7F4A_7C15;
+    const K2: u64 = 0xC2B2_AE3D_27D4_EB4F;
+    let mut h = first.wrapping_mul(K1).wrapping_add(second).wrapping_mul(K2).wrapping_add(third);
+    // MurmurHash3's 64-bit finaliser.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+    h ^ (h >> 33)
+}
+
+/// The last two token hashes of a text being shingled: told each token's hash in order, it
+/// gives a shingle for every token from the third on ([`for_each_shingle`], and the normaliser's
+/// word observer, which shingles a block as it writes it).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ShingleRing {
+    previous: [u64; 2],
+    tokens: usize,
+}
+
+impl ShingleRing {
+    /// The next token, by its hash: the shingle it ends, from the third token on.
+    #[inline]
+    pub(crate) fn token(&mut self, hash: u64) -> Option<u64> {
+        let shingle =
+            (self.tokens >= SHINGLE_WORDS - 1).then(|| shingle_of(self.previous[0], self.previous[1], hash));
+        self.previous = [self.previous[1], hash];
+        self.tokens += 1;
+        shingle
+    }
+
+    /// After the last token of the (non-empty) normalised `text`: its one hash when it had
+    /// fewer tokens than a shingle.
+    pub(crate) fn short_text(&self, text: &[u8]) -> Option<u64> {
+        (self.tokens < SHINGLE_WORDS).then(|| xxh3_64_with_seed(text, SEED))
     }
 }
 
@@ -589,23 +633,19 @@ fn space_at_or_after(bytes: &[u8], mut from: usize) -> usize {
 
 /// [`for_each_shingle`] of text whose tokens are all separated by spaces.
 fn for_each_spaced_shingle(bytes: &[u8], mut emit: impl FnMut(u64)) {
-    let mut starts = [0usize; SHINGLE_WORDS];
-    let mut count = 0usize;
+    let mut ring = ShingleRing::default();
     let mut start = 0;
     while start <= bytes.len() {
         let end = space_at_or_after(bytes, start);
         if end > start {
-            starts[count % SHINGLE_WORDS] = start;
-            count += 1;
-            if count >= SHINGLE_WORDS {
-                let first = starts[(count - SHINGLE_WORDS) % SHINGLE_WORDS];
-                emit(xxh3_64_with_seed(&bytes[first..end], SEED));
+            if let Some(shingle) = ring.token(word_hash_at(bytes, start..end, 0)) {
+                emit(shingle);
             }
         }
         start = end + 1;
     }
-    if count < SHINGLE_WORDS {
-        emit(xxh3_64_with_seed(bytes, SEED));
+    if let Some(whole) = ring.short_text(bytes) {
+        emit(whole);
     }
 }
 
@@ -844,8 +884,9 @@ mod tests {
         if let Some(start) = token_start {
             tokens.push((start, bytes.len()));
         }
+        let hash = |(start, end): (usize, usize)| word_hash(&bytes[start..end], 0);
         for w in tokens.windows(SHINGLE_WORDS) {
-            out.push(xxh3_64_with_seed(&bytes[w[0].0..w[SHINGLE_WORDS - 1].1], SEED));
+            out.push(shingle_of(hash(w[0]), hash(w[1]), hash(w[2])));
         }
         if tokens.len() < SHINGLE_WORDS {
             out.push(xxh3_64_with_seed(bytes, SEED));

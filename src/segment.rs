@@ -47,7 +47,7 @@ pub struct Block<'a> {
     norm: Range<usize>,
     /// Words of the normalised text.
     norm_words: u32,
-    /// Where the block's shingle hashes sit in the page's list, once
+    /// Where the block's shingle hashes sit in the page's list, once [`segment`] or
     /// [`Segmented::keep_shingles`] kept them.
     shingles: Option<Range<u32>>,
 }
@@ -89,8 +89,9 @@ pub struct Segmented<'a> {
     /// each followed by a `\n` (which normalised text never holds): computed once here so that
     /// no later stage normalises a block again, and searchable in one pass.
     normalized: String,
-    /// Shingle hashes of the blocks [`Segmented::keep_shingles`] shingled, one block after the
-    /// other: the near-repeat check and the page's signature both read them.
+    /// Shingle hashes of the blocks shingled, one block after the other: by [`segment`] as it
+    /// normalised them, or by [`Segmented::keep_shingles`]. The near-repeat check and the
+    /// page's signature both read them.
     shingles: Vec<u64>,
     /// Every block's features, measured in the pass that normalised it ([`segment`]); empty
     /// when the blocks were normalised apart ([`Segmented::normalize_where`]).
@@ -187,8 +188,10 @@ impl Segmented<'_> {
 
     /// Shingles ([`fingerprint::for_each_shingle`]) every normalised block of at least
     /// `min_words` words whose key is the first of its kind on the page (later copies are
-    /// repeats, never compared or signed) and keeps the hashes, up to [`MAX_KEPT_SHINGLES`] for
-    /// the page (a block only when its normalised bytes, a bound on its shingles, fit).
+    /// repeats, never compared or signed) and that is not shingled yet, and keeps the hashes, up
+    /// to [`MAX_KEPT_SHINGLES`] for the page (a block only when its normalised bytes, a bound on
+    /// its shingles, fit). [`segment`] shingles every block as it normalises it, but for those
+    /// that may hold an unspaced script; a page normalised apart has none.
     pub fn keep_shingles(&mut self, min_words: usize) {
         self.keep_shingles_up_to(min_words, MAX_KEPT_SHINGLES);
     }
@@ -230,12 +233,15 @@ impl Segmented<'_> {
         }
     }
 
-    /// Normalises every block, sets its key and measures its features
-    /// ([`features::measure`]), one pass over each block's bytes for both.
+    /// Normalises every block, sets its key, measures its features ([`features::measure`])
+    /// and shingles it, one pass over each block's bytes for all (a block that may hold an
+    /// unspaced script, or past [`MAX_KEPT_SHINGLES`], is not shingled here).
     fn normalize_and_measure(&mut self) {
         let mut measured = Vec::with_capacity(self.blocks.len());
         let mut hits = Vec::with_capacity(self.blocks.len());
         let mut leads = Vec::new();
+        let mut shingles: Vec<u64> = Vec::new();
+        let mut shingled: Vec<Option<Range<u32>>> = Vec::with_capacity(self.blocks.len());
         let mut word = String::new();
         self.normalize_with(
             |_| true,
@@ -243,13 +249,25 @@ impl Segmented<'_> {
                 // Counted in place: the counts are 128 bytes.
                 hits.push(StopwordHits::default());
                 let counts = hits.last_mut().expect("just pushed");
-                let watcher = LeadWatcher::new(measured.len(), &mut leads);
+                let (start, norm_start) = (shingles.len(), normalized.len());
+                // A block has fewer shingles than bytes (one more for a short one).
+                let fits = start + text.len() < MAX_KEPT_SHINGLES;
+                let mut watcher = LeadWatcher::new(measured.len(), &mut leads, fits.then_some(&mut shingles));
                 let (features, words) =
-                    features::measure_telling(text, counts, &mut word, normalized, watcher);
+                    features::measure_telling(text, counts, &mut word, normalized, &mut watcher);
+                let whole = watcher.finish_shingles(&normalized[norm_start..]);
+                if !whole {
+                    shingles.truncate(start);
+                }
+                shingled.push(whole.then_some(start as u32..shingles.len() as u32));
                 measured.push(features);
                 words
             },
         );
+        for (block, range) in self.blocks.iter_mut().zip(shingled) {
+            block.shingles = range;
+        }
+        self.shingles = shingles;
         self.features = measured;
         self.hits = hits;
         self.leads = Some(leads);
@@ -462,7 +480,13 @@ mod tests {
     #[test]
     fn kept_shingles_are_the_shingles_of_first_copies_up_to_the_cap() {
         let text = "One two three four five.\nA repeat, a repeat.\none two three FOUR five\n---\nSix seven eight nine.\nShort.";
-        let mut page = segment(text);
+        // Pages normalised apart: segment's own shingles (every block's) are not there.
+        let apart = || {
+            let mut page = split(text);
+            page.normalize_where(|_| true);
+            page
+        };
+        let mut page = apart();
         page.keep_shingles(2);
         let shingled = |page: &Segmented<'_>| -> Vec<bool> {
             (0..page.blocks.len()).map(|i| page.shingles(i).is_some()).collect()
@@ -481,7 +505,7 @@ mod tests {
         }
         // Past the cap, blocks are shingled when asked: the first two blocks (23 and 17 bytes,
         // 3 and 2 shingles) fit a cap of 24, the fifth (20 bytes) no longer.
-        let mut capped = segment(text);
+        let mut capped = apart();
         capped.keep_shingles_up_to(2, 24);
         assert_eq!(shingled(&capped), [true, true, false, false, false, false]);
         let mut given = Vec::new();
@@ -489,6 +513,46 @@ mod tests {
         assert_eq!(given, page.shingles(4).unwrap());
         capped.forget_normalized();
         assert_eq!(shingled(&capped), [false; 6]);
+        // `segment` shingles every block as it normalises it, and keeps them.
+        let mut segmented = segment(text);
+        assert_eq!(shingled(&segmented), [true; 6]);
+        segmented.keep_shingles(2);
+        for index in 0..segmented.blocks.len() {
+            let mut fresh = Vec::new();
+            fingerprint::for_each_shingle(segmented.normalized(index), |h| fresh.push(h));
+            assert_eq!(segmented.shingles(index), Some(fresh.as_slice()), "block {index}");
+        }
+    }
+
+    #[test]
+    fn the_shingles_segment_makes_are_those_of_each_normalised_block() {
+        // Letters, digits, punctuation, joiners, accents, CJK and Thai (shingled by character:
+        // `segment` leaves those blocks to be shingled apart), long words, short lines.
+        let alphabet: Vec<char> =
+            "aaaaZeeee09 ... ,'’-\n\n\tÄßİΣσé\u{0301}\u{200D}ǅ東京は\u{0e01}×😀 Internationalisation "
+                .chars()
+                .collect();
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let (mut whole, mut apart) = (0, 0);
+        for _ in 0..400 {
+            let text = crate::testing::chars_text(&alphabet, 400, &mut state);
+            let mut page = segment(&text);
+            page.keep_shingles(1);
+            for index in 0..page.blocks.len() {
+                let mut fresh = Vec::new();
+                fingerprint::for_each_shingle(page.normalized(index), |h| fresh.push(h));
+                let mut given = Vec::new();
+                page.for_each_shingle(index, |h| given.push(h));
+                assert_eq!(given, fresh, "{:?}", page.normalized(index));
+                if fingerprint::has_long_lead(page.normalized(index).as_bytes()) {
+                    apart += 1;
+                } else {
+                    assert_eq!(page.shingles(index), Some(fresh.as_slice()), "{:?}", page.normalized(index));
+                    whole += 1;
+                }
+            }
+        }
+        assert!(whole > 1000 && apart > 100, "{whole} blocks shingled by segment, {apart} apart");
     }
 
     fn texts(text: &str) -> Vec<&str> {

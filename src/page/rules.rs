@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use crate::error::ConfigError;
 use crate::fingerprint::{
-    key_of_normalized, normalize_into, word_hash, word_hash_at, HashFilter, KeyMap, WordObserver,
+    has_long_lead, key_of_normalized, normalize_into, word_hash, word_hash_at, HashFilter, KeyMap,
+    ShingleRing, WordObserver,
 };
 use crate::segment::Segmented;
 
@@ -182,12 +183,27 @@ impl PhraseSet {
         text: &[u8],
         word: Range<usize>,
         previous: Option<(usize, u64)>,
-        mut candidate: impl FnMut(usize, u64, bool),
+        candidate: impl FnMut(usize, u64, bool),
     ) -> Option<(usize, u64)> {
         if word.len() > self.max_lead_word {
             return None;
         }
         let hash = word_hash_at(text, word.clone(), 0);
+        self.probe_hashed(word, hash, previous, candidate)
+    }
+
+    /// [`PhraseSet::probe`] of a word whose [`word_hash`] is `hash` already.
+    #[inline]
+    fn probe_hashed(
+        &self,
+        word: Range<usize>,
+        hash: u64,
+        previous: Option<(usize, u64)>,
+        mut candidate: impl FnMut(usize, u64, bool),
+    ) -> Option<(usize, u64)> {
+        if word.len() > self.max_lead_word {
+            return None;
+        }
         if self.leads.may_contain(hash) {
             candidate(word.start, hash, false);
         }
@@ -218,19 +234,43 @@ pub(crate) struct LeadCandidate {
 
 /// Records the [`LeadCandidate`]s of one block of the built-in phrases as the block is
 /// normalised (a [`WordObserver`]): the probes [`PhraseSet::scan`] makes, on each word while
-/// its bytes are at hand, instead of a search over the page afterwards.
+/// its bytes are at hand, instead of a search over the page afterwards. It also shingles the
+/// block from the same word hashes ([`fingerprint::for_each_shingle`] gives the same), when
+/// given somewhere to put the shingles.
 pub(crate) struct LeadWatcher<'c> {
     set: Option<&'static PhraseSet>,
     block: u32,
     previous: Option<(usize, u64)>,
     found: &'c mut Vec<LeadCandidate>,
+    /// Where the block's shingles go (`None`: nowhere).
+    shingles: Option<&'c mut Vec<u64>>,
+    ring: ShingleRing,
 }
 
 impl<'c> LeadWatcher<'c> {
-    /// A watcher of block `block`, adding to `found`.
-    pub(crate) fn new(block: usize, found: &'c mut Vec<LeadCandidate>) -> Self {
+    /// A watcher of block `block`, adding to `found`, and its shingles to `shingles`.
+    pub(crate) fn new(
+        block: usize,
+        found: &'c mut Vec<LeadCandidate>,
+        shingles: Option<&'c mut Vec<u64>>,
+    ) -> Self {
         let block = u32::try_from(block).expect("fewer than u32::MAX blocks");
-        LeadWatcher { set: builtin().phrases.as_ref(), block, previous: None, found }
+        let set = builtin().phrases.as_ref();
+        LeadWatcher { set, block, previous: None, found, shingles, ring: ShingleRing::default() }
+    }
+
+    /// After the block's last word, given its normalised text: whether its shingles are all
+    /// in the list and right (not when the block may hold an unspaced script, which shingles by
+    /// characters, or was not given a list; the caller drops what was added then).
+    pub(crate) fn finish_shingles(self, normalized: &[u8]) -> bool {
+        let Some(shingles) = self.shingles else { return false };
+        if has_long_lead(normalized) {
+            return false;
+        }
+        if !normalized.is_empty() {
+            shingles.extend(self.ring.short_text(normalized));
+        }
+        true
     }
 }
 
@@ -239,9 +279,17 @@ impl WordObserver for LeadWatcher<'_> {
     // more than the call costs (`stages/segment` 29.9 against 28.9 ms).
     #[inline(never)]
     fn word(&mut self, out: &[u8], word: Range<usize>) {
+        let hash = word_hash_at(out, word.clone(), 0);
+        if let Some(shingles) = &mut self.shingles {
+            // Words of an unspaced script are wrong tokens: `finish_shingles` finds them once
+            // for the block and drops what was made.
+            if let Some(shingle) = self.ring.token(hash) {
+                shingles.push(shingle);
+            }
+        }
         let Some(set) = self.set else { return };
         let (found, block) = (&mut *self.found, self.block);
-        self.previous = set.probe(out, word, self.previous, |start, lead, pair| {
+        self.previous = set.probe_hashed(word, hash, self.previous, |start, lead, pair| {
             found.push(LeadCandidate { start, lead, block, pair });
         });
     }
