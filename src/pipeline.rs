@@ -1285,19 +1285,27 @@ fn reread<T: Send>(
             // batch of them at a time.
             let Ok(mut reader) = source.line_reader() else { return };
             let mut wanted_pages = (0..pages.len()).filter(|&page| wanted(first_page + page)).peekable();
+            // The batch's lines, one after the other (no allocation a line), with room for the
+            // line that crosses the batch's size.
+            let mut buffer = Vec::with_capacity(jsonl::BATCH_BYTES + (1 << 20));
             while wanted_pages.peek().is_some() {
-                let (mut lines, mut bytes) = (Vec::new(), 0);
+                buffer.clear();
+                let mut lines = Vec::new();
                 for page in wanted_pages.by_ref() {
-                    let Ok(line) = reader.line_at(offsets[page]) else { return };
-                    bytes += line.len();
-                    lines.push((page, line));
-                    if bytes >= jsonl::BATCH_BYTES {
+                    let start = buffer.len();
+                    if reader.append_line_at(offsets[page], &mut buffer).is_err() {
+                        return;
+                    }
+                    lines.push((page, start..buffer.len()));
+                    if buffer.len() >= jsonl::BATCH_BYTES {
                         break;
                     }
                 }
                 let batch_results: Vec<Option<(usize, T)>> = lines
                     .par_iter()
-                    .map(|(page, line)| record_result(first_page + page, &pages[*page], line))
+                    .map(|(page, line)| {
+                        record_result(first_page + page, &pages[*page], &buffer[line.clone()])
+                    })
                     .collect();
                 for (index, result) in batch_results.into_iter().flatten() {
                     store(index, result);

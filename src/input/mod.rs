@@ -3,7 +3,7 @@
 pub mod jsonl;
 
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read, Seek};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -170,10 +170,12 @@ impl Source {
     pub fn line_reader(&self) -> Result<LineReader<'_>, Error> {
         Ok(match &self.origin {
             Origin::File(path) => LineReader::File {
-                file: BufReader::new(
+                file: BufReader::with_capacity(
+                    LINE_READER_BUFFER,
                     fs::File::open(path)
                         .map_err(|source| Error::Read { path: path.to_path_buf(), source })?,
                 ),
+                at: 0,
                 path,
             },
             Origin::Stdin(bytes) => LineReader::Bytes(bytes),
@@ -181,12 +183,18 @@ impl Source {
     }
 }
 
+/// Bytes a [`LineReader`] of a file reads at a time: a later pass that wants most records
+/// reads on through the buffer rather than seeking (and reading) once a record.
+const LINE_READER_BUFFER: usize = 256 * 1024;
+
 /// Reads single lines of an input, each from where it starts ([`Source::line_reader`]).
 pub enum LineReader<'a> {
     /// A file, read from each line's start to its end.
     File {
         /// The open file.
         file: BufReader<fs::File>,
+        /// Where the next byte `file` gives sits in the file.
+        at: u64,
         /// Its path, to name in errors.
         path: &'a Path,
     },
@@ -197,20 +205,37 @@ pub enum LineReader<'a> {
 impl LineReader<'_> {
     /// The line (without its `\n`) that starts at byte `offset`; empty at or past the end.
     pub fn line_at(&mut self, offset: u64) -> Result<Vec<u8>, Error> {
+        let mut line = Vec::new();
+        self.append_line_at(offset, &mut line)?;
+        Ok(line)
+    }
+
+    /// Appends to `out` the line (without its `\n`) that starts at byte `offset` (nothing at
+    /// or past the end). Lines read in file order are read on through the buffer, without a
+    /// seek: a later pass that wants most of a file's records makes a read a buffer, not a
+    /// seek and a read a record.
+    pub fn append_line_at(&mut self, offset: u64, out: &mut Vec<u8>) -> Result<(), Error> {
         match self {
-            LineReader::File { file, path } => {
+            LineReader::File { file, at, path } => {
                 let read_error = |source| Error::Read { path: path.to_path_buf(), source };
-                let mut line = Vec::new();
-                file.seek(io::SeekFrom::Start(offset)).map_err(read_error)?;
-                file.read_until(b'\n', &mut line).map_err(read_error)?;
-                if line.last() == Some(&b'\n') {
-                    line.pop();
+                if offset != *at {
+                    // Within the buffer, no system call; beyond it, a seek.
+                    let ahead = i64::try_from(offset).unwrap_or(i64::MAX).wrapping_sub(*at as i64);
+                    file.seek_relative(ahead).map_err(read_error)?;
+                    *at = offset;
                 }
-                Ok(line)
+                let start = out.len();
+                let read = file.read_until(b'\n', out).map_err(read_error)?;
+                *at += read as u64;
+                if out.len() > start && out.last() == Some(&b'\n') {
+                    out.pop();
+                }
+                Ok(())
             }
             LineReader::Bytes(bytes) => {
                 let rest = usize::try_from(offset).ok().and_then(|at| bytes.get(at..)).unwrap_or_default();
-                Ok(rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())].to_vec())
+                out.extend_from_slice(&rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())]);
+                Ok(())
             }
         }
     }
@@ -489,14 +514,34 @@ mod tests {
             root_components: 0,
             format: Format::Jsonl,
         };
-        // Out of order, again, blank, last, past the end.
-        let offsets = [6, 0, 6, 19, 20, 99];
-        let wanted: Vec<&[u8]> =
-            vec![b"second line\r", b"first", b"second line\r", b"", b"last, no newline", b""];
+        // Out of order, again, blank, last, past the end, then in order from the start (read
+        // on without a seek), skipping one, and the last again.
+        let offsets = [6, 0, 6, 19, 20, 99, 0, 6, 20, 19];
+        let wanted: Vec<&[u8]> = vec![
+            b"second line\r",
+            b"first",
+            b"second line\r",
+            b"",
+            b"last, no newline",
+            b"",
+            b"first",
+            b"second line\r",
+            b"last, no newline",
+            b"",
+        ];
         for source in [file, stdin] {
             let mut reader = source.line_reader().unwrap();
             let lines: Vec<Vec<u8>> = offsets.iter().map(|&at| reader.line_at(at).unwrap()).collect();
             assert_eq!(lines, wanted);
+            // Appended one after the other into one buffer.
+            let mut buffer = b"x".to_vec();
+            for &at in &offsets {
+                reader.append_line_at(at, &mut buffer).unwrap();
+            }
+            assert_eq!(
+                buffer,
+                [&b"x"[..]].into_iter().chain(wanted.iter().copied()).collect::<Vec<_>>().concat()
+            );
         }
         let missing = Source::file(dir.path().join("gone.jsonl"), 0, Format::Jsonl);
         assert!(missing.line_reader().is_err());
