@@ -768,7 +768,7 @@ fn write_records(path: &Path, records: usize, seed: u64) {
 /// record above 100,000 (whose peak is mostly the run's fixed buffers: the sketch, a few 16 MB
 /// batches). The fingerprint pass holds about 165 bytes a page (the fingerprint is 132); the
 /// write pass used to hold every record's report entry until the input was done. Measured:
-/// 585-740 bytes a record then, 155-205 with the entries in spill files, 25-45 with the
+/// 585-740 bytes a record then, 155-205 with the entries in spill files, 43-66 with the
 /// duplicates kept sparse (the peak at 300,000 is then still mostly fixed). Without a folder
 /// for spill files, the report is named and not written, and the output still is.
 #[test]
