@@ -102,7 +102,7 @@ impl NormalSink for NoNormal {
 
 /// Told each word a [`NormalWriter`] has written, when the next one starts or the text ends:
 /// work a word that reads the normalised bytes while they are at hand (the phrase rules' lead
-/// probes: [`crate::page::rules::LeadWatcher`]).
+/// probes and the block's shingles: [`crate::page::rules::WordWatcher`]).
 pub(crate) trait WordObserver {
     /// The word `out[word]`, written and final (`out` may hold more bytes after it).
     fn word(&mut self, out: &[u8], word: Range<usize>);

@@ -12,7 +12,7 @@ use std::ops::{Range, RangeInclusive};
 
 use crate::features::{self, Features, StopwordHits};
 use crate::fingerprint;
-use crate::page::rules::{LeadCandidate, LeadWatcher};
+use crate::page::rules::{LeadCandidate, WordWatcher};
 
 /// Share of the gaps between text lines that hold a blank line, from which a page counts as
 /// blank-line separated.
@@ -252,7 +252,7 @@ impl Segmented<'_> {
                 let (start, norm_start) = (shingles.len(), normalized.len());
                 // A block has fewer shingles than bytes (one more for a short one).
                 let fits = start + text.len() < MAX_KEPT_SHINGLES;
-                let mut watcher = LeadWatcher::new(measured.len(), &mut leads, fits.then_some(&mut shingles));
+                let mut watcher = WordWatcher::new(measured.len(), &mut leads, fits.then_some(&mut shingles));
                 let (features, words) =
                     features::measure_telling(text, counts, &mut word, normalized, &mut watcher);
                 let whole = watcher.finish_shingles(&normalized[norm_start..]);

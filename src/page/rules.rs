@@ -218,7 +218,7 @@ impl PhraseSet {
 }
 
 /// A word of a page's normalised text whose lead (the word, or it and the next) may lead a
-/// built-in `contains` or `anywhere` phrase: found by [`LeadWatcher`] as [`crate::segment::segment`]
+/// built-in `contains` or `anywhere` phrase: found by [`WordWatcher`] as [`crate::segment::segment`]
 /// normalises the page, so the page pass compares phrases there without searching the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct LeadCandidate {
@@ -237,7 +237,7 @@ pub(crate) struct LeadCandidate {
 /// its bytes are at hand, instead of a search over the page afterwards. It also shingles the
 /// block from the same word hashes ([`fingerprint::for_each_shingle`] gives the same), when
 /// given somewhere to put the shingles.
-pub(crate) struct LeadWatcher<'c> {
+pub(crate) struct WordWatcher<'c> {
     set: Option<&'static PhraseSet>,
     block: u32,
     previous: Option<(usize, u64)>,
@@ -247,7 +247,7 @@ pub(crate) struct LeadWatcher<'c> {
     ring: ShingleRing,
 }
 
-impl<'c> LeadWatcher<'c> {
+impl<'c> WordWatcher<'c> {
     /// A watcher of block `block`, adding to `found`, and its shingles to `shingles`.
     pub(crate) fn new(
         block: usize,
@@ -256,7 +256,7 @@ impl<'c> LeadWatcher<'c> {
     ) -> Self {
         let block = u32::try_from(block).expect("fewer than u32::MAX blocks");
         let set = builtin().phrases.as_ref();
-        LeadWatcher { set, block, previous: None, found, shingles, ring: ShingleRing::default() }
+        WordWatcher { set, block, previous: None, found, shingles, ring: ShingleRing::default() }
     }
 
     /// After the block's last word, given its normalised text: whether its shingles are all
@@ -274,7 +274,7 @@ impl<'c> LeadWatcher<'c> {
     }
 }
 
-impl WordObserver for LeadWatcher<'_> {
+impl WordObserver for WordWatcher<'_> {
     // Out of line: inlined at each place the normaliser ends a word, it slowed the normaliser
     // more than the call costs (`stages/segment` 29.9 against 28.9 ms).
     #[inline(never)]
@@ -459,7 +459,7 @@ impl PhraseSet {
         out.sort_unstable();
     }
 
-    /// [`PhraseSet::page_hits`] from the lead candidates [`LeadWatcher`] found in `page` as it
+    /// [`PhraseSet::page_hits`] from the lead candidates [`WordWatcher`] found in `page` as it
     /// was normalised: the same hits, in the same order, without searching the page.
     fn page_hits_from_leads(
         &self,
@@ -547,7 +547,7 @@ impl PageHits {
         }
     }
 
-    /// [`PageHits::search`] for the built-in phrases: from the lead candidates [`LeadWatcher`]
+    /// [`PageHits::search`] for the built-in phrases: from the lead candidates [`WordWatcher`]
     /// found as [`crate::segment::segment`] measured the page, or by a search of a page
     /// normalised apart.
     pub(crate) fn search_builtin(&mut self, page: &Segmented<'_>, wanted: impl Fn(usize) -> Wanted) {
