@@ -24,6 +24,14 @@ pub fn folded_text(text: &str) {
     for pair in page.blocks.windows(2) {
         assert!(pair[0].last_line < pair[1].first_line, "blocks overlap or are out of order");
     }
+    // The shingles `segment` made as it normalised a block are those of its normalised text.
+    for index in 0..page.blocks.len() {
+        if let Some(made) = page.shingles(index) {
+            let mut fresh = Vec::new();
+            textsift::fingerprint::for_each_shingle(page.normalized(index), |h| fresh.push(h));
+            assert_eq!(made, fresh.as_slice(), "shingles of {:?}", page.normalized(index));
+        }
+    }
     let labels = PagePass::default().classify(&page, None);
     assert_eq!(labels.len(), page.blocks.len(), "one label a block");
     let mut clean = String::new();
