@@ -170,11 +170,6 @@ impl ReportPart {
         Self { render, ..Self::default() }
     }
 
-    /// Whether entries are rendered: rendering them ahead, on other threads, is then worth it.
-    pub fn renders(&self) -> bool {
-        self.render
-    }
-
     /// Adds the next document, its entry `rendered` already ([`render_entry`]) or not.
     pub fn document(&mut self, document: &DocumentEntry, rendered: Option<&str>) {
         self.documents += 1;

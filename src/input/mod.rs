@@ -164,7 +164,7 @@ impl Source {
 }
 
 impl Source {
-    /// A reader of single lines of the input where they start ([`LineReader::line_at`]), for
+    /// A reader of single lines of the input where they start ([`LineReader::append_line_at`]), for
     /// an input that is not compressed (a byte offset of a decompressed stream is not one of
     /// the file's).
     pub fn line_reader(&self) -> Result<LineReader<'_>, Error> {
@@ -203,13 +203,6 @@ pub enum LineReader<'a> {
 }
 
 impl LineReader<'_> {
-    /// The line (without its `\n`) that starts at byte `offset`; empty at or past the end.
-    pub fn line_at(&mut self, offset: u64) -> Result<Vec<u8>, Error> {
-        let mut line = Vec::new();
-        self.append_line_at(offset, &mut line)?;
-        Ok(line)
-    }
-
     /// Appends to `out` the line (without its `\n`) that starts at byte `offset` (nothing at
     /// or past the end). Lines read in file order are read on through the buffer, without a
     /// seek: a later pass that wants most of a file's records makes a read a buffer, not a
@@ -531,7 +524,14 @@ mod tests {
         ];
         for source in [file, stdin] {
             let mut reader = source.line_reader().unwrap();
-            let lines: Vec<Vec<u8>> = offsets.iter().map(|&at| reader.line_at(at).unwrap()).collect();
+            let lines: Vec<Vec<u8>> = offsets
+                .iter()
+                .map(|&at| {
+                    let mut line = Vec::new();
+                    reader.append_line_at(at, &mut line).unwrap();
+                    line
+                })
+                .collect();
             assert_eq!(lines, wanted);
             // Appended one after the other into one buffer.
             let mut buffer = b"x".to_vec();
