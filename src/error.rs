@@ -48,6 +48,13 @@ pub enum Error {
         /// The output path both map to.
         out: PathBuf,
     },
+    /// The near-duplicate search could not read back the page signatures it kept in a
+    /// temporary file: no page is taken as a near-duplicate, and every page is written.
+    #[error("{source}; near-duplicates not searched, every page written")]
+    Signatures {
+        /// What reading the file gave, naming the file's folder.
+        source: io::Error,
+    },
     /// Writing an output failed; nothing partial is left behind.
     #[error("{path}: cannot write: {source}")]
     Write {

@@ -302,7 +302,11 @@ pub fn run(
             }
         }
     }
-    let verdict = corpus_pass(&pool, &sources, &scans, &first_page, summaries, recurrence, config);
+    let (verdict, error) = corpus_pass(&pool, &sources, &scans, &first_page, summaries, recurrence, config);
+    if let Some(error) = error {
+        report_error(&error);
+        failures += 1;
+    }
     let shown = config.shows_ids();
     let ids = PageIds { sources: &sources, scans: &scans, first_page: &first_page, shown };
 
@@ -496,32 +500,32 @@ fn corpus_pass(
     summaries: Vec<PageSummary>,
     mut recurrence: corpus::Recurrence,
     config: &Config,
-) -> Verdict {
+) -> (Verdict, Option<Error>) {
     // The fingerprint pass: sign each page's text without provisional chrome, reading it again
     // only when that chrome changes its kept blocks. The same pass counts exactly the blocks that
     // can be chrome (by their keys, which pass 1 kept: only the blocks whose text is signed are
     // normalised again).
     let provisional = corpus::provisional(&recurrence, &config.corpus);
     let site_chrome = config.corpus.site_chrome;
-    let mut fingerprints = vec![corpus::Fingerprint::default(); summaries.len()];
+    // Each page's signature goes to the log as it is made (in a temporary file beyond a few MB):
+    // a page costs no signature in memory.
+    let log = config.corpus.dedup.then(|| corpus::SignatureLog::for_pages(summaries.len()));
     // Pages whose blocks are counted after grouping, from the keys pass 1 kept: once it is known
     // which pages count, those that do not are never counted (rather than counted, then counted
     // off). The pages read again are counted as they are read (reading them once more would
     // cost more than counting blocks off).
     let mut deferred = vec![false; summaries.len()];
-    if config.corpus.dedup {
-        // Each input signs its pages into its own part of `fingerprints`, a chunk of inputs at a
-        // time (the parts of every input at once would cost two words a page).
-        let (mut rest, mut rest_deferred) = (fingerprints.as_mut_slice(), deferred.as_mut_slice());
+    if let Some(log) = &log {
+        // Each input marks its pages in its own part of `deferred`, a chunk of inputs at a time
+        // (the parts of every input at once would cost two words a page).
+        let mut rest_deferred = deferred.as_mut_slice();
         for start in (0..sources.len()).step_by(CHUNK_INPUTS) {
             let inputs = start..sources.len().min(start + CHUNK_INPUTS);
-            let mut parts: Vec<(&mut [corpus::Fingerprint], &mut [bool])> = Vec::with_capacity(inputs.len());
+            let mut parts: Vec<&mut [bool]> = Vec::with_capacity(inputs.len());
             for scan in &scans[inputs.clone()] {
-                let (part, tail) = std::mem::take(&mut rest).split_at_mut(scan.pages().len());
-                let (deferred_part, deferred_tail) =
-                    std::mem::take(&mut rest_deferred).split_at_mut(scan.pages().len());
-                parts.push((part, deferred_part));
-                (rest, rest_deferred) = (tail, deferred_tail);
+                let (part, tail) = std::mem::take(&mut rest_deferred).split_at_mut(scan.pages().len());
+                parts.push(part);
+                rest_deferred = tail;
             }
             pool.install(|| {
                 sources[inputs.clone()]
@@ -529,7 +533,7 @@ fn corpus_pass(
                     .zip(&scans[inputs.clone()])
                     .zip(&first_page[inputs])
                     .zip(parts)
-                    .for_each(|(((source, scan), &first), (signed, deferred))| {
+                    .for_each(|(((source, scan), &first), deferred)| {
                         let pages = scan.pages();
                         // A page pass 1 signed is signed again from that signature, site chrome
                         // taken out, without reading it again (unless chrome changes too much:
@@ -537,10 +541,9 @@ fn corpus_pass(
                         // pages of one input (a JSONL file's records) are signed in parallel too.
                         let read_again: Vec<bool> = pages
                             .par_iter()
-                            .zip(signed.par_iter_mut())
                             .enumerate()
                             .with_min_len(PAGES_PER_TASK)
-                            .map(|(offset, (page, slot))| {
+                            .map(|(offset, page)| {
                                 let Some(cached) = &page.cached else { return true };
                                 let Some(signature) = &cached.signature else { return true };
                                 let site = summaries[first + offset].site;
@@ -553,7 +556,7 @@ fn corpus_pass(
                                     &provisional,
                                 );
                                 let Some(fingerprint) = fingerprint else { return true };
-                                *slot = fingerprint;
+                                log.add(first + offset, &fingerprint);
                                 false
                             })
                             .collect();
@@ -575,7 +578,7 @@ fn corpus_pass(
                                 }
                                 corpus::fingerprint(&labelled.page, &labelled.labels, site, &provisional)
                             },
-                            |index, fingerprint| signed[index - first] = fingerprint,
+                            |index, fingerprint| log.add(index, &fingerprint),
                         );
                     })
             });
@@ -614,8 +617,12 @@ fn corpus_pass(
     }
     // Related pairs are listed only for --related. Grouping runs on the run's threads (not
     // rayon's global pool, which --threads does not size).
-    let groups = pool
-        .install(|| corpus::group(summaries.len(), fingerprints, &config.corpus, config.related.is_some()));
+    // A log that cannot be read again leaves every page out of every group: all are written.
+    let groups = pool.install(|| corpus::group(log, &config.corpus, config.related.is_some()));
+    let (groups, error) = match groups {
+        Ok(groups) => (groups, None),
+        Err(source) => (corpus::Groups::default(), Some(Error::Signatures { source })),
+    };
     // Pages of one group count once per site: count the later ones off, by the keys pass 1
     // kept or reading them again.
     let uncounted = corpus::uncounted(&summaries, &groups);
@@ -659,7 +666,7 @@ fn corpus_pass(
     }
     drop(deferred);
     recurrence.forget_sketch();
-    corpus::finish(&summaries, groups, &recurrence, &config.corpus)
+    (corpus::finish(&summaries, groups, &recurrence, &config.corpus), error)
 }
 
 /// Bytes a source holds as stored (`None` when it cannot be looked at; pass 1 names it).
@@ -678,6 +685,7 @@ fn error_path(error: &Error) -> String {
         | Error::Walk { path, .. }
         | Error::OutputClash { path, .. }
         | Error::Write { path, .. } => path.display().to_string(),
+        Error::Signatures { .. } => String::new(),
     }
 }
 

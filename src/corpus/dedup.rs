@@ -14,7 +14,12 @@
 //! probability `1 - (1 - 0.4²)^32 = 0.996`, an unrelated pair (Jaccard under 0.02) with about
 //! 1%, and every candidate is checked before it counts.
 
+use std::io;
+
 use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_128;
+
+use super::signatures::SignatureLog;
 
 /// Slots of a page signature (one-permutation MinHash, 16 bits a slot: 128 bytes a page).
 pub const SIGNATURE_SLOTS: usize = 64;
@@ -397,7 +402,7 @@ pub struct Groups {
     pub related: Vec<(usize, usize, f64)>,
 }
 
-/// Groups near-duplicate pages.
+/// Groups near-duplicate pages, from the signatures in `log` (a page without one is in no group).
 ///
 /// Candidates come from the banded index; every candidate pair's estimated Jaccard is checked
 /// against `threshold`. Groups are stars, never chains: pages are taken from most to least
@@ -412,68 +417,57 @@ pub struct Groups {
 /// neighbour of all or none of them). A run of 200,000 short pages, most of them copies, made
 /// 23 million checked pairs and took 5 s and 0.6 GB to group page by page.
 ///
-/// Memory: the checked pairs of classes at or above `related_threshold` (8 bytes each), the
-/// neighbours of those at or above `threshold` (4 bytes in each direction), about 40 bytes a
-/// page and 50 a class. The classes' signatures are `pages` itself, reordered in place (the
-/// other copies' fingerprints are freed), not a second copy. Similarities are recomputed from
-/// the signatures when needed rather than stored.
-pub fn group(mut pages: Vec<Fingerprint>, threshold: f64, related_threshold: Option<f64>) -> Groups {
+/// Memory: the signatures stay in the log (in a temporary file for a large run); grouping reads
+/// it again [`BANDS_PER_PASS`] bands at a time. It holds about 53 bytes a page (class tables 16,
+/// each page's rank 4, the pass's band keys 16, the band being indexed and its sort's buffer 16,
+/// a byte of flags), 32 bytes a page briefly while the classes are sorted, and 9 bytes a
+/// candidate pair. The first error of reading the log ends it.
+pub fn group(log: SignatureLog, threshold: f64, related_threshold: Option<f64>) -> io::Result<Groups> {
     let floor = related_threshold.map_or(threshold, |related| related.min(threshold));
-    let classes = Classes::of(&pages);
-    // A class's centre is its most complete page (the first of its pages in the order pages
-    // are taken); classes are taken in the order of their centres, and from here on known by
-    // their rank in that order.
-    let centre: Vec<u32> = (0..classes.len())
-        .map(|c| {
-            let members = classes.members(c);
-            let best = members.iter().min_by_key(|&&p| (std::cmp::Reverse(pages[p as usize].shingles), p));
-            *best.expect("a class has a page")
-        })
-        .collect();
-    // Ties on shingles are broken by the signature, so which of two different pages of equal
-    // length becomes the centre does not depend on the order the inputs are listed in; only
-    // pages with identical signatures (copies of one text) fall back to input order.
+    let mut classes = Classes::of(&log)?;
+    // Classes are taken in the order of their centres (most complete first, ties by signature,
+    // then by input order), and from here on known by their rank in that order. The signature
+    // is compared by its first four slots, and whole only where those tie.
     let mut by_rank: Vec<u32> = (0..classes.len() as u32).collect();
     by_rank.par_sort_unstable_by_key(|&c| {
-        let p = centre[c as usize] as usize;
-        (std::cmp::Reverse(pages[p].shingles), pages[p].slots, p)
+        let c = c as usize;
+        (std::cmp::Reverse(classes.shingles[c]), classes.prefix[c], classes.centre[c])
     });
-    // The classes' signatures side by side, by rank (the index reads them in that order): the
-    // centres' fingerprints moved to the front of `pages`, the rest dropped.
+    order_ties_by_signature(&log, &classes, &mut by_rank)?;
+    classes.ranked();
     let ranks = by_rank.len();
-    let mut order: Vec<u32> = by_rank.iter().map(|&c| centre[c as usize]).collect();
-    gather_in_place(&mut pages, &mut order);
-    drop(order);
-    pages.truncate(ranks);
-    pages.shrink_to_fit();
-    let signatures = pages;
-    let sim = |a: u32, b: u32| slot_similarity(&signatures[a as usize].slots, &signatures[b as usize].slots);
-    let edges = checked_pairs(&signatures, floor);
+    let mut rank_of = vec![NO_RANK; classes.pages_span];
+    for (rank, &class) in by_rank.iter().enumerate() {
+        rank_of[classes.centre[class as usize] as usize] = rank as u32;
+    }
+    let (edges, equal) = checked_pairs(log, &rank_of, ranks, floor)?;
+    drop(rank_of);
+    let similarity_of = |equal: u8| f64::from(equal) / SIGNATURE_SLOTS as f64;
     let (a_of, b_of) = (|e: u64| (e >> 32) as u32, |e: u64| e as u32);
 
-    // Adjacency of the pairs at or above the threshold, both directions.
-    let above: Vec<bool> = edges.par_iter().map(|&e| sim(a_of(e), b_of(e)) >= threshold).collect();
-    let above_edges = || edges.iter().zip(&above).filter(|(_, &above)| above).map(|(&e, _)| e);
+    // Adjacency of the pairs at or above the threshold, both directions, with their equal slots.
+    let above = |i: usize| similarity_of(equal[i]) >= threshold;
     let mut start = vec![0u32; ranks + 1];
-    for e in above_edges() {
+    for (_, &e) in edges.iter().enumerate().filter(|&(i, _)| above(i)) {
         start[a_of(e) as usize + 1] += 1;
         start[b_of(e) as usize + 1] += 1;
     }
     for r in 0..ranks {
         start[r + 1] += start[r];
     }
-    let mut neighbours = vec![0u32; start[ranks] as usize];
+    let mut neighbours = vec![(0u32, 0u8); start[ranks] as usize];
     let mut filled = start[..ranks].to_vec();
-    for e in above_edges() {
+    for (i, &e) in edges.iter().enumerate().filter(|&(i, _)| above(i)) {
         let (a, b) = (a_of(e), b_of(e));
-        neighbours[filled[a as usize] as usize] = b;
+        neighbours[filled[a as usize] as usize] = (b, equal[i]);
         filled[a as usize] += 1;
-        neighbours[filled[b as usize] as usize] = a;
+        neighbours[filled[b as usize] as usize] = (a, equal[i]);
         filled[b as usize] += 1;
     }
-    drop((filled, above));
+    drop(filled);
 
     let members = |rank: u32| classes.members(by_rank[rank as usize] as usize);
+    let centre_of = |rank: u32| classes.centre[by_rank[rank as usize] as usize];
     let mut duplicate_of: Vec<(u32, u32, f64)> = Vec::new();
     // Each class's group: the rank of its centre's class.
     let mut group_of = vec![u32::MAX; ranks];
@@ -483,17 +477,17 @@ pub fn group(mut pages: Vec<Fingerprint>, threshold: f64, related_threshold: Opt
             continue;
         }
         group_of[rank as usize] = rank;
-        let centre = centre[by_rank[rank as usize] as usize];
+        let centre = centre_of(rank);
         let mut take = |members: &[u32], similarity: f64| {
             for &page in members.iter().filter(|&&page| page != centre) {
                 duplicate_of.push((page, centre, similarity));
             }
         };
         take(members(rank), 1.0);
-        for &other in around {
+        for &(other, equal) in around {
             if group_of[other as usize] == u32::MAX {
                 group_of[other as usize] = rank;
-                take(members(other), sim(rank, other));
+                take(members(other), similarity_of(equal));
             }
         }
     }
@@ -505,67 +499,103 @@ pub fn group(mut pages: Vec<Fingerprint>, threshold: f64, related_threshold: Opt
     } else {
         edges
             .iter()
-            .map(|&e| (a_of(e), b_of(e)))
-            .filter(|&(a, b)| group(a) != group(b))
-            .map(|(a, b)| {
+            .zip(&equal)
+            .map(|(&e, &equal)| (a_of(e), b_of(e), equal))
+            .filter(|&(a, b, _)| group(a) != group(b))
+            .map(|(a, b, equal)| {
                 // Copies of one text are listed once, by their most complete copy.
-                let (x, y) = (centre[by_rank[a as usize] as usize], centre[by_rank[b as usize] as usize]);
-                (x.min(y) as usize, x.max(y) as usize, sim(a, b))
+                let (x, y) = (centre_of(a), centre_of(b));
+                (x.min(y) as usize, x.max(y) as usize, similarity_of(equal))
             })
             .collect()
     };
     related.par_sort_unstable_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
-    Groups { duplicate_of: Duplicates::new(duplicate_of), related }
+    Ok(Groups { duplicate_of: Duplicates::new(duplicate_of), related })
 }
 
-/// Moves `items[order[i]]` to place `i` for every `i` of `order` (distinct places of `items`),
-/// in place: the places not in `order` end up after them, in no set order. `order` is used as
-/// scratch (it grows to `items.len()`).
-fn gather_in_place<T>(items: &mut [T], order: &mut Vec<u32>) {
-    // Complete `order` to a permutation: the places it does not name fill the rest.
-    let mut named = vec![false; items.len()];
-    for &from in order.iter() {
-        named[from as usize] = true;
-    }
-    order.extend((0..items.len() as u32).filter(|&from| !named[from as usize]));
-    drop(named);
-    // Each cycle of the permutation is followed once: place j takes what place order[j] holds,
-    // and a place done points at itself.
-    for start in 0..items.len() {
-        let mut j = start;
-        while order[j] as usize != start && order[j] as usize != j {
-            let from = order[j] as usize;
-            items.swap(j, from);
-            order[j] = j as u32;
-            j = from;
-        }
-        order[j] = j as u32;
-    }
-}
+/// A page that is not the centre of a class.
+const NO_RANK: u32 = u32::MAX;
 
-/// The signed pages (at least [`MIN_SHINGLES`] shingles) in classes of identical signatures.
+/// Bands whose keys grouping holds at a time: it reads the log `2 · BANDS / BANDS_PER_PASS - 1`
+/// times (once for the candidates, once for their equal slots, the pass between them shared).
+/// Four bands take 16 bytes a class; 32 would take 128, the signatures whole.
+pub const BANDS_PER_PASS: usize = 4;
+
+/// Passes over the log that each half of [`checked_pairs`] makes.
+const PASSES: usize = BANDS / BANDS_PER_PASS;
+
+const _: () = assert!(BANDS.is_multiple_of(BANDS_PER_PASS) && BANDS_PER_PASS <= 8 && BAND_ROWS == 2);
+
+/// The signed pages (at least [`MIN_SHINGLES`] shingles) in classes of identical signatures,
+/// and each class's centre: its most complete page (ties: input order).
 struct Classes {
     /// Where each class's pages start in `pages` (and, last, the end).
     start: Vec<u32>,
     /// The pages of each class, in input order, class after class.
     pages: Vec<u32>,
+    /// Each class's centre.
+    centre: Vec<u32>,
+    /// Each class's shingles: its centre's.
+    shingles: Vec<u32>,
+    /// Each class's first four slots, the first in the high bits: they order as the slots do.
+    prefix: Vec<u64>,
+    /// One more than the highest page signed.
+    pages_span: usize,
 }
 
 impl Classes {
-    fn of(pages: &[Fingerprint]) -> Self {
-        let mut signed: Vec<u32> =
-            (0..pages.len() as u32).filter(|&p| pages[p as usize].shingles >= MIN_SHINGLES).collect();
-        signed.par_sort_unstable_by_key(|&p| (pages[p as usize].slots, p));
-        let mut start = vec![0];
-        for run in signed.chunk_by(|&a, &b| pages[a as usize].slots == pages[b as usize].slots) {
-            start.push(start[start.len() - 1] + run.len() as u32);
+    /// Signatures are told apart by a 128-bit hash of their slots (two different signatures
+    /// share it with a chance of about 2^-128).
+    fn of(log: &SignatureLog) -> io::Result<Self> {
+        struct Signed {
+            hash: u128,
+            prefix: u64,
+            shingles: u32,
+            page: u32,
         }
-        Classes { start, pages: signed }
+        let mut signed: Vec<Signed> = Vec::with_capacity(log.len());
+        let mut pages_span = 0;
+        log.for_each(|record| {
+            pages_span = pages_span.max(record.page() as usize + 1);
+            if record.shingles() >= MIN_SHINGLES {
+                let prefix = (0..4).fold(0u64, |prefix, slot| (prefix << 16) | u64::from(record.slot(slot)));
+                let hash = xxh3_128(record.slot_bytes());
+                signed.push(Signed { hash, prefix, shingles: record.shingles(), page: record.page() });
+            }
+        })?;
+        signed.par_sort_unstable_by_key(|s| (s.hash, s.page));
+        let mut classes = Classes {
+            start: vec![0],
+            pages: Vec::with_capacity(signed.len()),
+            centre: Vec::new(),
+            shingles: Vec::new(),
+            prefix: Vec::new(),
+            pages_span,
+        };
+        let classes_len = signed.chunk_by(|a, b| a.hash == b.hash).count();
+        classes.start.reserve_exact(classes_len);
+        classes.centre.reserve_exact(classes_len);
+        classes.shingles.reserve_exact(classes_len);
+        classes.prefix.reserve_exact(classes_len);
+        for run in signed.chunk_by(|a, b| a.hash == b.hash) {
+            let centre = run.iter().min_by_key(|s| (std::cmp::Reverse(s.shingles), s.page)).expect("a run");
+            classes.pages.extend(run.iter().map(|s| s.page));
+            classes.start.push(classes.pages.len() as u32);
+            classes.centre.push(centre.page);
+            classes.shingles.push(centre.shingles);
+            classes.prefix.push(centre.prefix);
+        }
+        Ok(classes)
     }
 
     /// Number of classes.
     fn len(&self) -> usize {
         self.start.len() - 1
+    }
+
+    /// Frees what only ranking the classes needs.
+    fn ranked(&mut self) {
+        (self.shingles, self.prefix) = (Vec::new(), Vec::new());
     }
 
     /// The pages of class `class`, in input order.
@@ -574,14 +604,91 @@ impl Classes {
     }
 }
 
-/// Checked candidate pairs `(a << 32) | b`, `a < b`, of `signatures` (listed in the order
-/// grouping takes them) with estimated similarity at least `floor`, sorted: signatures that
-/// share all slots of at least one band, where the first is among the first
-/// [`MAX_BUCKET_PAIRS`] of that band's bucket. Each pair is taken in the first band that pairs
-/// it and checked there, so no pair is listed twice and unchecked candidates are never kept.
-/// Memory: 20 bytes a signature (the band being indexed, the buffer its sort goes through, and
-/// for each signature the bands where it is among its bucket's first), plus the pairs kept.
-fn checked_pairs(signatures: &[Fingerprint], floor: f64) -> Vec<u64> {
+/// Orders the classes of `by_rank` (sorted by shingles, first four slots and centre) whose
+/// shingles and first four slots tie by their whole signatures, then centres, reading the
+/// tied centres' signatures from the log (different near-copies of one length are rare).
+fn order_ties_by_signature(log: &SignatureLog, classes: &Classes, by_rank: &mut [u32]) -> io::Result<()> {
+    let key = |c: u32| (classes.shingles[c as usize], classes.prefix[c as usize]);
+    let tied: Vec<std::ops::Range<usize>> = {
+        let mut tied = Vec::new();
+        let mut start = 0;
+        for run in by_rank.chunk_by(|&a, &b| key(a) == key(b)) {
+            if run.len() > 1 {
+                tied.push(start..start + run.len());
+            }
+            start += run.len();
+        }
+        tied
+    };
+    if tied.is_empty() {
+        return Ok(());
+    }
+    let mut wanted: Vec<u32> = tied
+        .iter()
+        .flat_map(|run| by_rank[run.clone()].iter().map(|&c| classes.centre[c as usize]))
+        .collect();
+    wanted.sort_unstable();
+    let mut slots = vec![[0u16; SIGNATURE_SLOTS]; wanted.len()];
+    log.for_each(|record| {
+        if let Ok(at) = wanted.binary_search(&record.page()) {
+            slots[at] = record.fingerprint().slots;
+        }
+    })?;
+    let slots_of = |c: u32| &slots[wanted.binary_search(&classes.centre[c as usize]).expect("wanted")];
+    for run in tied {
+        by_rank[run].sort_unstable_by(|&a, &b| {
+            slots_of(a).cmp(slots_of(b)).then(classes.centre[a as usize].cmp(&classes.centre[b as usize]))
+        });
+    }
+    Ok(())
+}
+
+/// Checked candidate pairs `(a << 32) | b`, `a < b`, of the signatures of the `ranks` class
+/// centres (`rank_of` a page's rank, [`NO_RANK`] for the other pages) with estimated similarity
+/// at least `floor`, sorted, and each pair's equal slots: signatures that share all slots of at
+/// least one band, where the first is among the first [`MAX_BUCKET_PAIRS`] of that band's
+/// bucket.
+///
+/// While the log is in memory, its signatures are gathered in rank order and every candidate
+/// is checked as it is found ([`checked_pairs_in_memory`]); once it is in its file, the log is
+/// read a few bands at a time ([`checked_pairs_by_passes`]). Both give the same pairs.
+fn checked_pairs(
+    log: SignatureLog,
+    rank_of: &[u32],
+    ranks: usize,
+    floor: f64,
+) -> io::Result<(Vec<u64>, Vec<u8>)> {
+    if log.in_file() {
+        return checked_pairs_by_passes(&log, rank_of, ranks, floor);
+    }
+    // The centres' signatures, in rank order; the copies' are freed with the log.
+    let mut signatures = vec![[0u16; SIGNATURE_SLOTS]; ranks];
+    log.for_each(|record| {
+        let rank = rank_of[record.page() as usize];
+        if rank != NO_RANK {
+            signatures[rank as usize] = record.fingerprint().slots;
+        }
+    })?;
+    drop(log);
+    let pairs = checked_pairs_in_memory(&signatures, floor);
+    let equal = pairs
+        .par_iter()
+        .map(|&pair| equal_slots(&signatures[(pair >> 32) as usize], &signatures[pair as u32 as usize]))
+        .collect();
+    Ok((pairs, equal))
+}
+
+/// Slots two signatures share.
+fn equal_slots(a: &Slots, b: &Slots) -> u8 {
+    a.iter().zip(b).filter(|(x, y)| x == y).count() as u8
+}
+
+/// [`checked_pairs`] of `signatures` in rank order. Each pair is taken in the first band that
+/// pairs it and checked there, so no pair is listed twice and unchecked candidates are never
+/// kept. Memory: 20 bytes a signature (the band being indexed, the buffer its sort goes
+/// through, and for each signature the bands where it is among its bucket's first), plus the
+/// pairs kept.
+fn checked_pairs_in_memory(signatures: &[Slots], floor: f64) -> Vec<u64> {
     let band_key = |s: &Slots, band: usize| {
         s[band * BAND_ROWS..(band + 1) * BAND_ROWS].iter().fold(0u32, |acc, &v| (acc << 16) | v as u32)
     };
@@ -589,7 +696,7 @@ fn checked_pairs(signatures: &[Fingerprint], floor: f64) -> Vec<u64> {
     // in that band, so it was paired there with every later signature of the bucket.
     let mut early = vec![0u32; signatures.len()];
     let paired_before = |a: u32, b: u32, band: usize, early: &[u32]| {
-        let (sa, sb) = (&signatures[a as usize].slots, &signatures[b as usize].slots);
+        let (sa, sb) = (&signatures[a as usize], &signatures[b as usize]);
         // The earlier bands where a was among the first, lowest first.
         let mut bands = early[a as usize] & ((1u32 << band) - 1);
         while bands != 0 {
@@ -607,26 +714,22 @@ fn checked_pairs(signatures: &[Fingerprint], floor: f64) -> Vec<u64> {
     for band in 0..BANDS {
         bucket.clear();
         // Listed in order, and sorted stably by key: each bucket in grouping order.
-        bucket.extend(signatures.iter().enumerate().map(|(i, s)| (band_key(&s.slots, band), i as u32)));
+        bucket.extend(signatures.iter().enumerate().map(|(i, s)| (band_key(s, band), i as u32)));
         sort_by_band_key(&mut bucket, &mut scratch);
-        let found: Vec<Vec<u64>> = bucket
-            .par_chunk_by(|x, y| x.0 == y.0)
-            .map(|run| {
-                let mut found = Vec::new();
-                for (i, &(_, b)) in run.iter().enumerate() {
-                    for &(_, a) in &run[..i.min(MAX_BUCKET_PAIRS)] {
-                        if !paired_before(a, b, band, &early)
-                            && slot_similarity(&signatures[a as usize].slots, &signatures[b as usize].slots)
-                                >= floor
-                        {
-                            found.push(((a as u64) << 32) | b as u64);
-                        }
-                    }
-                }
-                found
-            })
-            .collect();
-        pairs.extend(found.into_iter().flatten());
+        let early_now = &early;
+        pairs.par_extend(bucket.par_chunk_by(|x, y| x.0 == y.0).filter(|run| run.len() > 1).flat_map_iter(
+            |run| {
+                run.iter().enumerate().flat_map(move |(i, &(_, b))| {
+                    run[..i.min(MAX_BUCKET_PAIRS)]
+                        .iter()
+                        .filter(move |&&(_, a)| {
+                            !paired_before(a, b, band, early_now)
+                                && slot_similarity(&signatures[a as usize], &signatures[b as usize]) >= floor
+                        })
+                        .map(move |&(_, a)| (u64::from(a) << 32) | u64::from(b))
+                })
+            },
+        ));
         for run in bucket.chunk_by(|x, y| x.0 == y.0) {
             for &(_, a) in &run[..run.len().min(MAX_BUCKET_PAIRS)] {
                 early[a as usize] |= 1 << band;
@@ -636,6 +739,141 @@ fn checked_pairs(signatures: &[Fingerprint], floor: f64) -> Vec<u64> {
     pairs.par_sort_unstable();
     pairs
 }
+
+/// [`checked_pairs`] read from the log [`BANDS_PER_PASS`] bands at a time. Each pass finds
+/// candidates (within a pass, each pair is taken in the first band that pairs it; across
+/// passes, sorting drops the pairs found again). Candidates wait unchecked until they are
+/// [`PENDING_PAIRS`] or the last pass is done; then a sweep reads every pass's keys again to
+/// count their equal slots and keeps those at or above `floor`. Memory: 16 bytes a signature
+/// for the pass's keys, 4 for the part of a band being indexed and the buffer its sort goes
+/// through, a byte of flags, 9 bytes a waiting candidate and 9 bytes a checked pair.
+fn checked_pairs_by_passes(
+    log: &SignatureLog,
+    rank_of: &[u32],
+    ranks: usize,
+    floor: f64,
+) -> io::Result<(Vec<u64>, Vec<u8>)> {
+    let mut keys = vec![[0u32; BANDS_PER_PASS]; ranks];
+    let read_keys = |pass: usize, keys: &mut [[u32; BANDS_PER_PASS]]| {
+        log.for_each(|record| {
+            let rank = rank_of[record.page() as usize];
+            if rank != NO_RANK {
+                let row = &mut keys[rank as usize];
+                for (j, key) in row.iter_mut().enumerate() {
+                    *key = record.band_key(pass * BANDS_PER_PASS + j);
+                }
+            }
+        })
+    };
+    // Bit `j` of `early[a]`: signature a is among the first MAX_BUCKET_PAIRS of its bucket in
+    // band j of the pass, so it was paired there with every later signature of the bucket.
+    let mut early = vec![0u8; ranks];
+    let (mut checked, mut checked_equal): (Vec<u64>, Vec<u8>) = (Vec::new(), Vec::new());
+    let mut pending: Vec<u64> = Vec::new();
+    let mut bucket: Vec<(u32, u32)> = Vec::new();
+    let mut scratch: Vec<(u32, u32)> = Vec::new();
+    for pass in 0..PASSES {
+        read_keys(pass, &mut keys)?;
+        early.fill(0);
+        // A band's buckets are indexed a part at a time (by the keys' top bits): the index and
+        // its sort's buffer take a part of the signatures, not all of them.
+        for (j, part) in (0..BANDS_PER_PASS).flat_map(|j| (0..BUCKET_PARTS).map(move |part| (j, part))) {
+            bucket.clear();
+            // Listed in order, and sorted stably by key: each bucket in grouping order.
+            let in_part = |key: u32| (key >> (32 - BUCKET_PARTS.trailing_zeros())) as usize == part;
+            bucket.extend(
+                keys.iter()
+                    .enumerate()
+                    .filter(|(_, row)| in_part(row[j]))
+                    .map(|(rank, row)| (row[j], rank as u32)),
+            );
+            sort_by_band_key(&mut bucket, &mut scratch);
+            // Paired in an earlier band of this pass.
+            let paired_before = |a: u32, b: u32| {
+                let (ka, kb) = (&keys[a as usize], &keys[b as usize]);
+                let mut bands = early[a as usize] & ((1u8 << j) - 1);
+                while bands != 0 {
+                    let earlier = bands.trailing_zeros() as usize;
+                    if ka[earlier] == kb[earlier] {
+                        return true;
+                    }
+                    bands &= bands - 1;
+                }
+                false
+            };
+            pending.par_extend(
+                bucket.par_chunk_by(|x, y| x.0 == y.0).filter(|run| run.len() > 1).flat_map_iter(|run| {
+                    run.iter().enumerate().flat_map(move |(i, &(_, b))| {
+                        run[..i.min(MAX_BUCKET_PAIRS)]
+                            .iter()
+                            .filter(move |&&(_, a)| !paired_before(a, b))
+                            .map(move |&(_, a)| (u64::from(a) << 32) | u64::from(b))
+                    })
+                }),
+            );
+            for run in bucket.chunk_by(|x, y| x.0 == y.0) {
+                for &(_, a) in &run[..run.len().min(MAX_BUCKET_PAIRS)] {
+                    early[a as usize] |= 1 << j;
+                }
+            }
+        }
+        pending.par_sort_unstable();
+        pending.dedup();
+        if !checked.is_empty() {
+            pending.retain(|pair| checked.binary_search(pair).is_err());
+        }
+        if pending.len() < PENDING_PAIRS && pass + 1 < PASSES {
+            continue;
+        }
+        // The sweep: every pass's keys, this one's first (they are read already).
+        let mut equal = vec![0u8; pending.len()];
+        for sweep in (0..PASSES).map(|k| (pass + k) % PASSES) {
+            if sweep != pass {
+                read_keys(sweep, &mut keys)?;
+            }
+            pending.par_iter().zip(equal.par_iter_mut()).with_min_len(4096).for_each(|(&pair, equal)| {
+                let (ka, kb) = (&keys[(pair >> 32) as usize], &keys[pair as u32 as usize]);
+                for (&x, &y) in ka.iter().zip(kb) {
+                    *equal += u8::from(x >> 16 == y >> 16) + u8::from(x & 0xFFFF == y & 0xFFFF);
+                }
+            });
+        }
+        // Those at or above the floor join the checked pairs, in order.
+        let mut kept = 0;
+        for i in 0..pending.len() {
+            if f64::from(equal[i]) / SIGNATURE_SLOTS as f64 >= floor {
+                (pending[kept], equal[kept]) = (pending[i], equal[i]);
+                kept += 1;
+            }
+        }
+        let total = checked.len() + kept;
+        let (mut merged, mut merged_equal) = (Vec::with_capacity(total), Vec::with_capacity(total));
+        let (mut old, mut new) = (0, 0);
+        while old < checked.len() || new < kept {
+            if new < kept && (old == checked.len() || pending[new] < checked[old]) {
+                merged.push(pending[new]);
+                merged_equal.push(equal[new]);
+                new += 1;
+            } else {
+                merged.push(checked[old]);
+                merged_equal.push(checked_equal[old]);
+                old += 1;
+            }
+        }
+        (checked, checked_equal) = (merged, merged_equal);
+        pending = Vec::new();
+    }
+    Ok((checked, checked_equal))
+}
+
+/// Parts a band's index is built in by [`checked_pairs_by_passes`] (a power of two).
+const BUCKET_PARTS: usize = 4;
+
+const _: () = assert!(BUCKET_PARTS.is_power_of_two() && BUCKET_PARTS > 1);
+
+/// Candidate pairs [`checked_pairs`] lets wait unchecked (9 bytes each) before a sweep checks
+/// them: beyond it, a sweep costs a read of the log for each pass, not memory for each page.
+const PENDING_PAIRS: usize = 4 << 20;
 
 /// Sorts `(band key, page)` pairs listed in page order by key, pages in order among equal keys
 /// (so as sorting the pairs whole would): four stable counting passes of a key byte each, a
@@ -666,7 +904,31 @@ fn sort_by_band_key(bucket: &mut Vec<(u32, u32)>, scratch: &mut Vec<(u32, u32)>)
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::corpus::signatures::RECORD_BYTES;
     use crate::fingerprint::{for_each_shingle, normalize_into};
+
+    /// A log of `pages`' signatures that keeps `memory_limit` bytes in memory, added in an order
+    /// that `memory_limit` shuffles.
+    fn log_of(pages: &[Fingerprint], memory_limit: usize) -> SignatureLog {
+        let log = SignatureLog::with_memory_limit(std::env::temp_dir(), memory_limit);
+        let mut order: Vec<usize> = (0..pages.len()).collect();
+        order.sort_by_key(|&page| mix(page as u64 ^ memory_limit as u64));
+        for page in order {
+            log.add(page, &pages[page]);
+        }
+        log
+    }
+
+    /// [`group`] of `pages`' signatures, from a log in memory and from one in its file (the
+    /// two ways of finding pairs), which must agree.
+    fn group_all(pages: Vec<Fingerprint>, threshold: f64, related_threshold: Option<f64>) -> Groups {
+        let in_memory = log_of(&pages, usize::MAX);
+        let in_file = log_of(&pages, 3 * RECORD_BYTES);
+        assert!(!in_memory.in_file() && (pages.len() < 3 || in_file.in_file()));
+        let groups = group(in_memory, threshold, related_threshold).unwrap();
+        assert_eq!(group(in_file, threshold, related_threshold).unwrap(), groups, "from the file");
+        groups
+    }
 
     fn fp(text: &str) -> Fingerprint {
         let mut norm = String::new();
@@ -786,7 +1048,7 @@ pub(crate) mod tests {
         let full = fp(&base.join(" "));
         let cut = fp(&base[..360].join(" "));
         let other = fp(&words(400, 6).join(" "));
-        let groups = group(vec![cut.clone(), other.clone(), full.clone(), cut], 0.5, Some(0.1));
+        let groups = group_all(vec![cut.clone(), other.clone(), full.clone(), cut], 0.5, Some(0.1));
         assert_eq!(groups.duplicate_of.of(0).map(|d| d.0), Some(2));
         assert_eq!(groups.duplicate_of.of(3).map(|d| d.0), Some(2));
         assert_eq!(groups.duplicate_of.of(1), None);
@@ -801,8 +1063,8 @@ pub(crate) mod tests {
         let a = Fingerprint { shingles: 400, ..fp(&base.join(" ")) };
         let b = Fingerprint { shingles: 400, ..fp(&edited.join(" ")) };
         assert_ne!(a.slots, b.slots);
-        let forward = group(vec![a.clone(), b.clone()], 0.5, Some(0.5));
-        let backward = group(vec![b, a], 0.5, Some(0.5));
+        let forward = group_all(vec![a.clone(), b.clone()], 0.5, Some(0.5));
+        let backward = group_all(vec![b, a], 0.5, Some(0.5));
         let centre = |g: &Groups, n: usize| (0..n).find(|&i| g.duplicate_of.of(i).is_none()).unwrap();
         // The same page is the centre: index 0 in one order is index 1 in the other.
         assert_eq!(centre(&forward, 2), 1 - centre(&backward, 2));
@@ -816,14 +1078,14 @@ pub(crate) mod tests {
         let b = fp(&base[100..500].join(" "));
         let c = fp(&base[200..600].join(" "));
         let full_a = Fingerprint { shingles: 10_000, ..a };
-        let groups = group(vec![full_a, b, c], 0.5, Some(0.5));
+        let groups = group_all(vec![full_a, b, c], 0.5, Some(0.5));
         assert!(groups.duplicate_of.of(2).is_none_or(|(of, _)| of != 0));
     }
 
     #[test]
     fn a_thousand_identical_pages_make_one_group() {
         let page = fp(&words(300, 8).join(" "));
-        let groups = group(vec![page; 1000], 0.4, Some(0.1));
+        let groups = group_all(vec![page; 1000], 0.4, Some(0.1));
         assert_eq!(groups.duplicate_of.len(), 999);
         assert!((1..1000).all(|i| groups.duplicate_of.of(i).map(|d| d.0) == Some(0)));
         assert!(groups.related.is_empty());
@@ -912,11 +1174,11 @@ pub(crate) mod tests {
                     page
                 })
                 .collect();
-            copies += pages.len() - Classes::of(&pages).len();
+            copies += pages.len() - Classes::of(&log_of(&pages, usize::MAX)).unwrap().len();
             for (threshold, related) in [(0.4, 0.1), (0.7, 0.3), (0.9, 0.9)] {
                 let expected = group_every_pair(&pages, threshold, related);
-                assert_eq!(group(pages.clone(), threshold, Some(related)), expected, "round {round}");
-                let unlisted = group(pages.clone(), threshold, None);
+                assert_eq!(group_all(pages.clone(), threshold, Some(related)), expected, "round {round}");
+                let unlisted = group_all(pages.clone(), threshold, None);
                 assert_eq!((unlisted.duplicate_of, unlisted.related.len()), (expected.duplicate_of, 0));
             }
         }
@@ -937,33 +1199,8 @@ pub(crate) mod tests {
             .collect();
         pages.push(Fingerprint { shingles: base.shingles + 1, ..base });
         assert!(pages.len() > 4 * MAX_BUCKET_PAIRS);
-        let groups = group(pages.clone(), 0.4, None);
+        let groups = group_all(pages.clone(), 0.4, None);
         assert!((0..2000).all(|i| groups.duplicate_of.of(i).map(|d| d.0) == Some(2000)));
-    }
-
-    #[test]
-    fn gathering_in_place_moves_what_a_copy_would() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        for round in 0..300usize {
-            let len = round % 40;
-            let items: Vec<String> = (0..len).map(|i| format!("item {i}")).collect();
-            // A random choice of distinct places, in random order.
-            let mut places: Vec<u32> = (0..len as u32).collect();
-            for i in (1..len).rev() {
-                places.swap(i, crate::testing::next(&mut state) as usize % (i + 1));
-            }
-            places.truncate(crate::testing::next(&mut state) as usize % (len + 1));
-            let copied: Vec<String> = places.iter().map(|&p| items[p as usize].clone()).collect();
-            let mut gathered = items.clone();
-            let mut order = places.clone();
-            gather_in_place(&mut gathered, &mut order);
-            assert_eq!(gathered[..places.len()], copied[..], "round {round}");
-            let mut all = gathered.clone();
-            all.sort();
-            let mut expected = items.clone();
-            expected.sort();
-            assert_eq!(all, expected, "nothing lost or doubled, round {round}");
-        }
     }
 
     #[test]
@@ -979,7 +1216,10 @@ pub(crate) mod tests {
                 variant
             })
             .collect();
-        let pairs = checked_pairs(&variants, 0.4);
+        let ranks: Vec<u32> = (0..variants.len() as u32).collect();
+        let (pairs, equal) = checked_pairs(log_of(&variants, usize::MAX), &ranks, ranks.len(), 0.4).unwrap();
+        let from_file = checked_pairs(log_of(&variants, 3 * RECORD_BYTES), &ranks, ranks.len(), 0.4).unwrap();
+        assert!(from_file == (pairs.clone(), equal), "the same pairs from the log's file");
         assert!(pairs.len() <= 2 * MAX_BUCKET_PAIRS * variants.len(), "{} pairs", pairs.len());
         assert!(pairs.len() >= variants.len(), "every variant is paired: {} pairs", pairs.len());
         assert!(pairs.windows(2).all(|w| w[0] < w[1]), "sorted, no pair twice");
@@ -988,7 +1228,7 @@ pub(crate) mod tests {
     #[test]
     fn short_pages_are_never_grouped() {
         let tiny = fp("one two three four");
-        let groups = group(vec![tiny.clone(), tiny], 0.5, Some(0.1));
+        let groups = group_all(vec![tiny.clone(), tiny], 0.5, Some(0.1));
         assert!(groups.duplicate_of.is_empty());
     }
 }

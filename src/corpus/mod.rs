@@ -19,12 +19,14 @@
 //!    the keys pass 1 kept, and those that do not count not at all.
 //! 4. [`finish`] turns the counts into the [`Verdict`] that the write pass applies.
 //!
-//! Memory: 8 bytes of site and 132 of fingerprint per page, and the recurrence count: a sketch
+//! Memory: 8 bytes of site per page, its fingerprint (136 bytes in a [`SignatureLog`], in a
+//! temporary file beyond 8 MiB of them), and the recurrence count: a sketch
 //! of 32 KiB to 32 MiB (by the input's size) until the fingerprints are signed, a sixteenth of
 //! it until the counts are exact, and about 32 bytes per block and site that the sketch puts
 //! on 3 or more pages ([`site`]).
 
 pub mod dedup;
+pub mod signatures;
 pub mod site;
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
@@ -34,6 +36,7 @@ use crate::label::{Label, Placement, Reason};
 use crate::segment::Segmented;
 
 pub use dedup::{Duplicates, Fingerprint, Groups, RemovableSignature};
+pub use signatures::SignatureLog;
 pub use site::{Recurrence, SiteChrome};
 
 /// Settings of the corpus pass.
@@ -131,19 +134,20 @@ pub fn fingerprint(page: &Segmented<'_>, labels: &[Label], site: u64, chrome: &S
     }
 }
 
-/// Groups near-duplicate pages (`fingerprints` in page order, taken over and freed; empty when
-/// dedup is off), listing the related pairs when `list_related`.
+/// Groups near-duplicate pages from their signatures in `log` (taken over and freed; none when
+/// dedup is off), listing the related pairs when `list_related`; the first error of reading
+/// the log again.
 pub fn group(
-    pages: usize,
-    fingerprints: Vec<Fingerprint>,
+    log: Option<SignatureLog>,
     options: &CorpusOptions,
     list_related: bool,
-) -> Groups {
-    if options.dedup && fingerprints.len() == pages {
-        let related = list_related.then_some(options.related_similarity);
-        dedup::group(fingerprints, options.similarity, related)
-    } else {
-        Groups { duplicate_of: Duplicates::default(), related: Vec::new() }
+) -> std::io::Result<Groups> {
+    match log {
+        Some(log) if options.dedup => {
+            let related = list_related.then_some(options.related_similarity);
+            dedup::group(log, options.similarity, related)
+        }
+        _ => Ok(Groups { duplicate_of: Duplicates::default(), related: Vec::new() }),
     }
 }
 
@@ -354,16 +358,13 @@ mod tests {
         let pages: Vec<PageSummary> =
             texts.iter().map(|t| summarize(&segment(t), None, &recurrence)).collect();
         let chrome = provisional(&recurrence, &options);
-        let fps: Vec<Fingerprint> = texts
-            .iter()
-            .zip(&pages)
-            .map(|(t, p)| {
-                let seg = segment(t);
-                count(&seg, p, &recurrence);
-                fingerprint(&seg, &keep(&seg), p.site, &chrome)
-            })
-            .collect();
-        let groups = group(pages.len(), fps, &options, true);
+        let log = SignatureLog::new();
+        for (index, (t, p)) in texts.iter().zip(&pages).enumerate() {
+            let seg = segment(t);
+            count(&seg, p, &recurrence);
+            log.add(index, &fingerprint(&seg, &keep(&seg), p.site, &chrome));
+        }
+        let groups = group(Some(log), &options, true).unwrap();
         for ((t, p), off) in texts.iter().zip(&pages).zip(uncounted(&pages, &groups)) {
             if off {
                 uncount(&segment(t), p, &recurrence);
