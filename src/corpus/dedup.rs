@@ -417,11 +417,13 @@ pub struct Groups {
 /// neighbour of all or none of them). A run of 200,000 short pages, most of them copies, made
 /// 23 million checked pairs and took 5 s and 0.6 GB to group page by page.
 ///
-/// Memory: the signatures stay in the log (in a temporary file for a large run); grouping reads
-/// it again [`BANDS_PER_PASS`] bands at a time. It holds about 53 bytes a page (class tables 16,
-/// each page's rank 4, the pass's band keys 16, the band being indexed and its sort's buffer 16,
-/// a byte of flags), 32 bytes a page briefly while the classes are sorted, and 9 bytes a
-/// candidate pair. The first error of reading the log ends it.
+/// Memory: the signatures stay in the log (in a temporary file for a large run), which grouping
+/// takes over and frees. Sorting the classes takes 32 bytes a page for a moment. Then, with
+/// the log in its file, about 41 bytes a page (the class tables 12, each class's rank and each
+/// page's 8, the pass's band keys 16, the part of a band being indexed and its sort's buffer 4,
+/// a byte of flags), at most 4 million waiting candidates (9 bytes each) and the checked pairs
+/// (9 bytes each); with the log in memory, its classes' signatures (128 bytes a class) instead
+/// of the band keys. The first error of reading the log ends it.
 pub fn group(log: SignatureLog, threshold: f64, related_threshold: Option<f64>) -> io::Result<Groups> {
     let floor = related_threshold.map_or(threshold, |related| related.min(threshold));
     let mut classes = Classes::of(&log)?;
