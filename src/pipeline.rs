@@ -507,8 +507,8 @@ fn corpus_pass(
     // normalised again).
     let provisional = corpus::provisional(&recurrence, &config.corpus);
     let site_chrome = config.corpus.site_chrome;
-    // Each page's signature goes to the log as it is made (in a temporary file beyond a few MB):
-    // a page costs no signature in memory.
+    // Each page's signature goes to the log as it is made (in a temporary file beyond 32 MiB):
+    // a large run holds no signature a page in memory.
     let log = config.corpus.dedup.then(|| corpus::SignatureLog::for_pages(summaries.len()));
     // Pages whose blocks are counted after grouping, from the keys pass 1 kept: once it is known
     // which pages count, those that do not are never counted (rather than counted, then counted

@@ -1073,6 +1073,20 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn of_two_equally_long_pages_whose_first_slots_tie_the_lower_signature_is_the_centre() {
+        // Equal shingles and equal first four slots: the order comes from the whole signatures,
+        // read back from the log, whichever page comes first and wherever the log is.
+        let base = fp(&words(300, 13).join(" "));
+        let (mut low, mut high) = (base.clone(), base);
+        low.slots[10] = 1;
+        high.slots[10] = 2;
+        for (pages, centre) in [(vec![high.clone(), low.clone()], 1), (vec![low, high], 0)] {
+            let groups = group_all(pages, 0.5, None);
+            assert_eq!(groups.duplicate_of.of(1 - centre).map(|d| d.0), Some(centre));
+        }
+    }
+
+    #[test]
     fn no_chaining_without_a_check() {
         // a ~ b and b ~ c but a and c share little: c must not join a's group through b.
         let base = words(600, 7);

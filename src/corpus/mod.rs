@@ -20,7 +20,7 @@
 //! 4. [`finish`] turns the counts into the [`Verdict`] that the write pass applies.
 //!
 //! Memory: 8 bytes of site per page, its fingerprint (136 bytes in a [`SignatureLog`], in a
-//! temporary file beyond 8 MiB of them), and the recurrence count: a sketch
+//! temporary file beyond 32 MiB of them), and the recurrence count: a sketch
 //! of 32 KiB to 32 MiB (by the input's size) until the fingerprints are signed, a sixteenth of
 //! it until the counts are exact, and about 32 bytes per block and site that the sketch puts
 //! on 3 or more pages ([`site`]).
