@@ -104,6 +104,12 @@ pub fn render_explain(
     }
 }
 
+/// `error` of a temporary file in `folder`, named for what it is (or it would read as the
+/// error of the output the file was for).
+pub fn temporary_file_error(folder: &Path, error: io::Error) -> io::Error {
+    io::Error::new(error.kind(), format!("temporary file in {} (TMPDIR): {error}", folder.display()))
+}
+
 /// Bytes a [`Spill`] keeps in memory; beyond them it moves to a temporary file.
 pub const SPILL_MEMORY_BYTES: usize = 8 << 20;
 
@@ -151,11 +157,7 @@ impl Spill {
     }
 
     fn push_to_file(&mut self, bytes: &[u8]) -> io::Result<()> {
-        // Named for what it is, or the error would read as the output's own.
-        let named = |error: io::Error| {
-            let folder = std::env::temp_dir();
-            io::Error::new(error.kind(), format!("temporary file in {} (TMPDIR): {error}", folder.display()))
-        };
+        let named = |error| temporary_file_error(&std::env::temp_dir(), error);
         if self.file.is_none() {
             let mut file = BufWriter::new(tempfile::tempfile().map_err(named)?);
             file.write_all(&self.memory).map_err(named)?;

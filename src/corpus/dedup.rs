@@ -335,8 +335,7 @@ pub fn similarity(a: &Fingerprint, b: &Fingerprint) -> f64 {
 
 /// [`similarity`] of two signatures' slots.
 fn slot_similarity(a: &Slots, b: &Slots) -> f64 {
-    let equal = a.iter().zip(b).filter(|(x, y)| x == y).count();
-    equal as f64 / SIGNATURE_SLOTS as f64
+    f64::from(equal_slots(a, b)) / SIGNATURE_SLOTS as f64
 }
 
 /// A signature's slots.

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::dedup::{Fingerprint, BAND_ROWS, SIGNATURE_SLOTS};
+use crate::output::temporary_file_error;
 
 /// Bytes of one record: the page (u32), its shingles (u32) and its slots (u16 each), little-endian.
 pub const RECORD_BYTES: usize = 8 + 2 * SIGNATURE_SLOTS;
@@ -126,7 +127,7 @@ impl SignatureLog {
         let log = self.lock();
         if let Some(file) = &log.file {
             let mut file = file;
-            let named = |error: io::Error| named(&log.folder, error);
+            let named = |error| temporary_file_error(&log.folder, error);
             file.seek(SeekFrom::Start(0)).map_err(named)?;
             let mut buffer = vec![0u8; READ_RECORDS * RECORD_BYTES];
             let mut left = log.file_len;
@@ -162,11 +163,6 @@ impl Log {
             Err(_) => self.file_failed = true,
         }
     }
-}
-
-/// An error of the log's file, named for what it is (or it would read as an output's own).
-fn named(folder: &std::path::Path, error: io::Error) -> io::Error {
-    io::Error::new(error.kind(), format!("temporary file in {} (TMPDIR): {error}", folder.display()))
 }
 
 /// One record of a [`SignatureLog`].
