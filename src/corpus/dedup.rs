@@ -517,12 +517,12 @@ pub fn group(log: SignatureLog, threshold: f64, related_threshold: Option<f64>) 
 /// A page that is not the centre of a class.
 const NO_RANK: u32 = u32::MAX;
 
-/// Bands whose keys grouping holds at a time: it reads the log `2 · BANDS / BANDS_PER_PASS - 1`
-/// times (once for the candidates, once for their equal slots, the pass between them shared).
-/// Four bands take 16 bytes a class; 32 would take 128, the signatures whole.
+/// Bands whose keys grouping holds at a time when the log is in its file: each pass reads the
+/// log once, and each sweep over the waiting candidates `PASSES - 1` more times. Four bands
+/// take 16 bytes a class; 32 would take 128, the signatures whole.
 pub const BANDS_PER_PASS: usize = 4;
 
-/// Passes over the log that each half of [`checked_pairs`] makes.
+/// Passes that read the log for candidates, and passes that each sweep makes.
 const PASSES: usize = BANDS / BANDS_PER_PASS;
 
 const _: () = assert!(BANDS.is_multiple_of(BANDS_PER_PASS) && BANDS_PER_PASS <= 8 && BAND_ROWS == 2);
@@ -675,6 +675,8 @@ fn checked_pairs(
     })?;
     drop(log);
     let pairs = checked_pairs_in_memory(&signatures, floor);
+    // Counted again for the pairs kept, rather than kept beside each pair as it is found (16
+    // bytes a pair while they are collected, not 8).
     let equal = pairs
         .par_iter()
         .map(|&pair| equal_slots(&signatures[(pair >> 32) as usize], &signatures[pair as u32 as usize]))
