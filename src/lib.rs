@@ -16,9 +16,11 @@
 //! assert_eq!(clean, "Big news today\nThe article body, in full sentences.\n");
 //! ```
 #![deny(missing_docs)]
-// One audited exception: `decode::utf8_string`, after SIMD validation.
+// Two audited exceptions: `decode::utf8_string`, after SIMD validation, and
+// `allocator::fix_mmap_threshold`, glibc's `mallopt`.
 #![deny(unsafe_code)]
 
+pub mod allocator;
 pub mod cache;
 pub mod cli;
 pub mod config;

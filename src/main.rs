@@ -7,6 +7,7 @@ use textsift::exit_codes::ExitCode;
 use textsift::pipeline;
 
 fn main() -> std::process::ExitCode {
+    textsift::allocator::return_large_buffers();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Clean(args) => clean(*args),

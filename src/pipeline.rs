@@ -1099,13 +1099,13 @@ fn write_jsonl(
     let mut next_page = 0;
     let read = batches.for_each_read_ahead(|batch| {
         let lines = batch.all_lines();
-        let in_batch = pages_in_batch(pages, &mut next_page, &batch, &lines);
+        let in_batch = pages_in_batch(pages, &mut next_page, batch, &lines);
         let start = in_batch.start;
         let records: Vec<Option<WrittenRecord>> = pages[in_batch]
             .par_iter()
             .enumerate()
             .map(|(offset, page)| {
-                let (record, line) = page_record(page, &batch, &lines, config)?;
+                let (record, line) = page_record(page, batch, &lines, config)?;
                 Some(write_record(&record, line, first_page + start + offset, page, ids, verdict, config))
             })
             .collect();
@@ -1327,7 +1327,7 @@ fn reread<T: Send>(
         let mut next_page = 0;
         let _ = batches.for_each_read_ahead(|batch| {
             let lines = batch.all_lines();
-            let in_batch = pages_in_batch(pages, &mut next_page, &batch, &lines);
+            let in_batch = pages_in_batch(pages, &mut next_page, batch, &lines);
             let start = in_batch.start;
             let batch_results: Vec<Option<(usize, T)>> = pages[in_batch]
                 .par_iter()

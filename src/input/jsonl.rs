@@ -98,6 +98,10 @@ pub struct Batches<R> {
     read_bytes: u64,
     hasher: Xxh3,
     done: bool,
+    /// A finished batch's buffer, for the next batch to fill: a run reads a file through two
+    /// buffers, not one new buffer a batch (each of which the system would hand out anew,
+    /// zeroed a page at a time, since [`crate::allocator`] has buffers that large mapped apart).
+    spare: Vec<u8>,
 }
 
 /// Whole lines of a JSONL file, from line `first_line` (1-based) on.
@@ -129,6 +133,7 @@ impl<R: BufRead> Batches<R> {
             read_bytes: 0,
             hasher: Xxh3::new(),
             done: false,
+            spare: Vec::new(),
         }
     }
 
@@ -139,8 +144,15 @@ impl<R: BufRead> Batches<R> {
         }
         let batch_bytes = self.next_bytes;
         self.next_bytes = batch_bytes.saturating_mul(2).min(self.batch_bytes);
-        // Room for the batch and a line past it, so that filling it does not double it.
-        let mut bytes = Vec::with_capacity(batch_bytes + BATCH_SLACK_BYTES);
+        // Room for the batch and a line past it, so that filling it does not double it. A
+        // spare buffer that a long line grew past twice that is not kept.
+        let room = batch_bytes + BATCH_SLACK_BYTES;
+        let mut bytes = std::mem::take(&mut self.spare);
+        if bytes.capacity() > 2 * (self.batch_bytes + BATCH_SLACK_BYTES) {
+            bytes = Vec::new();
+        }
+        bytes.clear();
+        bytes.reserve(room);
         while bytes.len() < batch_bytes {
             if self.reader.read_until(b'\n', &mut bytes)? == 0 {
                 self.done = true;
@@ -166,17 +178,19 @@ impl<R: BufRead> Batches<R> {
 impl<R: BufRead + Send> Batches<R> {
     /// Calls `each` with every batch in order, reading (and decompressing) the next batch, on
     /// another thread when one is free, while `each` works on this one: at most two batches
-    /// are held. Stops, without error, when `each` returns false; a read error is returned
-    /// once `each` is done with the batches before it.
-    pub fn for_each_read_ahead(&mut self, mut each: impl FnMut(Batch) -> bool) -> io::Result<()> {
+    /// are held, and their buffers serve the batches after them. Stops, without error, when
+    /// `each` returns false; a read error is returned once `each` is done with the batches
+    /// before it.
+    pub fn for_each_read_ahead(&mut self, mut each: impl FnMut(&Batch) -> bool) -> io::Result<()> {
         let mut next = self.next_batch()?;
         while let Some(batch) = next {
             let mut following = Ok(None);
             // `each` runs here (it may hold what cannot change threads, such as locked stdout).
             let go_on = rayon::in_place_scope(|scope| {
                 scope.spawn(|_| following = self.next_batch());
-                each(batch)
+                each(&batch)
             });
+            self.spare = batch.bytes;
             if !go_on {
                 return Ok(());
             }
@@ -370,12 +384,14 @@ mod tests {
         let mut seen = Vec::new();
         ahead
             .for_each_read_ahead(|batch| {
-                seen.push((batch.first_line, batch.bytes));
+                seen.push((batch.first_line, batch.bytes.clone()));
                 true
             })
             .unwrap();
         assert_eq!(seen, expected);
         assert_eq!(ahead.content_hash(), plain.content_hash());
+        // The last batch's buffer is kept for a next batch, as each one was.
+        assert!(ahead.spare.capacity() >= 300, "{}", ahead.spare.capacity());
 
         let mut stopped = Batches::with_batch_bytes(io::Cursor::new(&input), 300);
         let mut count = 0;
