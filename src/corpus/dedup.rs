@@ -936,6 +936,16 @@ pub(crate) mod tests {
         groups
     }
 
+    #[test]
+    fn a_log_that_cannot_be_read_back_groups_nothing_and_says_so() {
+        let pages: Vec<Fingerprint> =
+            (0..20).map(|i| fp(&format!("story {} {}", i % 4, "word ".repeat(40)))).collect();
+        let log = log_of(&pages, 3 * RECORD_BYTES);
+        log.break_file_for_reading();
+        let error = group(log, 0.5, Some(0.1)).unwrap_err().to_string();
+        assert!(error.contains("(TMPDIR)"), "{error}");
+    }
+
     fn fp(text: &str) -> Fingerprint {
         let mut norm = String::new();
         normalize_into(text, &mut norm);

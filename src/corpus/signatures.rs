@@ -141,6 +141,16 @@ impl SignatureLog {
         log.memory.chunks_exact(RECORD_BYTES).for_each(|record| each(Record(record)));
         Ok(())
     }
+
+    /// For tests of a log that cannot be read back: its file is swapped for one that is open
+    /// for writing only (reads fail), as an unnamed temporary file cannot be broken from outside.
+    #[cfg(test)]
+    pub(crate) fn break_file_for_reading(&self) {
+        let mut log = self.lock();
+        assert!(log.file.is_some(), "the log is in its file");
+        let write_only = tempfile::NamedTempFile::new_in(&log.folder).unwrap();
+        log.file = Some(std::fs::OpenOptions::new().write(true).open(write_only.path()).unwrap());
+    }
 }
 
 impl Log {
@@ -244,6 +254,20 @@ mod tests {
             assert_eq!(read_back(&log), written);
             assert_eq!(read_back(&log), written);
         }
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_back_is_an_error_naming_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = SignatureLog::with_memory_limit(dir.path().to_path_buf(), RECORD_BYTES * 2);
+        for page in 0..10 {
+            log.add(page, &fingerprint(page as u64));
+        }
+        log.break_file_for_reading();
+        let mut seen = 0;
+        let error = log.for_each(|_| seen += 1).unwrap_err().to_string();
+        assert!(error.contains(&dir.path().display().to_string()) && error.contains("(TMPDIR)"), "{error}");
+        assert_eq!(seen, 0, "no record is given before the error");
     }
 
     #[test]
