@@ -10,8 +10,9 @@
 //!
 //! Fixing it also fixes the size of free memory at the top of the heap from which glibc gives
 //! memory back ([`KEEP_FREE_BYTES`]; glibc otherwise raises it with the mmap threshold). Left
-//! at glibc's 128 KiB, or at 1 MiB, the heap shrank and grew again all the time: 12% more CPU
-//! for 300,000 records with a report (at 128 KiB), and for 1,000,000 records (at 1 MiB, two runs).
+//! at glibc's 128 KiB, or at 1 MiB, the heap shrank and grew again all the time: 12-25% more
+//! CPU for 300,000 records with a report (at 128 KiB), 12% for 1,000,000 records (at 1 MiB, two
+//! runs).
 //! Per-page buffers stay below both and come from the heap as before.
 
 /// Size from which glibc maps a buffer apart, and so returns its memory when it is freed.

@@ -17,7 +17,7 @@
 //! ```
 #![deny(missing_docs)]
 // Two audited exceptions: `decode::utf8_string`, after SIMD validation, and
-// `allocator::fix_mmap_threshold`, glibc's `mallopt`.
+// `allocator::set_threshold`, glibc's `mallopt`.
 #![deny(unsafe_code)]
 
 pub mod allocator;
