@@ -189,7 +189,7 @@ impl PageCache {
 
 /// Appends `value` as a LEB128 varint: 7 bits a byte, low bits first, the high bit set on
 /// every byte but the last.
-fn push_varint(out: &mut Vec<u8>, mut value: usize) {
+pub(crate) fn push_varint(out: &mut Vec<u8>, mut value: usize) {
     while value >= 0x80 {
         out.push(value as u8 | 0x80);
         value >>= 7;
@@ -199,7 +199,7 @@ fn push_varint(out: &mut Vec<u8>, mut value: usize) {
 
 /// Reads a varint [`push_varint`] wrote from the front of `bytes`, and moves past it; `None`
 /// when it is cut short or does not fit a `usize`.
-fn read_varint(bytes: &mut &[u8]) -> Option<usize> {
+pub(crate) fn read_varint(bytes: &mut &[u8]) -> Option<usize> {
     let mut value = 0usize;
     for (index, &byte) in bytes.iter().enumerate() {
         let bits = usize::from(byte & 0x7F);

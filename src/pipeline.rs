@@ -28,6 +28,8 @@ use crate::report::{
 };
 use crate::segment::{self, Segmented};
 
+mod idle;
+
 /// Inputs from which a progress bar is shown (when stderr is a terminal).
 const PROGRESS_MIN_INPUTS: usize = 200;
 
@@ -302,7 +304,8 @@ pub fn run(
             }
         }
     }
-    let (verdict, error) = corpus_pass(&pool, &sources, &scans, &first_page, summaries, recurrence, config);
+    let (verdict, error) =
+        corpus_pass(&pool, &sources, &mut scans, &first_page, summaries, recurrence, config);
     if let Some(error) = error {
         report_error(&error);
         failures += 1;
@@ -495,9 +498,9 @@ impl Write for StreamedFile {
 fn corpus_pass(
     pool: &rayon::ThreadPool,
     sources: &[Source],
-    scans: &[Scan],
+    scans: &mut [Scan],
     first_page: &[usize],
-    summaries: Vec<PageSummary>,
+    mut summaries: Vec<PageSummary>,
     mut recurrence: corpus::Recurrence,
     config: &Config,
 ) -> (Verdict, Option<Error>) {
@@ -587,7 +590,7 @@ fn corpus_pass(
         // No fingerprint pass: the pages pass 1 kept count after grouping; the others are read
         // again and counted now.
         let mut index = 0;
-        for scan in scans {
+        for scan in scans.iter() {
             for page in scan.pages() {
                 deferred[index] = page.cached.is_some();
                 index += 1;
@@ -618,7 +621,11 @@ fn corpus_pass(
     // Related pairs are listed only for --related. Grouping runs on the run's threads (not
     // rayon's global pool, which --threads does not size).
     // A log that cannot be read again leaves every page out of every group: all are written.
+    // What grouping does not read waits packed, so that grouping's tables do not come on top.
+    let idle = idle::IdleTables::pack(scans, &mut summaries, &mut deferred);
     let groups = pool.install(|| corpus::group(log, &config.corpus, config.related.is_some()));
+    idle.unpack(scans, &mut summaries, &mut deferred);
+    let scans: &[Scan] = scans;
     let (groups, error) = match groups {
         Ok(groups) => (groups, None),
         Err(source) => (corpus::Groups::default(), Some(Error::Signatures { source })),
