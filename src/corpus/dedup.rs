@@ -420,10 +420,22 @@ pub struct Groups {
 /// takes over and frees. Sorting the classes takes 24 bytes a page for a moment. Then, with
 /// the log in its file, about 41 bytes a page (the class tables 12, each class's rank and each
 /// page's 8, the pass's band keys 16, the part of a band being indexed and its sort's buffer 4,
-/// a byte of flags), at most 4 million waiting candidates (9 bytes each) and the checked pairs
+/// a byte of flags), about 4 million waiting candidates (9 bytes each; a sweep checks them as
+/// soon as that many wait, and a part of a band may add more before it) and the checked pairs
 /// (9 bytes each); with the log in memory, its classes' signatures (128 bytes a class) instead
 /// of the band keys. The first error of reading the log ends it.
 pub fn group(log: SignatureLog, threshold: f64, related_threshold: Option<f64>) -> io::Result<Groups> {
+    group_with(log, threshold, related_threshold, PENDING_PAIRS)
+}
+
+/// [`group`], letting at most about `pending_pairs` candidates wait for a sweep when the log is
+/// in its file (tests make sweeps come often).
+fn group_with(
+    log: SignatureLog,
+    threshold: f64,
+    related_threshold: Option<f64>,
+    pending_pairs: usize,
+) -> io::Result<Groups> {
     let floor = related_threshold.map_or(threshold, |related| related.min(threshold));
     let mut classes = Classes::of(&log)?;
     // Classes are taken in the order of their centres (most complete first, ties by signature,
@@ -441,7 +453,7 @@ pub fn group(log: SignatureLog, threshold: f64, related_threshold: Option<f64>) 
     for (rank, &class) in by_rank.iter().enumerate() {
         rank_of[classes.centre[class as usize] as usize] = rank as u32;
     }
-    let (edges, equal) = checked_pairs(log, &rank_of, ranks, floor)?;
+    let (edges, equal) = checked_pairs(log, &rank_of, ranks, floor, pending_pairs)?;
     drop(rank_of);
     let similarity_of = |equal: u8| f64::from(equal) / SIGNATURE_SLOTS as f64;
     let (a_of, b_of) = (|e: u64| (e >> 32) as u32, |e: u64| e as u32);
@@ -655,15 +667,17 @@ fn order_ties_by_signature(log: &SignatureLog, classes: &Classes, by_rank: &mut 
 ///
 /// While the log is in memory, its signatures are gathered in rank order and every candidate
 /// is checked as it is found ([`checked_pairs_in_memory`]); once it is in its file, the log is
-/// read a few bands at a time ([`checked_pairs_by_passes`]). Both give the same pairs.
+/// read a few bands at a time ([`checked_pairs_by_passes`], with at most about `pending_pairs`
+/// candidates waiting). Both give the same pairs.
 fn checked_pairs(
     log: SignatureLog,
     rank_of: &[u32],
     ranks: usize,
     floor: f64,
+    pending_pairs: usize,
 ) -> io::Result<(Vec<u64>, Vec<u8>)> {
     if log.in_file() {
-        return checked_pairs_by_passes(&log, rank_of, ranks, floor);
+        return checked_pairs_by_passes(&log, rank_of, ranks, floor, pending_pairs);
     }
     // The centres' signatures, in rank order; the copies' are freed with the log.
     let mut signatures = vec![[0u16; SIGNATURE_SLOTS]; ranks];
@@ -749,15 +763,18 @@ fn checked_pairs_in_memory(signatures: &[Slots], floor: f64) -> Vec<u64> {
 /// [`checked_pairs`] read from the log [`BANDS_PER_PASS`] bands at a time. Each pass finds
 /// candidates (within a pass, each pair is taken in the first band that pairs it; across
 /// passes, sorting drops the pairs found again). Candidates wait unchecked until they are
-/// [`PENDING_PAIRS`] or the last pass is done; then a sweep reads every pass's keys again to
-/// count their equal slots and keeps those at or above `floor`. Memory: 16 bytes a signature
-/// for the pass's keys, 4 for the part of a band being indexed and the buffer its sort goes
-/// through, a byte of flags, 9 bytes a waiting candidate and 9 bytes a checked pair.
+/// `pending_pairs` ([`PENDING_PAIRS`]), at the end of a pass or after any part of a band (the
+/// pass's keys are read again then), or the last pass is done; then a sweep reads every pass's
+/// keys again to count their equal slots and keeps those at or above `floor`. Memory: 16 bytes
+/// a signature for the pass's keys, 4 for the part of a band being indexed and the buffer its
+/// sort goes through, a byte of flags, 9 bytes a waiting candidate (and the last part's
+/// candidates past `pending_pairs`) and 9 bytes a checked pair.
 fn checked_pairs_by_passes(
     log: &SignatureLog,
     rank_of: &[u32],
     ranks: usize,
     floor: f64,
+    pending_pairs: usize,
 ) -> io::Result<(Vec<u64>, Vec<u8>)> {
     let mut keys = vec![[0u32; BANDS_PER_PASS]; ranks];
     let read_keys = |pass: usize, keys: &mut [[u32; BANDS_PER_PASS]]| {
@@ -778,6 +795,53 @@ fn checked_pairs_by_passes(
     let mut pending: Vec<u64> = Vec::new();
     let mut bucket: Vec<(u32, u32)> = Vec::new();
     let mut scratch: Vec<(u32, u32)> = Vec::new();
+    // Checks the waiting candidates: reads every pass's keys (`keys` holds pass `pass`'s, and
+    // holds another pass's afterwards), counts each candidate's equal slots, and merges those at
+    // or above the floor into the checked pairs, in order.
+    let sweep = |pass: usize,
+                 keys: &mut Vec<[u32; BANDS_PER_PASS]>,
+                 pending: &mut Vec<u64>,
+                 checked: &mut Vec<u64>,
+                 checked_equal: &mut Vec<u8>|
+     -> io::Result<()> {
+        sort_and_drop_checked(pending, checked);
+        let mut equal = vec![0u8; pending.len()];
+        for sweep in (0..PASSES).map(|k| (pass + k) % PASSES) {
+            if sweep != pass {
+                read_keys(sweep, keys)?;
+            }
+            pending.par_iter().zip(equal.par_iter_mut()).with_min_len(4096).for_each(|(&pair, equal)| {
+                let (ka, kb) = (&keys[(pair >> 32) as usize], &keys[pair as u32 as usize]);
+                for (&x, &y) in ka.iter().zip(kb) {
+                    *equal += u8::from(x >> 16 == y >> 16) + u8::from(x & 0xFFFF == y & 0xFFFF);
+                }
+            });
+        }
+        let mut kept = 0;
+        for i in 0..pending.len() {
+            if f64::from(equal[i]) / SIGNATURE_SLOTS as f64 >= floor {
+                (pending[kept], equal[kept]) = (pending[i], equal[i]);
+                kept += 1;
+            }
+        }
+        let total = checked.len() + kept;
+        let (mut merged, mut merged_equal) = (Vec::with_capacity(total), Vec::with_capacity(total));
+        let (mut old, mut new) = (0, 0);
+        while old < checked.len() || new < kept {
+            if new < kept && (old == checked.len() || pending[new] < checked[old]) {
+                merged.push(pending[new]);
+                merged_equal.push(equal[new]);
+                new += 1;
+            } else {
+                merged.push(checked[old]);
+                merged_equal.push(checked_equal[old]);
+                old += 1;
+            }
+        }
+        (*checked, *checked_equal) = (merged, merged_equal);
+        *pending = Vec::new();
+        Ok(())
+    };
     for pass in 0..PASSES {
         read_keys(pass, &mut keys)?;
         early.fill(0);
@@ -822,54 +886,29 @@ fn checked_pairs_by_passes(
                     early[a as usize] |= 1 << j;
                 }
             }
+            // Many candidates (pages alike in common words): checked now, not held to the end of
+            // the pass, and the pass's keys read again for its other bands.
+            if pending.len() >= pending_pairs {
+                sweep(pass, &mut keys, &mut pending, &mut checked, &mut checked_equal)?;
+                read_keys(pass, &mut keys)?;
+            }
         }
-        pending.par_sort_unstable();
-        pending.dedup();
-        if !checked.is_empty() {
-            pending.retain(|pair| checked.binary_search(pair).is_err());
-        }
-        if pending.len() < PENDING_PAIRS && pass + 1 < PASSES {
+        sort_and_drop_checked(&mut pending, &checked);
+        if pending.len() < pending_pairs && pass + 1 < PASSES {
             continue;
         }
-        // The sweep: every pass's keys, this one's first (they are read already).
-        let mut equal = vec![0u8; pending.len()];
-        for sweep in (0..PASSES).map(|k| (pass + k) % PASSES) {
-            if sweep != pass {
-                read_keys(sweep, &mut keys)?;
-            }
-            pending.par_iter().zip(equal.par_iter_mut()).with_min_len(4096).for_each(|(&pair, equal)| {
-                let (ka, kb) = (&keys[(pair >> 32) as usize], &keys[pair as u32 as usize]);
-                for (&x, &y) in ka.iter().zip(kb) {
-                    *equal += u8::from(x >> 16 == y >> 16) + u8::from(x & 0xFFFF == y & 0xFFFF);
-                }
-            });
-        }
-        // Those at or above the floor join the checked pairs, in order.
-        let mut kept = 0;
-        for i in 0..pending.len() {
-            if f64::from(equal[i]) / SIGNATURE_SLOTS as f64 >= floor {
-                (pending[kept], equal[kept]) = (pending[i], equal[i]);
-                kept += 1;
-            }
-        }
-        let total = checked.len() + kept;
-        let (mut merged, mut merged_equal) = (Vec::with_capacity(total), Vec::with_capacity(total));
-        let (mut old, mut new) = (0, 0);
-        while old < checked.len() || new < kept {
-            if new < kept && (old == checked.len() || pending[new] < checked[old]) {
-                merged.push(pending[new]);
-                merged_equal.push(equal[new]);
-                new += 1;
-            } else {
-                merged.push(checked[old]);
-                merged_equal.push(checked_equal[old]);
-                old += 1;
-            }
-        }
-        (checked, checked_equal) = (merged, merged_equal);
-        pending = Vec::new();
+        sweep(pass, &mut keys, &mut pending, &mut checked, &mut checked_equal)?;
     }
     Ok((checked, checked_equal))
+}
+
+/// Sorts `pending` candidates, drops those found twice and those among the sorted `checked`.
+fn sort_and_drop_checked(pending: &mut Vec<u64>, checked: &[u64]) {
+    pending.par_sort_unstable();
+    pending.dedup();
+    if !checked.is_empty() {
+        pending.retain(|pair| checked.binary_search(pair).is_err());
+    }
 }
 
 /// Parts a band's index is built in by [`checked_pairs_by_passes`] (a power of two).
@@ -931,8 +970,12 @@ pub(crate) mod tests {
         let in_memory = log_of(&pages, usize::MAX);
         let in_file = log_of(&pages, 3 * RECORD_BYTES);
         assert!(!in_memory.in_file() && (pages.len() < 3 || in_file.in_file()));
+        let often = log_of(&pages, 3 * RECORD_BYTES);
         let groups = group(in_memory, threshold, related_threshold).unwrap();
         assert_eq!(group(in_file, threshold, related_threshold).unwrap(), groups, "from the file");
+        // A sweep whenever a candidate waits: in the middle of passes too.
+        let swept_often = group_with(often, threshold, related_threshold, 1).unwrap();
+        assert_eq!(swept_often, groups, "from the file, sweeping often");
         groups
     }
 
@@ -1247,9 +1290,15 @@ pub(crate) mod tests {
             })
             .collect();
         let ranks: Vec<u32> = (0..variants.len() as u32).collect();
-        let (pairs, equal) = checked_pairs(log_of(&variants, usize::MAX), &ranks, ranks.len(), 0.4).unwrap();
-        let from_file = checked_pairs(log_of(&variants, 3 * RECORD_BYTES), &ranks, ranks.len(), 0.4).unwrap();
-        assert!(from_file == (pairs.clone(), equal), "the same pairs from the log's file");
+        let pairs_of = |memory_limit, pending_pairs| {
+            checked_pairs(log_of(&variants, memory_limit), &ranks, ranks.len(), 0.4, pending_pairs).unwrap()
+        };
+        let (pairs, equal) = pairs_of(usize::MAX, PENDING_PAIRS);
+        let from_file = pairs_of(3 * RECORD_BYTES, PENDING_PAIRS);
+        assert!(from_file == (pairs.clone(), equal.clone()), "the same pairs from the log's file");
+        // Swept whenever 1,000 candidates wait: within the passes, whose keys are read again.
+        let swept_often = pairs_of(3 * RECORD_BYTES, 1000);
+        assert!(swept_often == (pairs.clone(), equal), "the same pairs, swept often");
         assert!(pairs.len() <= 2 * MAX_BUCKET_PAIRS * variants.len(), "{} pairs", pairs.len());
         assert!(pairs.len() >= variants.len(), "every variant is paired: {} pairs", pairs.len());
         assert!(pairs.windows(2).all(|w| w[0] < w[1]), "sorted, no pair twice");
