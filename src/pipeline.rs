@@ -618,14 +618,14 @@ fn corpus_pass(
     } else {
         recurrence.forget_sketch();
     }
-    // Related pairs are listed only for --related. Grouping runs on the run's threads (not
-    // rayon's global pool, which --threads does not size).
-    // A log that cannot be read again leaves every page out of every group: all are written.
     // What grouping does not read waits packed, so that grouping's tables do not come on top.
     let idle = idle::IdleTables::pack(scans, &mut summaries, &mut deferred);
+    // Related pairs are listed only for --related. Grouping runs on the run's threads (not
+    // rayon's global pool, which --threads does not size).
     let groups = pool.install(|| corpus::group(log, &config.corpus, config.related.is_some()));
     idle.unpack(scans, &mut summaries, &mut deferred);
     let scans: &[Scan] = scans;
+    // A log that cannot be read again leaves every page out of every group: all are written.
     let (groups, error) = match groups {
         Ok(groups) => (groups, None),
         Err(source) => (corpus::Groups::default(), Some(Error::Signatures { source })),

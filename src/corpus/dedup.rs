@@ -795,16 +795,16 @@ fn checked_pairs_by_passes(
     let mut pending: Vec<u64> = Vec::new();
     let mut bucket: Vec<(u32, u32)> = Vec::new();
     let mut scratch: Vec<(u32, u32)> = Vec::new();
-    // Checks the waiting candidates: reads every pass's keys (`keys` holds pass `pass`'s, and
-    // holds another pass's afterwards), counts each candidate's equal slots, and merges those at
-    // or above the floor into the checked pairs, in order.
+    // Checks the waiting candidates (sorted, none twice, none checked: `sort_and_drop_checked`):
+    // reads every pass's keys (`keys` holds pass `pass`'s, and holds another pass's afterwards),
+    // counts each candidate's equal slots, and merges those at or above the floor into the
+    // checked pairs, in order.
     let sweep = |pass: usize,
                  keys: &mut Vec<[u32; BANDS_PER_PASS]>,
                  pending: &mut Vec<u64>,
                  checked: &mut Vec<u64>,
                  checked_equal: &mut Vec<u8>|
      -> io::Result<()> {
-        sort_and_drop_checked(pending, checked);
         let mut equal = vec![0u8; pending.len()];
         for sweep in (0..PASSES).map(|k| (pass + k) % PASSES) {
             if sweep != pass {
@@ -889,6 +889,7 @@ fn checked_pairs_by_passes(
             // Many candidates (pages alike in common words): checked now, not held to the end of
             // the pass, and the pass's keys read again for its other bands.
             if pending.len() >= pending_pairs {
+                sort_and_drop_checked(&mut pending, &checked);
                 sweep(pass, &mut keys, &mut pending, &mut checked, &mut checked_equal)?;
                 read_keys(pass, &mut keys)?;
             }
