@@ -417,13 +417,14 @@ pub struct Groups {
 /// 23 million checked pairs and took 5 s and 0.6 GB to group page by page.
 ///
 /// Memory: the signatures stay in the log (in a temporary file for a large run), which grouping
-/// takes over and frees. Sorting the classes takes 24 bytes a page for a moment. Then, with
-/// the log in its file, about 41 bytes a page (the class tables 12, each class's rank and each
-/// page's 8, the pass's band keys 16, the part of a band being indexed and its sort's buffer 4,
-/// a byte of flags), about 4 million waiting candidates (9 bytes each; a sweep checks them as
-/// soon as that many wait, and a part of a band may add more before it) and the checked pairs
-/// (9 bytes each); with the log in memory, its classes' signatures (128 bytes a class) instead
-/// of the band keys. The first error of reading the log ends it.
+/// takes over and frees. Sorting the pages into classes takes 24 bytes a page for a moment, and
+/// the classes' centres then 24 a class in the same buffer until they are ranked (the pages of
+/// the classes of more than one page: 4 bytes each). Then, with the log in its file, about 25
+/// bytes a page (each page's rank 4, the pass's band keys 16, the part of a band being indexed
+/// and its sort's buffer 4, a byte of flags), about 4 million waiting candidates (9 bytes each;
+/// a sweep checks them as soon as that many wait, and a part of a band may add more before it)
+/// and the checked pairs (9 bytes each); with the log in memory, its classes' signatures (128
+/// bytes a class) instead of the band keys. The first error of reading the log ends it.
 pub fn group(log: SignatureLog, threshold: f64, related_threshold: Option<f64>) -> io::Result<Groups> {
     group_with(log, threshold, related_threshold, PENDING_PAIRS)
 }
@@ -437,23 +438,24 @@ fn group_with(
     pending_pairs: usize,
 ) -> io::Result<Groups> {
     let floor = related_threshold.map_or(threshold, |related| related.min(threshold));
-    let mut classes = Classes::of(&log)?;
+    let Classes { mut centres, copies, pages_span } = Classes::of(&log)?;
     // Classes are taken in the order of their centres (most complete first, ties by signature,
     // then by input order), and from here on known by their rank in that order. The signature
     // is compared by its first four slots, and whole only where those tie.
-    let mut by_rank: Vec<u32> = (0..classes.len() as u32).collect();
-    by_rank.par_sort_unstable_by_key(|&c| {
-        let c = c as usize;
-        (std::cmp::Reverse(classes.shingles[c]), classes.prefix[c], classes.centre[c])
-    });
-    order_ties_by_signature(&log, &classes, &mut by_rank)?;
-    classes.ranked();
-    let ranks = by_rank.len();
-    let mut rank_of = vec![NO_RANK; classes.pages_span];
-    for (rank, &class) in by_rank.iter().enumerate() {
-        rank_of[classes.centre[class as usize] as usize] = rank as u32;
+    centres.par_sort_unstable_by_key(|c| (std::cmp::Reverse(c.shingles), c.prefix, c.page));
+    order_ties_by_signature(&log, &mut centres)?;
+    let ranks = centres.len();
+    let mut rank_of = vec![NO_RANK; pages_span];
+    for (rank, centre) in centres.iter().enumerate() {
+        rank_of[centre.page as usize] = rank as u32;
     }
+    drop(centres);
     let (edges, equal) = checked_pairs(log, &rank_of, ranks, floor, pending_pairs)?;
+    // Each rank's centre, from `rank_of` (held instead of beside it while pairs are checked).
+    let mut centres = vec![0u32; ranks];
+    for (page, &rank) in rank_of.iter().enumerate().filter(|&(_, &rank)| rank != NO_RANK) {
+        centres[rank as usize] = page as u32;
+    }
     drop(rank_of);
     let similarity_of = |equal: u8| f64::from(equal) / SIGNATURE_SLOTS as f64;
     let (a_of, b_of) = (|e: u64| (e >> 32) as u32, |e: u64| e as u32);
@@ -479,8 +481,8 @@ fn group_with(
     }
     drop(filled);
 
-    let members = |rank: u32| classes.members(by_rank[rank as usize] as usize);
-    let centre_of = |rank: u32| classes.centre[by_rank[rank as usize] as usize];
+    let members = |rank: u32| copies.members(&centres[rank as usize]);
+    let centre_of = |rank: u32| centres[rank as usize];
     let mut duplicate_of: Vec<(u32, u32, f64)> = Vec::new();
     // Each class's group: the rank of its centre's class.
     let mut group_of = vec![u32::MAX; ranks];
@@ -539,35 +541,62 @@ const PASSES: usize = BANDS / BANDS_PER_PASS;
 
 const _: () = assert!(BANDS.is_multiple_of(BANDS_PER_PASS) && BANDS_PER_PASS <= 8 && BAND_ROWS == 2);
 
-/// The signed pages (at least [`MIN_SHINGLES`] shingles) in classes of identical signatures,
-/// and each class's centre: its most complete page (ties: input order).
+/// The signed pages (at least [`MIN_SHINGLES`] shingles) in classes of identical signatures:
+/// each class's centre, its most complete page (ties: input order), and the pages of the
+/// classes of more than one.
 struct Classes {
-    /// Where each class's pages start in `pages` (and, last, the end).
-    start: Vec<u32>,
-    /// The pages of each class, in input order, class after class.
-    pages: Vec<u32>,
-    /// Each class's centre.
-    centre: Vec<u32>,
-    /// Each class's shingles: its centre's.
-    shingles: Vec<u32>,
-    /// Each class's first four slots, the first in the high bits: they order as the slots do.
-    prefix: Vec<u64>,
+    /// Each class's centre, in no particular order.
+    centres: Vec<Centre>,
+    /// The pages of the classes of more than one page.
+    copies: Copies,
     /// One more than the highest page signed.
     pages_span: usize,
+}
+
+/// A signed page: its signature is its first four slots and a hash of the others. As a class's
+/// centre, `hash` is no longer read.
+struct Signed {
+    /// The first four slots, the first in the high bits: they order as the slots do.
+    prefix: u64,
+    hash: u64,
+    shingles: u32,
+    page: u32,
+}
+
+/// A class's centre: its page, shingles and first four slots (a [`Signed`] whose hash is not
+/// read, so the classes are made where the pages were sorted).
+type Centre = Signed;
+
+/// The pages of the classes of more than one page, found by their centres.
+#[derive(Default)]
+struct Copies {
+    /// Each such class's centre, and where its pages start in `pages` and how many they are;
+    /// sorted by centre.
+    classes: Vec<(u32, u32, u32)>,
+    /// Their pages, in input order, class after class.
+    pages: Vec<u32>,
+}
+
+impl Copies {
+    /// The pages of the class whose centre is `*centre`, in input order (the centre alone for a
+    /// class of one page).
+    fn members<'a>(&'a self, centre: &'a u32) -> &'a [u32] {
+        match self.classes.binary_search_by_key(centre, |&(c, _, _)| c) {
+            Ok(at) => {
+                let (_, start, len) = self.classes[at];
+                &self.pages[start as usize..(start + len) as usize]
+            }
+            Err(_) => std::slice::from_ref(centre),
+        }
+    }
 }
 
 impl Classes {
     /// Signatures are told apart by their first four slots and a 64-bit hash of the other 60
     /// (two different signatures with the same first four slots share the hash with a chance of
-    /// about 2^-64); 24 bytes a page while they are sorted.
+    /// about 2^-64): 24 bytes a page while they are sorted, then 24 a class, in the same buffer,
+    /// and 4 a page of a class of more than one.
     fn of(log: &SignatureLog) -> io::Result<Self> {
-        /// A signed page: its signature is its first four slots and a hash of the others.
-        struct Signed {
-            prefix: u64,
-            hash: u64,
-            shingles: u32,
-            page: u32,
-        }
         let mut signed: Vec<Signed> = Vec::with_capacity(log.len());
         let mut pages_span = 0;
         log.for_each(|record| {
@@ -579,56 +608,40 @@ impl Classes {
             }
         })?;
         signed.par_sort_unstable_by_key(|s| (s.prefix, s.hash, s.page));
-        let mut classes = Classes {
-            start: vec![0],
-            pages: Vec::with_capacity(signed.len()),
-            centre: Vec::new(),
-            shingles: Vec::new(),
-            prefix: Vec::new(),
-            pages_span,
-        };
-        let same = |a: &Signed, b: &Signed| (a.prefix, a.hash) == (b.prefix, b.hash);
-        let classes_len = signed.chunk_by(same).count();
-        classes.start.reserve_exact(classes_len);
-        classes.centre.reserve_exact(classes_len);
-        classes.shingles.reserve_exact(classes_len);
-        classes.prefix.reserve_exact(classes_len);
-        for run in signed.chunk_by(same) {
+        let mut copies = Copies::default();
+        // Each run of one signature becomes its class's centre, written over the sorted pages
+        // where they were read (class `c` at index `c`, at or before its run's start).
+        let (mut classes, mut start) = (0, 0);
+        while start < signed.len() {
+            let same = |s: &Signed| (s.prefix, s.hash) == (signed[start].prefix, signed[start].hash);
+            let end = start + signed[start..].iter().position(|s| !same(s)).unwrap_or(signed.len() - start);
+            let run = &signed[start..end];
             let centre = run.iter().min_by_key(|s| (std::cmp::Reverse(s.shingles), s.page)).expect("a run");
-            classes.pages.extend(run.iter().map(|s| s.page));
-            classes.start.push(classes.pages.len() as u32);
-            classes.centre.push(centre.page);
-            classes.shingles.push(centre.shingles);
-            classes.prefix.push(centre.prefix);
+            let centre =
+                Centre { prefix: centre.prefix, hash: 0, shingles: centre.shingles, page: centre.page };
+            if run.len() > 1 {
+                copies.classes.push((centre.page, copies.pages.len() as u32, run.len() as u32));
+                copies.pages.extend(run.iter().map(|s| s.page));
+            }
+            signed[classes] = centre;
+            classes += 1;
+            start = end;
         }
-        Ok(classes)
-    }
-
-    /// Number of classes.
-    fn len(&self) -> usize {
-        self.start.len() - 1
-    }
-
-    /// Frees what only ranking the classes needs.
-    fn ranked(&mut self) {
-        (self.shingles, self.prefix) = (Vec::new(), Vec::new());
-    }
-
-    /// The pages of class `class`, in input order.
-    fn members(&self, class: usize) -> &[u32] {
-        &self.pages[self.start[class] as usize..self.start[class + 1] as usize]
+        signed.truncate(classes);
+        signed.shrink_to_fit();
+        copies.classes.sort_unstable_by_key(|&(centre, _, _)| centre);
+        Ok(Classes { centres: signed, copies, pages_span })
     }
 }
 
-/// Orders the classes of `by_rank` (sorted by shingles, first four slots and centre) whose
-/// shingles and first four slots tie by their whole signatures, then centres, reading the
-/// tied centres' signatures from the log (different near-copies of one length are rare).
-fn order_ties_by_signature(log: &SignatureLog, classes: &Classes, by_rank: &mut [u32]) -> io::Result<()> {
-    let key = |c: u32| (classes.shingles[c as usize], classes.prefix[c as usize]);
+/// Orders the runs of `centres` (sorted by shingles, first four slots and page) whose shingles
+/// and first four slots tie by their whole signatures, then pages, reading the tied centres'
+/// signatures from the log (different near-copies of one length are rare).
+fn order_ties_by_signature(log: &SignatureLog, centres: &mut [Centre]) -> io::Result<()> {
     let tied: Vec<std::ops::Range<usize>> = {
         let mut tied = Vec::new();
         let mut start = 0;
-        for run in by_rank.chunk_by(|&a, &b| key(a) == key(b)) {
+        for run in centres.chunk_by(|a, b| (a.shingles, a.prefix) == (b.shingles, b.prefix)) {
             if run.len() > 1 {
                 tied.push(start..start + run.len());
             }
@@ -639,10 +652,8 @@ fn order_ties_by_signature(log: &SignatureLog, classes: &Classes, by_rank: &mut 
     if tied.is_empty() {
         return Ok(());
     }
-    let mut wanted: Vec<u32> = tied
-        .iter()
-        .flat_map(|run| by_rank[run.clone()].iter().map(|&c| classes.centre[c as usize]))
-        .collect();
+    let mut wanted: Vec<u32> =
+        tied.iter().flat_map(|run| centres[run.clone()].iter().map(|c| c.page)).collect();
     wanted.sort_unstable();
     let mut slots = vec![[0u16; SIGNATURE_SLOTS]; wanted.len()];
     log.for_each(|record| {
@@ -650,11 +661,9 @@ fn order_ties_by_signature(log: &SignatureLog, classes: &Classes, by_rank: &mut 
             slots[at] = record.fingerprint().slots;
         }
     })?;
-    let slots_of = |c: u32| &slots[wanted.binary_search(&classes.centre[c as usize]).expect("wanted")];
+    let slots_of = |c: &Centre| &slots[wanted.binary_search(&c.page).expect("wanted")];
     for run in tied {
-        by_rank[run].sort_unstable_by(|&a, &b| {
-            slots_of(a).cmp(slots_of(b)).then(classes.centre[a as usize].cmp(&classes.centre[b as usize]))
-        });
+        centres[run].sort_unstable_by(|a, b| slots_of(a).cmp(slots_of(b)).then(a.page.cmp(&b.page)));
     }
     Ok(())
 }
@@ -1248,7 +1257,7 @@ pub(crate) mod tests {
                     page
                 })
                 .collect();
-            copies += pages.len() - Classes::of(&log_of(&pages, usize::MAX)).unwrap().len();
+            copies += pages.len() - Classes::of(&log_of(&pages, usize::MAX)).unwrap().centres.len();
             for (threshold, related) in [(0.4, 0.1), (0.7, 0.3), (0.9, 0.9)] {
                 let expected = group_every_pair(&pages, threshold, related);
                 assert_eq!(group_all(pages.clone(), threshold, Some(related)), expected, "round {round}");
