@@ -80,7 +80,7 @@ struct JsonlScan {
     summaries: Vec<PageSummary>,
     /// Every record's id, beside `pages`, when the run shows ids ([`Config::shows_ids`]; else
     /// empty).
-    ids: Vec<Box<str>>,
+    ids: RecordIds,
     /// Where every record's line starts in the input, beside `pages`, when the input is not
     /// compressed: a later pass that needs a few records reads just their lines.
     offsets: Option<Vec<u64>>,
@@ -126,6 +126,37 @@ impl Scan {
     }
 }
 
+/// The ids of a JSONL input's records, one after the other in one buffer: 8 bytes a record and
+/// its id's bytes (a `Box<str>` a record took 48 with the allocator's header, for ids of up to 24
+/// bytes).
+#[derive(Debug, Default)]
+struct RecordIds {
+    /// The ids, one after the other.
+    bytes: String,
+    /// Where each id ends in `bytes`.
+    ends: Vec<u64>,
+}
+
+impl RecordIds {
+    /// Appends the next record's id.
+    fn push(&mut self, id: &str) {
+        self.bytes.push_str(id);
+        self.ends.push(self.bytes.len() as u64);
+    }
+
+    /// The id of record `index` (in the order they were pushed).
+    fn get(&self, index: usize) -> &str {
+        let start = index.checked_sub(1).map_or(0, |before| self.ends[before]);
+        &self.bytes[start as usize..self.ends[index] as usize]
+    }
+
+    /// Gives back the slack that growing left.
+    fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
 /// The ids of the run's pages, by page index: a JSONL record's is kept in its input's scan, a
 /// text page's is its source's ([`Source::id`]).
 struct PageIds<'a> {
@@ -148,7 +179,7 @@ impl PageIds<'_> {
         // the next one's first page).
         let input = self.first_page[1..].partition_point(|&next| next <= page);
         match &self.scans[input] {
-            Scan::Jsonl(scan) => scan.ids[page - self.first_page[input]].to_string(),
+            Scan::Jsonl(scan) => scan.ids.get(page - self.first_page[input]).to_string(),
             _ => self.sources[input].id(),
         }
     }
@@ -815,7 +846,7 @@ fn scan(
 
 /// A record pass 1 read: its page and summary, its id (when the run shows ids) and where its
 /// line starts in the input.
-type ScannedRecord = (PageScan, PageSummary, Option<Box<str>>, u64);
+type ScannedRecord = (PageScan, PageSummary, Option<String>, u64);
 
 /// [`scan`] of a JSONL input, read a batch of lines at a time ([`jsonl::Batches`]), the records
 /// of a batch parsed and labelled in parallel: a file of many records uses every core and is
@@ -829,7 +860,8 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
     let shows_ids = config.shows_ids();
     let mut offsets = (!stream.compressed()).then(Vec::new);
     let mut batches = jsonl::Batches::new(stream.reader);
-    let (mut pages, mut summaries, mut ids, mut broken) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut pages, mut summaries, mut ids, mut broken) =
+        (Vec::new(), Vec::new(), RecordIds::default(), Vec::new());
     let read = batches.for_each_read_ahead(|batch| {
         let lines = batch.lines();
         if let Some(offsets) = &mut offsets {
@@ -846,7 +878,7 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
                 let labelled = label_page(&text, host.as_deref(), config);
                 let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
                 let cached = cache.keep(&text, &labelled.page, &labelled.labels, config.corpus.dedup);
-                let id = shows_ids.then(|| record.id(&config.keys, &file_id).into_boxed_str());
+                let id = shows_ids.then(|| record.id(&config.keys, &file_id));
                 Ok((PageScan { line: number, cached }, summary, id, offset))
             })
             .collect();
@@ -855,7 +887,9 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
                 Ok((page, summary, id, offset)) => {
                     pages.push(page);
                     summaries.push(summary);
-                    ids.extend(id);
+                    if let Some(id) = id {
+                        ids.push(&id);
+                    }
                     if let Some(offsets) = &mut offsets {
                         offsets.push(offset);
                     }
@@ -1436,6 +1470,18 @@ pub fn read_stdin() -> io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_ids_give_back_each_id_pushed() {
+        let ids = ["r1", "", "zeitung.de:7", "", "ünïcødé id", "r1"];
+        let mut record_ids = RecordIds::default();
+        for id in ids {
+            record_ids.push(id);
+        }
+        record_ids.shrink_to_fit();
+        let got: Vec<&str> = (0..ids.len()).map(|index| record_ids.get(index)).collect();
+        assert_eq!(got, ids);
+    }
 
     #[test]
     fn a_write_chunk_ends_at_its_input_count_or_its_bytes() {

@@ -134,7 +134,7 @@ impl IdleTables {
 
 #[cfg(test)]
 mod tests {
-    use super::super::JsonlScan;
+    use super::super::{JsonlScan, RecordIds};
     use super::*;
     use crate::cache::PageCache;
     use crate::page::PagePass;
@@ -160,7 +160,7 @@ mod tests {
             content_hash: 7,
             pages,
             summaries: Vec::new(),
-            ids: Vec::new(),
+            ids: RecordIds::default(),
             offsets,
             broken: Vec::new(),
         }))
