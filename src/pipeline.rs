@@ -29,6 +29,9 @@ use crate::report::{
 use crate::segment::{self, Segmented};
 
 mod idle;
+mod rising;
+
+use rising::RisingNumbers;
 
 /// Inputs from which a progress bar is shown (when stderr is a terminal).
 const PROGRESS_MIN_INPUTS: usize = 200;
@@ -81,9 +84,11 @@ struct JsonlScan {
     /// Every record's id, beside `pages`, when the run shows ids ([`Config::shows_ids`]; else
     /// empty).
     ids: RecordIds,
+    /// Every record's line in the input (from 0), beside `pages`.
+    lines: RisingNumbers,
     /// Where every record's line starts in the input, beside `pages`, when the input is not
     /// compressed: a later pass that needs a few records reads just their lines.
-    offsets: Option<Vec<u64>>,
+    offsets: Option<RisingNumbers>,
     /// Lines that are not records.
     broken: Vec<BrokenLine>,
 }
@@ -185,9 +190,9 @@ impl PageIds<'_> {
     }
 }
 
+/// What the later passes use of what pass 1 learned of one page (a JSONL record's line is its
+/// input's: [`JsonlScan::lines`]).
 struct PageScan {
-    /// The page's line in its JSONL file (0 for a text file).
-    line: usize,
     /// What pass 1 kept of the page for the later passes, when it fitted in the budget.
     cached: Option<Box<CachedPage>>,
 }
@@ -839,14 +844,14 @@ fn scan(
         plain,
         bytes: bytes_len as u64,
         stored_as_read,
-        page: PageScan { line: 0, cached },
+        page: PageScan { cached },
         summary,
     }
 }
 
-/// A record pass 1 read: its page and summary, its id (when the run shows ids) and where its
-/// line starts in the input.
-type ScannedRecord = (PageScan, PageSummary, Option<String>, u64);
+/// A record pass 1 read: its page and summary, its id (when the run shows ids), its line and
+/// where the line starts in the input.
+type ScannedRecord = (PageScan, PageSummary, Option<String>, usize, u64);
 
 /// [`scan`] of a JSONL input, read a batch of lines at a time ([`jsonl::Batches`]), the records
 /// of a batch parsed and labelled in parallel: a file of many records uses every core and is
@@ -858,15 +863,13 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
     };
     let file_id = source.id();
     let shows_ids = config.shows_ids();
-    let mut offsets = (!stream.compressed()).then(Vec::new);
+    let mut offsets = (!stream.compressed()).then(RisingNumbers::default);
+    let mut record_lines = RisingNumbers::default();
     let mut batches = jsonl::Batches::new(stream.reader);
     let (mut pages, mut summaries, mut ids, mut broken) =
         (Vec::new(), Vec::new(), RecordIds::default(), Vec::new());
     let read = batches.for_each_read_ahead(|batch| {
         let lines = batch.lines();
-        if let Some(offsets) = &mut offsets {
-            offsets.reserve(lines.len());
-        }
         // Each record's page, id and where its line starts.
         let scanned: Vec<Result<ScannedRecord, BrokenLine>> = lines
             .into_par_iter()
@@ -879,13 +882,14 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
                 let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
                 let cached = cache.keep(&text, &labelled.page, &labelled.labels, config.corpus.dedup);
                 let id = shows_ids.then(|| record.id(&config.keys, &file_id));
-                Ok((PageScan { line: number, cached }, summary, id, offset))
+                Ok((PageScan { cached }, summary, id, number, offset))
             })
             .collect();
         for scanned in scanned {
             match scanned {
-                Ok((page, summary, id, offset)) => {
+                Ok((page, summary, id, line, offset)) => {
                     pages.push(page);
+                    record_lines.push(line as u64);
                     summaries.push(summary);
                     if let Some(id) = id {
                         ids.push(&id);
@@ -905,11 +909,20 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
     // Kept until the run ends: without the slack of growing (up to half of each).
     pages.shrink_to_fit();
     ids.shrink_to_fit();
+    record_lines.shrink_to_fit();
     if let Some(offsets) = &mut offsets {
         offsets.shrink_to_fit();
     }
     let content_hash = batches.content_hash();
-    Scan::Jsonl(Box::new(JsonlScan { content_hash, pages, summaries, ids, offsets, broken }))
+    Scan::Jsonl(Box::new(JsonlScan {
+        content_hash,
+        pages,
+        summaries,
+        ids,
+        lines: record_lines,
+        offsets,
+        broken,
+    }))
 }
 
 /// Reads a source again, labels and writes it. Errors leave no partial output behind.
@@ -934,7 +947,18 @@ fn write_source(
         };
         match sink {
             Ok(sink) => {
-                write_jsonl(source, content_hash, pages, first_page, ids, verdict, config, sink, &mut written)
+                let Scan::Jsonl(jsonl_scan) = scan else { unreachable!("a JSONL input's scan") };
+                write_jsonl(
+                    source,
+                    content_hash,
+                    jsonl_scan,
+                    first_page,
+                    ids,
+                    verdict,
+                    config,
+                    sink,
+                    &mut written,
+                )
             }
             Err(error) => written.error = Some(error),
         }
@@ -1121,7 +1145,7 @@ impl JsonlSink {
 fn write_jsonl(
     source: &Source,
     content_hash: u64,
-    pages: &[PageScan],
+    jsonl_scan: &JsonlScan,
     first_page: usize,
     ids: &PageIds<'_>,
     verdict: &Verdict,
@@ -1136,17 +1160,19 @@ fn write_jsonl(
             return;
         }
     };
+    let pages = &jsonl_scan.pages;
     let mut batches = jsonl::Batches::new(stream.reader);
-    let mut next_page = 0;
+    let (mut next_page, mut record_lines) = (0, jsonl_scan.lines.iter().peekable());
     let read = batches.for_each_read_ahead(|batch| {
         let lines = batch.all_lines();
-        let in_batch = pages_in_batch(pages, &mut next_page, batch, &lines);
+        let (in_batch, numbers) = pages_in_batch(&mut next_page, &mut record_lines, batch, &lines);
         let start = in_batch.start;
         let records: Vec<Option<WrittenRecord>> = pages[in_batch]
             .par_iter()
+            .zip(&numbers)
             .enumerate()
-            .map(|(offset, page)| {
-                let (record, line) = page_record(page, batch, &lines, config)?;
+            .map(|(offset, (page, &number))| {
+                let (record, line) = page_record(number, batch, &lines, config)?;
                 Some(write_record(&record, line, first_page + start + offset, page, ids, verdict, config))
             })
             .collect();
@@ -1186,30 +1212,34 @@ fn write_jsonl(
     }
 }
 
-/// The pages (records, in line order from `*next_page` on) whose lines are in `batch` (split
-/// into `lines`); `*next_page` moves past them.
+/// The pages (records, in line order from `*next_page` on, their lines `record_lines`) whose
+/// lines are in `batch` (split into `lines`), and those lines' numbers; `*next_page` and
+/// `record_lines` move past them.
 fn pages_in_batch(
-    pages: &[PageScan],
     next_page: &mut usize,
+    record_lines: &mut std::iter::Peekable<impl Iterator<Item = u64>>,
     batch: &jsonl::Batch,
     lines: &[&[u8]],
-) -> std::ops::Range<usize> {
+) -> (std::ops::Range<usize>, Vec<usize>) {
     let start = *next_page;
-    while pages.get(*next_page).is_some_and(|page| page.line < batch.first_line + lines.len()) {
+    let end = (batch.first_line + lines.len()) as u64;
+    let mut numbers = Vec::new();
+    while let Some(number) = record_lines.next_if(|&number| number < end) {
+        numbers.push(number as usize);
         *next_page += 1;
     }
-    start..*next_page
+    (start..*next_page, numbers)
 }
 
-/// The record of a JSONL `page` parsed again from its line in `batch`, with that line.
+/// The record on line `number` parsed again from `batch`, with that line.
 fn page_record<'l>(
-    page: &PageScan,
+    number: usize,
     batch: &jsonl::Batch,
     lines: &[&'l [u8]],
     config: &Config,
 ) -> Option<(Record, &'l [u8])> {
-    let line = *lines.get(page.line.checked_sub(batch.first_line)?)?;
-    let record = jsonl::parse_line(line, page.line, &config.keys).ok()?;
+    let line = *lines.get(number.checked_sub(batch.first_line)?)?;
+    let record = jsonl::parse_line(line, number, &config.keys).ok()?;
     Some((record, line))
 }
 
@@ -1320,8 +1350,8 @@ fn reread<T: Send>(
         // Only the wanted records' lines are parsed. What this read takes from a file changed
         // since pass 1 stays counted (the hash of a stream is known only at its end), and the
         // write pass names the file and does not write it.
-        let record_result = |index: usize, page: &PageScan, line: &[u8]| {
-            let mut record = jsonl::parse_line(line, page.line, &config.keys).ok()?;
+        let record_result = |index: usize, page: &PageScan, number: usize, line: &[u8]| {
+            let mut record = jsonl::parse_line(line, number, &config.keys).ok()?;
             let text = decode::fold(record.take_text(&config.keys));
             let host = record.host();
             Some((
@@ -1333,27 +1363,33 @@ fn reread<T: Send>(
             // Not compressed: just the wanted lines are read, where pass 1 found them, about a
             // batch of them at a time.
             let Ok(mut reader) = source.line_reader() else { return };
-            let mut wanted_pages = (0..pages.len()).filter(|&page| wanted(first_page + page)).peekable();
+            let mut wanted_pages = jsonl_scan
+                .lines
+                .iter()
+                .zip(offsets.iter())
+                .enumerate()
+                .filter(|&(page, _)| wanted(first_page + page))
+                .peekable();
             // The batch's lines, one after the other (no allocation a line), with room for the
             // line that crosses the batch's size.
             let mut buffer = Vec::with_capacity(jsonl::BATCH_BYTES + (1 << 20));
             while wanted_pages.peek().is_some() {
                 buffer.clear();
                 let mut lines = Vec::new();
-                for page in wanted_pages.by_ref() {
+                for (page, (number, offset)) in wanted_pages.by_ref() {
                     let start = buffer.len();
-                    if reader.append_line_at(offsets[page], &mut buffer).is_err() {
+                    if reader.append_line_at(offset, &mut buffer).is_err() {
                         return;
                     }
-                    lines.push((page, start..buffer.len()));
+                    lines.push((page, number as usize, start..buffer.len()));
                     if buffer.len() >= jsonl::BATCH_BYTES {
                         break;
                     }
                 }
                 let batch_results: Vec<Option<(usize, T)>> = lines
                     .par_iter()
-                    .map(|(page, line)| {
-                        record_result(first_page + page, &pages[*page], &buffer[line.clone()])
+                    .map(|(page, number, line)| {
+                        record_result(first_page + page, &pages[*page], *number, &buffer[line.clone()])
                     })
                     .collect();
                 for (index, result) in batch_results.into_iter().flatten() {
@@ -1365,21 +1401,22 @@ fn reread<T: Send>(
         // Compressed: read a batch at a time.
         let Ok(stream) = source.open() else { return };
         let mut batches = jsonl::Batches::new(stream.reader);
-        let mut next_page = 0;
+        let (mut next_page, mut record_lines) = (0, jsonl_scan.lines.iter().peekable());
         let _ = batches.for_each_read_ahead(|batch| {
             let lines = batch.all_lines();
-            let in_batch = pages_in_batch(pages, &mut next_page, batch, &lines);
+            let (in_batch, numbers) = pages_in_batch(&mut next_page, &mut record_lines, batch, &lines);
             let start = in_batch.start;
             let batch_results: Vec<Option<(usize, T)>> = pages[in_batch]
                 .par_iter()
+                .zip(&numbers)
                 .enumerate()
-                .map(|(offset, page)| {
+                .map(|(offset, (page, &number))| {
                     let index = first_page + start + offset;
                     if !wanted(index) {
                         return None;
                     }
-                    let line = lines.get(page.line.checked_sub(batch.first_line)?)?;
-                    record_result(index, page, line)
+                    let line = lines.get(number.checked_sub(batch.first_line)?)?;
+                    record_result(index, page, number, line)
                 })
                 .collect();
             for (index, result) in batch_results.into_iter().flatten() {

@@ -1,11 +1,12 @@
-//! The per-page tables that grouping does not read, packed in memory while it runs: a JSONL
-//! record's line and offset (16 bytes, and 8 for where the pass-1 cache keeps it), every
-//! page's site (8) and deferred-count flag (1) come to about 5 bytes, so that grouping's own
-//! tables, the run's peak from about 2,000,000 pages on, do not come on top of them (2,000,000
-//! records without the cache: 232 to 179 MB at the peak).
+//! The per-page tables that grouping does not read, packed in memory while it runs: where the
+//! pass-1 cache keeps a JSONL record (8 bytes), every page's site (8) and deferred-count flag
+//! (1) come to about 2 bytes, so that grouping's own tables, the run's peak from about
+//! 2,000,000 pages on, do not come on top of them (2,000,000 records without the cache: 232 to
+//! 179 MB at the peak, with the records' lines and offsets, which are now packed from pass 1
+//! on: [`super::rising`]).
 //!
-//! Lines and offsets rise within a file: each is written as a varint of its step from the one
-//! before. Sites are numbered in the order they first appear (a run has few), flags take a bit.
+//! Sites are numbered in the order they first appear (a run has few), flags take a bit, and
+//! the cached pages are listed by input and record.
 
 use std::collections::HashMap;
 
@@ -15,10 +16,8 @@ use crate::corpus::PageSummary;
 
 /// The tables [`IdleTables::pack`] took, until [`IdleTables::unpack`] puts them back.
 pub(super) struct IdleTables {
-    /// The JSONL inputs' lines, then offsets (when kept), input after input, as varint steps.
-    steps: Vec<u8>,
-    /// Each packed JSONL input: its index, its pages and whether it kept offsets.
-    inputs: Vec<(usize, usize, bool)>,
+    /// Each packed JSONL input: its index and its pages.
+    inputs: Vec<(usize, usize)>,
     /// The cached pages of the packed inputs: input, page and what the cache keeps.
     cached: Vec<(usize, usize, Box<CachedPage>)>,
     /// Every page's site number, as varints.
@@ -33,7 +32,7 @@ pub(super) struct IdleTables {
 }
 
 impl IdleTables {
-    /// Takes the JSONL inputs' pages and offsets out of `scans`, and `summaries` and
+    /// Takes the JSONL inputs' pages out of `scans`, and `summaries` and
     /// `deferred` (one a page of the run), leaving them empty, and packs them.
     pub(super) fn pack(
         scans: &mut [Scan],
@@ -41,7 +40,6 @@ impl IdleTables {
         deferred: &mut Vec<bool>,
     ) -> Self {
         let mut idle = IdleTables {
-            steps: Vec::new(),
             inputs: Vec::new(),
             cached: Vec::new(),
             site_numbers: Vec::new(),
@@ -53,24 +51,11 @@ impl IdleTables {
         for (input, scan) in scans.iter_mut().enumerate() {
             let Scan::Jsonl(jsonl) = scan else { continue };
             let pages = std::mem::take(&mut jsonl.pages);
-            let offsets = jsonl.offsets.take();
-            idle.inputs.push((input, pages.len(), offsets.is_some()));
-            let mut previous = 0;
+            idle.inputs.push((input, pages.len()));
             for (index, page) in pages.into_iter().enumerate() {
-                // Wrapping, so that any order packs (a file's lines rise).
-                push_varint(&mut idle.steps, page.line.wrapping_sub(previous));
-                previous = page.line;
                 if let Some(cached) = page.cached {
                     idle.cached.push((input, index, cached));
                 }
-            }
-            let mut previous = 0;
-            for offset in offsets.into_iter().flatten() {
-                // A step is a line's bytes, which fit a `usize`.
-                let step =
-                    usize::try_from(offset.wrapping_sub(previous)).expect("a line's bytes fit a usize");
-                push_varint(&mut idle.steps, step);
-                previous = offset;
             }
         }
         let mut number_of: HashMap<u64, usize> = HashMap::new();
@@ -85,7 +70,6 @@ impl IdleTables {
         for (index, _) in std::mem::take(deferred).into_iter().enumerate().filter(|&(_, flag)| flag) {
             idle.deferred[index / 64] |= 1 << (index % 64);
         }
-        idle.steps.shrink_to_fit();
         idle.site_numbers.shrink_to_fit();
         idle
     }
@@ -97,31 +81,14 @@ impl IdleTables {
         summaries: &mut Vec<PageSummary>,
         deferred: &mut Vec<bool>,
     ) {
-        let mut steps = &self.steps[..];
         let mut cached = self.cached.into_iter().peekable();
-        for (input, pages, has_offsets) in self.inputs {
+        for (input, pages) in self.inputs {
             let Scan::Jsonl(jsonl) = &mut scans[input] else { unreachable!("packed from a JSONL input") };
-            let mut line = 0;
             jsonl.pages = (0..pages)
-                .map(|index| {
-                    line = read_varint(&mut steps).expect("packed by pack").wrapping_add(line);
-                    let cached =
-                        cached.next_if(|&(i, p, _)| (i, p) == (input, index)).map(|(_, _, page)| page);
-                    PageScan { line, cached }
+                .map(|index| PageScan {
+                    cached: cached.next_if(|&(i, p, _)| (i, p) == (input, index)).map(|(_, _, page)| page),
                 })
                 .collect();
-            if has_offsets {
-                let mut offset = 0u64;
-                jsonl.offsets = Some(
-                    (0..pages)
-                        .map(|_| {
-                            offset =
-                                offset.wrapping_add(read_varint(&mut steps).expect("packed by pack") as u64);
-                            offset
-                        })
-                        .collect(),
-                );
-            }
         }
         let mut numbers = &self.site_numbers[..];
         *summaries = (0..self.pages)
@@ -134,62 +101,48 @@ impl IdleTables {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{JsonlScan, RecordIds};
+    use super::super::{JsonlScan, RecordIds, RisingNumbers};
     use super::*;
     use crate::cache::PageCache;
     use crate::page::PagePass;
     use crate::segment;
 
-    /// A JSONL input's scan of pages at `lines`, cached where `cached` says, with offsets
-    /// when `offsets`.
-    fn jsonl(lines: &[usize], cached: impl Fn(usize) -> bool, offsets: bool) -> Scan {
+    /// A JSONL input's scan of `pages` pages, cached where `cached` says.
+    fn jsonl(pages: usize, cached: impl Fn(usize) -> bool) -> Scan {
         let text = "A headline\n\nA paragraph of the story, in full sentences.\n";
         let page = segment::segment(text);
         let labels = PagePass::default().classify(&page, None);
         let cache = PageCache::new(1 << 30);
-        let pages = lines
-            .iter()
-            .enumerate()
-            .map(|(index, &line)| PageScan {
-                line,
+        let lines: RisingNumbers = (0..pages as u64).collect();
+        let pages = (0..pages)
+            .map(|index| PageScan {
                 cached: cached(index).then(|| cache.keep(text, &page, &labels, false).expect("fits")),
             })
             .collect();
-        let offsets = offsets.then(|| lines.iter().map(|&line| line as u64 * 977 + 3).collect());
         Scan::Jsonl(Box::new(JsonlScan {
             content_hash: 7,
             pages,
             summaries: Vec::new(),
             ids: RecordIds::default(),
-            offsets,
+            offsets: Some(lines.clone()),
+            lines,
             broken: Vec::new(),
         }))
     }
 
-    /// What `scan` holds that packing takes: lines, where the cached pages sit, offsets.
-    fn held(scan: &Scan) -> (Vec<usize>, Vec<Option<*const CachedPage>>, Option<Vec<u64>>) {
-        let pages = scan.pages();
-        let offsets = match scan {
-            Scan::Jsonl(jsonl) => jsonl.offsets.clone(),
-            _ => None,
-        };
-        (
-            pages.iter().map(|p| p.line).collect(),
-            pages.iter().map(|p| p.cached.as_deref().map(|c| c as *const CachedPage)).collect(),
-            offsets,
-        )
+    /// Where the cached pages of `scan` sit, which packing takes.
+    fn held(scan: &Scan) -> Vec<Option<*const CachedPage>> {
+        scan.pages().iter().map(|p| p.cached.as_deref().map(|c| c as *const CachedPage)).collect()
     }
 
     #[test]
     fn unpacking_gives_back_what_packing_took() {
-        let many: Vec<usize> = (0..5000).map(|i| 1 + i * 3 + usize::from(i % 7 == 0)).collect();
         let mut scans = vec![
-            jsonl(&many, |i| i % 97 == 5, true),
+            jsonl(5000, |i| i % 97 == 5),
             Scan::Binary,
-            jsonl(&[2, 3, 9], |i| i == 0, false),
-            // Lines that do not rise still come back (steps wrap).
-            jsonl(&[5, 3, usize::MAX, 0, 1], |_| false, true),
-            jsonl(&[], |_| false, true),
+            jsonl(3, |i| i == 0),
+            jsonl(5, |_| false),
+            jsonl(0, |_| false),
         ];
         let before: Vec<_> = scans.iter().map(held).collect();
         let pages = 5000 + 3 + 5;
@@ -203,7 +156,7 @@ mod tests {
         let idle = IdleTables::pack(&mut scans, &mut summaries, &mut deferred);
         assert!(scans.iter().all(|scan| scan.pages().is_empty()));
         assert!(summaries.is_empty() && deferred.is_empty());
-        assert!(idle.steps.len() + idle.site_numbers.len() < 5 * pages, "{} bytes", idle.steps.len());
+        assert!(idle.site_numbers.len() < 2 * pages, "{} bytes", idle.site_numbers.len());
 
         idle.unpack(&mut scans, &mut summaries, &mut deferred);
         assert_eq!(scans.iter().map(held).collect::<Vec<_>>(), before);
