@@ -654,11 +654,14 @@ fn corpus_pass(
     } else {
         recurrence.forget_sketch();
     }
-    // What grouping does not read waits packed, so that grouping's tables do not come on top.
+    // What grouping does not read waits packed, so that grouping's tables do not come on top:
+    // the page tables, and the exact counts of the site blocks.
     let idle = idle::IdleTables::pack(scans, &mut summaries, &mut deferred);
+    let counts = recurrence.pack_exact();
     // Related pairs are listed only for --related. Grouping runs on the run's threads (not
     // rayon's global pool, which --threads does not size).
     let groups = pool.install(|| corpus::group(log, &config.corpus, config.related.is_some()));
+    pool.install(|| recurrence.unpack_exact(counts));
     idle.unpack(scans, &mut summaries, &mut deferred);
     let scans: &[Scan] = scans;
     // A log that cannot be read again leaves every page out of every group: all are written.
@@ -709,7 +712,7 @@ fn corpus_pass(
     }
     drop(deferred);
     recurrence.forget_sketch();
-    (corpus::finish(&summaries, groups, &recurrence, &config.corpus), error)
+    (corpus::finish(summaries, groups, &recurrence, &config.corpus), error)
 }
 
 /// Bytes a source holds as stored (`None` when it cannot be looked at; pass 1 names it).

@@ -315,9 +315,10 @@ impl Verdict {
     }
 }
 
-/// The verdict, once the pages found by [`uncounted`] have been counted off.
+/// The verdict, once the pages found by [`uncounted`] have been counted off. The pages' sites
+/// become the verdict's where their summaries were (no second table a page).
 pub fn finish(
-    pages: &[PageSummary],
+    pages: Vec<PageSummary>,
     groups: Groups,
     recurrence: &Recurrence,
     options: &CorpusOptions,
@@ -325,7 +326,7 @@ pub fn finish(
     Verdict {
         duplicate_of: groups.duplicate_of,
         related: groups.related,
-        sites: pages.iter().map(|p| p.site).collect(),
+        sites: pages.into_iter().map(|p| p.site).collect(),
         chrome: if options.site_chrome { recurrence.chrome() } else { SiteChrome::default() },
     }
 }
@@ -370,7 +371,7 @@ mod tests {
                 uncount(&segment(t), p, &recurrence);
             }
         }
-        let verdict = finish(&pages, groups, &recurrence, &options);
+        let verdict = finish(pages, groups, &recurrence, &options);
         let labels = texts
             .iter()
             .enumerate()
