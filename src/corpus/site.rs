@@ -12,8 +12,8 @@
 //! and what it holds does not grow with the distinct blocks of the run. While the scan pass
 //! reads, it counts each site's pages exactly (12 bytes a site) and every page's distinct
 //! (site, block) pairs in a [`CountSketch`] of [`SKETCH_ROWS`] rows of 16-bit counters, sized
-//! from the run's input bytes ([`sketch_width`]: 32 KiB to 32 MiB, 1 counter a row per 128
-//! bytes read). The corpus pass then counts exactly, from the block keys pass 1 kept or from a
+//! from the run's input bytes ([`sketch_width`]: 4,096 to 4 million counters a row, 1 per 128
+//! bytes read), a byte a counter and the high bytes of the counters that pass 255. The corpus pass then counts exactly, from the block keys pass 1 kept or from a
 //! new read of the page, in a map of about 32 bytes an entry, only the candidates: blocks the
 //! sketch puts on at least [`MIN_SITE_PAGES`] pages ([`Recurrence::count`]). The sketch never
 //! underestimates, so every block that can be chrome is a candidate and the chrome learned is
@@ -26,8 +26,8 @@
 //! packed, about 9 bytes an entry ([`Recurrence::pack_exact`]).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
@@ -59,9 +59,10 @@ pub const SKETCH_ROWS: usize = 4;
 /// Input bytes per counter of a sketch row (about one counter per distinct block and site:
 /// blocks average 100 to 200 bytes).
 pub const SKETCH_BYTES_PER_COUNTER: u64 = 128;
-/// Counters per sketch row at least (32 KiB in all) ...
+/// Counters per sketch row at least (16 KiB of low bytes in all) ...
 pub const SKETCH_MIN_WIDTH: usize = 1 << 12;
-/// ... and at most (32 MiB in all, from 512 MiB of input on).
+/// ... and at most (16 MiB of low bytes, and up to as much of high bytes, from 512 MiB of
+/// input on).
 pub const SKETCH_MAX_WIDTH: usize = 1 << 22;
 
 /// Counters per sketch row for a run of `input_bytes`: one per [`SKETCH_BYTES_PER_COUNTER`],
@@ -115,69 +116,106 @@ fn mix(mut x: u64) -> u64 {
 /// share all its counters. Counts are saturating sums, so the estimates do not depend on the
 /// order pages are counted in.
 ///
-/// The sketch is blocked: all of a block's counters sit in one 64-byte line (a row is an
-/// 8-counter part of each line), so counting a block costs one cache miss, not
-/// one a row. Each counter is shared by as many blocks as in a plain sketch of the same size.
+/// The sketch is blocked: all of a block's counters sit in one 32-byte line (a row is an
+/// 8-counter part of each line, and a line never straddles a cache line), so counting a block
+/// costs one cache miss, not one a row. Each counter is shared by as many blocks as in a plain
+/// sketch of the same size.
+///
+/// A counter's low byte sits in its line; its high byte, in a chunk of 256 high bytes
+/// made when one of them is first carried into. Most counters never pass 255 (a block on fewer
+/// pages of its site, and the blocks that share its counters), so the sketch takes about half
+/// the memory of 16-bit counters, for the same counts.
 #[derive(Debug)]
 pub struct CountSketch {
     lines: Box<[SketchLine]>,
+    /// The high bytes of the counters, [`HIGH_CHUNK`] a chunk, in counter order.
+    high: Box<[OnceLock<HighChunk>]>,
 }
 
-/// Counters of one cache line of a [`CountSketch`].
+/// Counters of one line of a [`CountSketch`].
 const LINE_COUNTERS: usize = 32;
 /// Counters of one row in each line: a block takes one of them, by 3 bits of its hash.
 const ROW_COUNTERS: usize = LINE_COUNTERS / SKETCH_ROWS;
+/// High bytes in one chunk of a [`CountSketch`] (those of 8 lines).
+const HIGH_CHUNK: usize = 256;
 
-/// One cache line of a [`CountSketch`]: [`ROW_COUNTERS`] counters of each row.
+/// One line of a [`CountSketch`], half a cache line: the low bytes of [`ROW_COUNTERS`] counters
+/// of each row.
 #[derive(Debug)]
-#[repr(align(64))]
-struct SketchLine([AtomicU16; LINE_COUNTERS]);
+#[repr(align(32))]
+struct SketchLine([AtomicU8; LINE_COUNTERS]);
+
+/// The high bytes of [`HIGH_CHUNK`] counters of a [`CountSketch`].
+type HighChunk = Box<[AtomicU8; HIGH_CHUNK]>;
 
 impl CountSketch {
     /// An empty sketch of `width` counters a row.
     pub fn new(width: usize) -> Self {
         let lines = (width.max(1) * SKETCH_ROWS).div_ceil(LINE_COUNTERS);
-        Self { lines: (0..lines).map(|_| SketchLine(std::array::from_fn(|_| AtomicU16::new(0)))).collect() }
+        Self {
+            lines: (0..lines).map(|_| SketchLine(std::array::from_fn(|_| AtomicU8::new(0)))).collect(),
+            high: (0..(lines * LINE_COUNTERS).div_ceil(HIGH_CHUNK)).map(|_| OnceLock::new()).collect(),
+        }
     }
 
-    /// Bytes the counters take.
+    /// Bytes the counters take: their low bytes, the chunks' table and the chunks made.
     pub fn bytes(&self) -> usize {
+        let chunks = self.high.iter().filter(|chunk| chunk.get().is_some()).count();
         self.lines.len() * std::mem::size_of::<SketchLine>()
+            + self.high.len() * std::mem::size_of::<OnceLock<HighChunk>>()
+            + chunks * HIGH_CHUNK
     }
 
+    /// The counters of a (site, block) pair: their index in counter order.
     #[inline]
-    fn cells(&self, site: u64, key: u64) -> impl Iterator<Item = &AtomicU16> + '_ {
+    fn cells(&self, site: u64, key: u64) -> impl Iterator<Item = usize> {
         let (line, counters) = place(site, key, self.lines.len());
-        let line = &self.lines[line];
-        counters.map(move |counter| &line.0[counter])
+        counters.map(move |counter| line * LINE_COUNTERS + counter)
+    }
+
+    /// The count of counter `index`.
+    #[inline]
+    fn value(&self, index: usize) -> u16 {
+        let low = self.lines[index / LINE_COUNTERS].0[index % LINE_COUNTERS].load(Ordering::Relaxed);
+        let high = self.high[index / HIGH_CHUNK]
+            .get()
+            .map_or(0, |chunk| chunk[index % HIGH_CHUNK].load(Ordering::Relaxed));
+        u16::from_le_bytes([low, high])
     }
 
     /// Which counters are at least `n`, a bit each.
     pub fn at_least(&self, n: u16) -> CounterBits {
-        let bits = self.lines.iter().map(|line| {
-            line.0
-                .iter()
-                .enumerate()
-                .fold(0u32, |bits, (i, c)| bits | (u32::from(c.load(Ordering::Relaxed) >= n) << i))
+        let bits = (0..self.lines.len()).map(|line| {
+            (0..LINE_COUNTERS)
+                .fold(0u32, |bits, i| bits | (u32::from(self.value(line * LINE_COUNTERS + i) >= n) << i))
         });
         CounterBits(bits.collect())
     }
 
     /// Counts one more page of `site` with the block `key`.
     pub fn add(&self, site: u64, key: u64) {
-        for cell in self.cells(site, key) {
-            // One locked add (a compare-and-swap loop cost twice as much); a counter it takes
-            // past the top is set back to it, so a saturated counter stays saturated.
-            if cell.fetch_add(1, Ordering::Relaxed) == u16::MAX {
-                cell.fetch_max(u16::MAX, Ordering::Relaxed);
+        for index in self.cells(site, key) {
+            let low = &self.lines[index / LINE_COUNTERS].0[index % LINE_COUNTERS];
+            // One locked add (a compare-and-swap loop cost twice as much). The add that takes
+            // the low byte past 255 carries one into the high byte; one that takes the counter
+            // past `u16::MAX` sets both bytes back to the top, so a saturated counter stays
+            // saturated.
+            if low.fetch_add(1, Ordering::Relaxed) == u8::MAX {
+                let chunk = self.high[index / HIGH_CHUNK]
+                    .get_or_init(|| Box::new(std::array::from_fn(|_| AtomicU8::new(0))));
+                let high = &chunk[index % HIGH_CHUNK];
+                if high.fetch_add(1, Ordering::Relaxed) == u8::MAX {
+                    high.fetch_max(u8::MAX, Ordering::Relaxed);
+                    low.fetch_max(u8::MAX, Ordering::Relaxed);
+                }
             }
         }
     }
 
     /// At least the number of pages of `site` counted with `key`; `u32::MAX` once a counter is
-    /// saturated.
+    /// saturated. Read once the adds are done (a carry in flight is not seen whole).
     pub fn estimate(&self, site: u64, key: u64) -> u32 {
-        match self.cells(site, key).map(|c| c.load(Ordering::Relaxed)).min().unwrap_or(0) {
+        match self.cells(site, key).map(|index| self.value(index)).min().unwrap_or(0) {
             u16::MAX => u32::MAX,
             n => n as u32,
         }
@@ -193,7 +231,7 @@ fn place(site: u64, key: u64, lines: usize) -> (usize, impl Iterator<Item = usiz
     (line, (0..SKETCH_ROWS).map(move |row| row * ROW_COUNTERS + (hash >> (3 * row)) as usize % ROW_COUNTERS))
 }
 
-/// A bit for every counter of a [`CountSketch`], a `u32` a line (a sixteenth of the sketch):
+/// A bit for every counter of a [`CountSketch`], a `u32` a line (an eighth of its low bytes):
 /// which counters reached a count ([`CountSketch::at_least`]).
 #[derive(Debug)]
 pub struct CounterBits(Box<[u32]>);
@@ -313,9 +351,9 @@ impl Recurrence {
         }
     }
 
-    /// Keeps of the sketch only which counters reached [`MIN_SITE_PAGES`] (a sixteenth of its
-    /// memory), once the provisional chrome is no longer asked for: [`Recurrence::count`]
-    /// counts the same candidates.
+    /// Keeps of the sketch only which counters reached [`MIN_SITE_PAGES`] (an eighth of its low
+    /// bytes), once the provisional chrome is no longer asked for: [`Recurrence::count`] counts
+    /// the same candidates.
     pub fn keep_candidates_only(&mut self) {
         self.candidates = Some(self.sketch.at_least(MIN_SITE_PAGES as u16));
         self.sketch = Arc::new(CountSketch::new(0));
@@ -606,15 +644,30 @@ mod tests {
     #[test]
     fn a_blocks_counters_share_one_cache_line_one_in_each_row() {
         let sketch = CountSketch::new(1000);
-        assert_eq!(sketch.bytes(), 1000 * SKETCH_ROWS * 2);
+        // A byte a counter, and the table of the 16 chunks of high bytes, none made yet.
+        let table = 16 * std::mem::size_of::<OnceLock<HighChunk>>();
+        assert_eq!(sketch.bytes(), 1000 * SKETCH_ROWS + table);
         let base = sketch.lines.as_ptr() as usize;
-        assert_eq!(base % 64, 0);
+        assert_eq!(base % 32, 0);
         for key in 0..500u64 {
-            let offsets: Vec<usize> = sketch.cells(7, key).map(|c| c as *const _ as usize - base).collect();
+            let offsets: Vec<usize> = sketch
+                .cells(7, key)
+                .map(|index| {
+                    &sketch.lines[index / LINE_COUNTERS].0[index % LINE_COUNTERS] as *const _ as usize - base
+                })
+                .collect();
             assert!(offsets.iter().all(|o| o / 64 == offsets[0] / 64), "{offsets:?}");
-            let rows: Vec<usize> = offsets.iter().map(|o| o % 64 / 2 / ROW_COUNTERS).collect();
+            let rows: Vec<usize> = offsets.iter().map(|o| o % 32 / ROW_COUNTERS).collect();
             assert_eq!(rows, (0..SKETCH_ROWS).collect::<Vec<_>>());
         }
+        // A count past 255 makes the chunk of its counters' high bytes, and no other.
+        (0..300).for_each(|_| sketch.add(7, 3));
+        assert_eq!(sketch.estimate(7, 3), 300);
+        assert!(
+            sketch.bytes() <= 1000 * SKETCH_ROWS + table + SKETCH_ROWS * HIGH_CHUNK,
+            "{}",
+            sketch.bytes()
+        );
     }
 
     #[test]
@@ -774,10 +827,10 @@ mod tests {
             // Only the candidate bits kept, those pages taken off first, the others counted.
             let mut after = Recurrence { sketch: sketch(), ..Recurrence::default() };
             pages.iter().for_each(|(site, keys)| after.add(*site, keys));
-            let sketch_bytes = after.bytes();
+            let lines = after.sketch.lines.len();
             after.keep_candidates_only();
-            // A bit a counter, and the one line of the empty sketch left in its place.
-            assert_eq!(after.bytes(), sketch_bytes / 16 + std::mem::size_of::<SketchLine>());
+            // A bit a counter, and the empty sketch left in its place.
+            assert_eq!(after.bytes(), lines * 4 + CountSketch::new(0).bytes());
             for (index, (site, keys)) in pages.iter().enumerate() {
                 if off(index) {
                     after.remove_page(*site);
