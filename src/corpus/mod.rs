@@ -21,7 +21,7 @@
 //!
 //! Memory: 8 bytes of site per page, its fingerprint (136 bytes in a [`SignatureLog`], in a
 //! temporary file beyond 32 MiB of them), and the recurrence count: a sketch
-//! of 16 KiB to 16 MiB (by the input's size, and the high bytes of the counters past 255) until
+//! of 16 KiB to 32 MiB (by the input's size, and the high bytes of the counters past 255) until
 //! the fingerprints are signed, an eighth of it until the counts are exact, and about 32 bytes per block and site that the sketch puts
 //! on 3 or more pages ([`site`]).
 
