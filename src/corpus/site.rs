@@ -13,8 +13,9 @@
 //! reads, it counts each site's pages exactly (12 bytes a site) and every page's distinct
 //! (site, block) pairs in a [`CountSketch`] of [`SKETCH_ROWS`] rows of 16-bit counters, sized
 //! from the run's input bytes ([`sketch_width`]: 4,096 to 8 million counters a row, 1 per 128
-//! bytes read), a byte a counter and the high bytes of the counters that pass 255. The corpus pass then counts exactly, from the block keys pass 1 kept or from a
-//! new read of the page, in a map of about 32 bytes an entry, only the candidates: blocks the
+//! bytes read), a byte a counter and the high bytes of the counters that pass 255. The corpus
+//! pass then counts exactly, from the block keys pass 1 kept or from a new read of the page, in
+//! a map of about 32 bytes an entry, only the candidates: blocks the
 //! sketch puts on at least [`MIN_SITE_PAGES`] pages ([`Recurrence::count`]). The sketch never
 //! underestimates, so every block that can be chrome is a candidate and the chrome learned is
 //! exactly what a count of every block gives; blocks on fewer pages become candidates only
