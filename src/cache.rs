@@ -189,7 +189,12 @@ impl PageCache {
 
 /// Appends `value` as a LEB128 varint: 7 bits a byte, low bits first, the high bit set on
 /// every byte but the last.
-pub(crate) fn push_varint(out: &mut Vec<u8>, mut value: usize) {
+pub(crate) fn push_varint(out: &mut Vec<u8>, value: usize) {
+    push_varint_u64(out, value as u64);
+}
+
+/// [`push_varint`] of a `u64`.
+pub(crate) fn push_varint_u64(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push(value as u8 | 0x80);
         value >>= 7;
@@ -200,11 +205,16 @@ pub(crate) fn push_varint(out: &mut Vec<u8>, mut value: usize) {
 /// Reads a varint [`push_varint`] wrote from the front of `bytes`, and moves past it; `None`
 /// when it is cut short or does not fit a `usize`.
 pub(crate) fn read_varint(bytes: &mut &[u8]) -> Option<usize> {
-    let mut value = 0usize;
+    read_varint_u64(bytes).and_then(|value| usize::try_from(value).ok())
+}
+
+/// [`read_varint`] of a `u64`: `None` when it is cut short or does not fit one.
+pub(crate) fn read_varint_u64(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
     for (index, &byte) in bytes.iter().enumerate() {
-        let bits = usize::from(byte & 0x7F);
+        let bits = u64::from(byte & 0x7F);
         let shift = 7 * index as u32;
-        if shift >= usize::BITS || (bits << shift) >> shift != bits {
+        if shift >= u64::BITS || (bits << shift) >> shift != bits {
             return None;
         }
         value |= bits << shift;

@@ -2,6 +2,8 @@
 //! each one's step from the one before (a byte for the next line, two or three for a line's
 //! bytes), where a `u64` each took 16 bytes a record from pass 1 to the end of the run.
 
+use crate::cache::{push_varint_u64, read_varint_u64};
+
 /// A list of numbers that mostly rise, read in order ([`RisingNumbers::iter`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct RisingNumbers {
@@ -15,29 +17,17 @@ pub(super) struct RisingNumbers {
 impl RisingNumbers {
     /// Appends `number` (any number: one below the last takes ten bytes).
     pub(super) fn push(&mut self, number: u64) {
-        let mut step = number.wrapping_sub(self.last);
-        while step >= 0x80 {
-            self.steps.push(step as u8 | 0x80);
-            step >>= 7;
-        }
-        self.steps.push(step as u8);
+        push_varint_u64(&mut self.steps, number.wrapping_sub(self.last));
         self.last = number;
         self.len += 1;
     }
 
     /// The numbers, in the order they were pushed.
     pub(super) fn iter(&self) -> impl Iterator<Item = u64> + '_ {
-        let mut steps = self.steps.iter();
+        let mut steps = &self.steps[..];
         let mut number = 0u64;
         (0..self.len).map(move |_| {
-            let mut step = 0u64;
-            for (shift, &byte) in (0..64).step_by(7).zip(steps.by_ref()) {
-                step |= u64::from(byte & 0x7F) << shift;
-                if byte < 0x80 {
-                    break;
-                }
-            }
-            number = number.wrapping_add(step);
+            number = number.wrapping_add(read_varint_u64(&mut steps).expect("pushed by push"));
             number
         })
     }
