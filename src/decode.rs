@@ -29,9 +29,26 @@ pub enum DecodeError {
 /// assert_eq!(text, "café\nnaïve");
 /// ```
 pub fn decode(bytes: Vec<u8>) -> Result<String, DecodeError> {
+    decode_noting(bytes).map(|decoded| decoded.text)
+}
+
+/// Text [`decode_noting`] made of a byte string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    /// The decoded, folded text.
+    pub text: String,
+    /// The text is the bytes as they were: valid UTF-8, without a BOM, that folding left as it
+    /// was.
+    pub unchanged: bool,
+}
+
+/// [`decode`], saying whether the text is the bytes unchanged (then reading them again needs
+/// only UTF-8 validation, not a comparison with what was decoded).
+pub fn decode_noting(bytes: Vec<u8>) -> Result<Decoded, DecodeError> {
+    let changed = |text: Result<String, DecodeError>| text.map(|text| Decoded { text, unchanged: false });
     if let Some((encoding, bom_len)) = Encoding::for_bom(&bytes) {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
-        return finish(text.into_owned());
+        return changed(finish(text.into_owned()));
     }
     if let Some(utf16) = sniff_utf16(&bytes) {
         let (text, _) = utf16.decode_without_bom_handling(&bytes);
@@ -39,24 +56,29 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, DecodeError> {
         if mostly_controls(&text) {
             return Err(DecodeError::Binary);
         }
-        return finish(text.into_owned());
+        return changed(finish(text.into_owned()));
     }
     if looks_binary(&bytes) {
         return Err(DecodeError::Binary);
     }
     let bytes = match utf8_string(bytes) {
-        Ok(text) => return finish(text),
+        Ok(text) => {
+            return check(&text).map(|()| {
+                let (text, unchanged) = fold_noting(text);
+                Decoded { text, unchanged }
+            })
+        }
         Err(bytes) => bytes,
     };
     if mostly_utf8(&bytes) {
-        return finish(String::from_utf8_lossy(&bytes).into_owned());
+        return changed(finish(String::from_utf8_lossy(&bytes).into_owned()));
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Allow);
     detector.feed(&bytes[..bytes.len().min(DETECT_PREFIX)], true);
     let encoding = detector.guess(None, chardetng::Utf8Detection::Allow);
     let encoding = if encoding == UTF_8 { encoding_rs::WINDOWS_1252 } else { encoding };
     let (text, _) = encoding.decode_without_bom_handling(&bytes);
-    finish(text.into_owned())
+    changed(finish(text.into_owned()))
 }
 
 /// `bytes` as a `String` when they are valid UTF-8, checked by `simdutf8`'s SIMD validator;
@@ -75,6 +97,12 @@ pub fn utf8_string(bytes: Vec<u8>) -> Result<String, Vec<u8>> {
 
 /// Rejects decoded text that is mostly replacement characters, then folds it.
 fn finish(text: String) -> Result<String, DecodeError> {
+    check(&text)?;
+    Ok(fold(text))
+}
+
+/// [`DecodeError::Binary`] when too many of the characters of `text` are U+FFFD.
+fn check(text: &str) -> Result<(), DecodeError> {
     if text.contains('\u{FFFD}') {
         let total = text.chars().count().max(1);
         let bad = text.chars().filter(|&c| c == '\u{FFFD}').count();
@@ -82,7 +110,7 @@ fn finish(text: String) -> Result<String, DecodeError> {
             return Err(DecodeError::Binary);
         }
     }
-    Ok(fold(text))
+    Ok(())
 }
 
 /// NUL bytes, or many control bytes, in the first part of the file.
@@ -177,6 +205,11 @@ fn fold_class(c: char) -> Fold {
 /// joiners, BOMs, soft hyphens and other control characters are removed. Zero-width joiners
 /// and non-joiners stay: they carry meaning in emoji and in Indic and Persian script.
 pub fn fold(text: String) -> String {
+    fold_noting(text).0
+}
+
+/// [`fold`], saying whether the text came back unchanged.
+fn fold_noting(text: String) -> (String, bool) {
     let bytes = text.as_bytes();
     // Allocated at the first change; `copied` is how far `text` has been carried over into it.
     let mut out: Option<String> = None;
@@ -222,10 +255,10 @@ pub fn fold(text: String) -> String {
         copied = i;
     }
     match out {
-        None => text,
+        None => (text, true),
         Some(mut out) => {
             out.push_str(&text[copied..]);
-            out
+            (out, false)
         }
     }
 }
@@ -269,6 +302,25 @@ mod tests {
     fn the_skip_compares_agree_with_the_table() {
         for b in 0..=255u8 {
             assert_eq!(may_fold(b), MAY_FOLD[usize::from(b)], "{b:#x}");
+        }
+    }
+
+    #[test]
+    fn only_text_that_is_its_bytes_is_noted_unchanged() {
+        let cases: [(&[u8], bool); 7] = [
+            (b"plain text\nover two lines", true),
+            ("Grüße, 東京 – “quoted”".as_bytes(), true),
+            (b"", true),
+            (b"windows\r\nline ends", false),
+            ("no-break\u{A0}space".as_bytes(), false),
+            (b"\xEF\xBB\xBFa BOM", false),
+            (b"caf\xe9 in windows-1252, caf\xe9 au lait", false),
+        ];
+        for (bytes, unchanged) in cases {
+            let decoded = decode_noting(bytes.to_vec()).unwrap();
+            assert_eq!(decoded.unchanged, unchanged, "{bytes:?}");
+            assert_eq!(decoded.unchanged, decoded.text.as_bytes() == bytes, "{bytes:?}");
+            assert_eq!(decoded.text, decode(bytes.to_vec()).unwrap());
         }
     }
 

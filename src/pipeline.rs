@@ -832,11 +832,10 @@ fn scan(
     };
     let content_hash = xxh3_64(&bytes);
     let bytes_len = bytes.len();
-    let text = match decode::decode(bytes) {
-        Ok(text) => text,
+    let (text, plain) = match decode::decode_noting(bytes) {
+        Ok(decoded) => (decoded.text, decoded.unchanged),
         Err(DecodeError::Binary) => return Scan::Binary,
     };
-    let plain = text.len() == bytes_len && xxh3_64(text.as_bytes()) == content_hash;
     let labelled = label_page(&text, None, config);
     let site = config.site_from.site_of(source.relative());
     let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
