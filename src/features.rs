@@ -67,26 +67,54 @@ pub const LANGUAGE_MIN_HITS: u32 = 3;
 /// A block's stopword counts in every shipped language, and in their union (the last slot).
 /// The page's language is chosen after every block is counted, so one pass over the words
 /// serves both the language guess and the stopword shares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StopwordHits([u32; MAX_LANGUAGES + 1]);
-
-impl Default for StopwordHits {
-    fn default() -> Self {
-        Self([0; MAX_LANGUAGES + 1])
-    }
+///
+/// The counts are bit-sliced: `planes[k]` holds bit `k` of every slot's count (bit `i` of it is
+/// slot `i`'s), and `height` planes are in use. A stopword adds one to each slot of its language
+/// mask with a carry that usually dies within two planes, where 32 separate counters took 32
+/// adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StopwordHits {
+    planes: [u32; MAX_LANGUAGES + 1],
+    /// Planes above this one are all zero.
+    height: usize,
 }
 
 impl StopwordHits {
     /// Adds another block's counts (for the page's language sample).
     pub fn add(&mut self, other: &StopwordHits) {
-        for (a, b) in self.0.iter_mut().zip(other.0.iter()) {
-            *a += b;
+        let mut carry = 0;
+        let height = (self.height.max(other.height) + 1).min(self.planes.len());
+        for (a, &b) in self.planes[..height].iter_mut().zip(other.planes[..height].iter()) {
+            let sum = *a ^ b ^ carry;
+            carry = (*a & b) | (carry & (*a ^ b));
+            *a = sum;
         }
+        self.height = height - usize::from(self.planes[height - 1] == 0);
     }
 
     /// Counts in the page's `language`.
     pub fn of(&self, language: Language) -> u32 {
-        self.0[language.0]
+        self.slot(language.0)
+    }
+
+    /// The count of slot `slot` (language `slot`, or the union).
+    fn slot(&self, slot: usize) -> u32 {
+        let planes = &self.planes[..self.height];
+        planes.iter().enumerate().fold(0, |count, (k, &plane)| count | (((plane >> slot) & 1) << k))
+    }
+
+    /// Adds one to every slot of `languages`.
+    #[inline]
+    fn add_one(&mut self, languages: u32) {
+        let mut carry = languages;
+        let mut k = 0;
+        while carry != 0 && k < self.planes.len() {
+            let before = self.planes[k];
+            self.planes[k] ^= carry;
+            carry &= before;
+            k += 1;
+        }
+        self.height = self.height.max(k);
     }
 
     #[inline]
@@ -95,11 +123,7 @@ impl StopwordHits {
             return;
         }
         if let Some(&languages) = table.languages_of.get(&word_hash) {
-            // One add per slot, branch-free (the compiler makes it a few vector adds), rather
-            // than a loop over the set bits that mispredicts its exit.
-            for (slot, count) in self.0.iter_mut().enumerate() {
-                *count += (languages >> slot) & 1;
-            }
+            self.add_one(languages);
         }
     }
 }
@@ -128,8 +152,9 @@ impl Language {
     /// It costs one hash lookup a word, which the stopword counts need anyway.
     pub fn guess(sample: &StopwordHits) -> Language {
         let languages = table().codes.len();
-        let best = (0..languages).fold(0, |best, i| if sample.0[i] > sample.0[best] { i } else { best });
-        if languages > 0 && sample.0[best] >= LANGUAGE_MIN_HITS {
+        let counts: [u32; MAX_LANGUAGES] = std::array::from_fn(|i| sample.slot(i));
+        let best = (0..languages).fold(0, |best, i| if counts[i] > counts[best] { i } else { best });
+        if languages > 0 && counts[best] >= LANGUAGE_MIN_HITS {
             Language(best)
         } else {
             Language::UNKNOWN
@@ -168,6 +193,10 @@ pub struct Features {
     pub link_like: bool,
     /// Separators typical of menus and breadcrumbs (`|`, `•`, `·`, `›`, `►`).
     pub separators: u32,
+    /// Holds `©`.
+    pub copyright_sign: bool,
+    /// Holds `:`, `/` or `(`, as most credit marks of photo captions do ("Photo: AFP").
+    pub credit_punctuation: bool,
 }
 
 impl Features {
@@ -227,6 +256,8 @@ fn scan(text: &str, hits: &mut StopwordHits, scratch: &mut String, normal: &mut 
     let mut has_address = false;
     // Whether it holds a space (b' ') and a '#' (a tag may follow the last sentence).
     let (mut has_space, mut has_hash) = (false, false);
+    // Whether it holds `©`, and `:`, `/` or `(`.
+    let (mut copyright_sign, mut credit_punctuation) = (false, false);
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -292,6 +323,7 @@ fn scan(text: &str, hits: &mut StopwordHits, scratch: &mut String, normal: &mut 
                 chars += 1;
                 separators += u32::from(b == b'|');
                 has_hash |= b == b'#';
+                credit_punctuation |= matches!(b, b':' | b'/' | b'(');
                 // "://" and "www." are found at their one punctuation byte.
                 has_address |= (b == b':' && bytes[i + 1..].starts_with(b"//"))
                     || (b == b'.' && i >= 3 && &bytes[i - 3..i] == b"www");
@@ -311,6 +343,7 @@ fn scan(text: &str, hits: &mut StopwordHits, scratch: &mut String, normal: &mut 
             if matches!(c, '•' | '·' | '›' | '►' | '▸') {
                 separators += 1;
             }
+            copyright_sign |= c == '©';
             let unspaced_char = is_unspaced_script(c);
             unspaced += u32::from(unspaced_char);
             !unspaced_char && is_word_char(c, props)
@@ -328,7 +361,7 @@ fn scan(text: &str, hits: &mut StopwordHits, scratch: &mut String, normal: &mut 
     if word_start != NO_WORD {
         words.end(word_start, text.len(), word_ascii);
     }
-    let stopwords = words.hits.0[MAX_LANGUAGES];
+    let stopwords = words.hits.slot(MAX_LANGUAGES);
     Features {
         words: words.words + unspaced / 2,
         stopwords,
@@ -336,8 +369,10 @@ fn scan(text: &str, hits: &mut StopwordHits, scratch: &mut String, normal: &mut 
         ends_sentence: ends_sentence(text, has_hash),
         capitalised: words.capitalised,
         digits,
-        link_like: has_address || (!has_space && link_like_short(text)),
+        link_like: has_address || (!has_space && link_like_unspaced(text)),
         separators,
+        copyright_sign,
+        credit_punctuation,
     }
 }
 
@@ -473,11 +508,24 @@ fn link_like(text: &str) -> bool {
     text.contains("://") || text.contains("www.") || link_like_short(text)
 }
 
-/// A short text without spaces that holds `@`, `.com` or `/`.
+/// A short text without spaces that holds `@`, `.com` or `/` (the reference for
+/// [`link_like_unspaced`]).
+#[cfg(test)]
 fn link_like_short(text: &str) -> bool {
     text.len() < 80
         && !text.contains(' ')
         && (text.contains('@') || text.contains(".com") || text.contains('/'))
+}
+
+/// [`link_like_short`] of a text that holds no space: one pass over its (at most 80) bytes,
+/// where a search for each of the three marks cost more than the scan of the whole block.
+fn link_like_unspaced(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() < 80
+        && bytes
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b == b'@' || b == b'/' || (b == b'.' && bytes[i + 1..].starts_with(b"com")))
 }
 
 #[cfg(test)]
@@ -527,10 +575,42 @@ mod tests {
         }
         end_word(&mut word, &mut f, &mut hits);
         f.words += unspaced / 2;
-        f.stopwords = hits.0[MAX_LANGUAGES];
+        f.stopwords = hits.slot(MAX_LANGUAGES);
         f.ends_sentence = ends_sentence(text, true);
         f.link_like = link_like(text);
+        f.copyright_sign = text.contains('©');
+        f.credit_punctuation = text.contains([':', '/', '(']);
         (f, hits)
+    }
+
+    #[test]
+    fn bit_sliced_counts_count_as_separate_counters_do() {
+        let mut state = 0x1234_5678_9ABC_DEF1u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut total, mut plain_total) = (StopwordHits::default(), [0u32; MAX_LANGUAGES + 1]);
+        for block in 0..200 {
+            let (mut hits, mut plain) = (StopwordHits::default(), [0u32; MAX_LANGUAGES + 1]);
+            for _ in 0..next() % (block * 7 + 1) {
+                // Masks as the table makes them: some languages and the union bit.
+                let languages = (next() as u32 & next() as u32) | UNION_BIT;
+                hits.add_one(languages);
+                for (slot, count) in plain.iter_mut().enumerate() {
+                    *count += (languages >> slot) & 1;
+                }
+            }
+            for (slot, &count) in plain.iter().enumerate() {
+                assert_eq!(hits.slot(slot), count, "block {block}, slot {slot}");
+                plain_total[slot] += count;
+            }
+            total.add(&hits);
+            assert!((0..=MAX_LANGUAGES).all(|slot| total.slot(slot) == plain_total[slot]), "block {block}");
+        }
+        assert!(plain_total[MAX_LANGUAGES] > 10_000, "the counts reach many planes");
     }
 
     #[test]
@@ -585,6 +665,11 @@ mod tests {
         "www.",
         "://",
         "#tag",
+        "@",
+        "/",
+        ".com",
+        "©",
+        "(",
         "x",
         "ABCDEFGHIJKLMNOPQRS",
         "abcdefghijklmnopqrstuvw",
@@ -727,5 +812,8 @@ mod tests {
         assert!(link_like("i.redd.it/whs5mnaxwft31.jpg"));
         assert!(link_like("Visit https://example.com today"));
         assert!(!link_like("A plain sentence here."));
+        for text in ["a@b", "x.com", "x.co", "x.", ".com", "a/b", "/", "x.comma", "abc", "@", "see.co m"] {
+            assert_eq!(link_like(text), link_like_short(text) || text.contains("://"), "{text}");
+        }
     }
 }

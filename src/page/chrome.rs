@@ -615,12 +615,12 @@ const CREDIT_MARKS: &[&str] = &[
 /// with none of them is not searched for the marks.
 const CREDIT_MARK_HINTS: &[&str] = &["Fot.", "hoto"];
 
-/// Whether `text` may hold a credit mark (see [`CREDIT_MARK_HINTS`]).
-fn may_hold_credit_mark(text: &str) -> bool {
+/// Whether `text`, of features `f`, may hold a credit mark: it holds `:`, `/` or `(` (as its
+/// features say, found in the one scan of its bytes) or one of [`CREDIT_MARK_HINTS`].
+fn may_hold_credit_mark(text: &str, f: &Features) -> bool {
     static HINTS: OnceLock<Vec<memchr::memmem::Finder<'static>>> = OnceLock::new();
     let hints = HINTS.get_or_init(|| CREDIT_MARK_HINTS.iter().map(memchr::memmem::Finder::new).collect());
-    let bytes = text.as_bytes();
-    memchr::memchr3(b':', b'/', b'(', bytes).is_some() || hints.iter().any(|h| h.find(bytes).is_some())
+    f.credit_punctuation || hints.iter().any(|h| h.find(text.as_bytes()).is_some())
 }
 
 /// Endings of comment headers.
@@ -633,19 +633,15 @@ fn ends_with_word(text: &str, ending: &str) -> bool {
     text.strip_suffix(ending).is_some_and(|before| before.is_empty() || before.ends_with(char::is_whitespace))
 }
 
-/// Whether `text` holds `©`: its lead byte found by `memchr` (for the short blocks this runs
-/// on, `str::contains` spent more setting up its two-byte search than searching).
-fn has_copyright_sign(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    memchr::memchr_iter(0xC2, bytes).any(|at| bytes.get(at + 1) == Some(&0xA9))
-}
-
+/// The built-in rule that the raw `text` of a short block (of features `f`) calls for, when no
+/// phrase did: a copyright line, a photo credit, a comment header, or links to the previous and
+/// next post.
 fn raw_rule(text: &str, f: &Features) -> Option<Rule> {
     static MARKS: OnceLock<AhoCorasick> = OnceLock::new();
     let marks = MARKS.get_or_init(|| AhoCorasick::new(CREDIT_MARKS).expect("credit marks compile"));
-    let family = if has_copyright_sign(text) {
+    let family = if f.copyright_sign {
         "copyright"
-    } else if may_hold_credit_mark(text) && marks.is_match(text) {
+    } else if may_hold_credit_mark(text, f) && marks.is_match(text) {
         "caption"
     } else if f.words <= 8 && COMMENT_HEADER_ENDS.iter().any(|e| ends_with_word(text, e)) {
         "comments"
@@ -1123,10 +1119,17 @@ mod tests {
 
     #[test]
     fn every_credit_mark_holds_a_hint() {
+        let (mut hits, mut s) = (StopwordHits::default(), String::new());
+        let may_hold = |text: &str, hits: &mut StopwordHits, s: &mut String| {
+            may_hold_credit_mark(text, &features::features(text, hits, s))
+        };
         for mark in CREDIT_MARKS {
-            assert!(may_hold_credit_mark(mark), "{mark:?} needs a byte or a hint in CREDIT_MARK_HINTS");
+            assert!(
+                may_hold(mark, &mut hits, &mut s),
+                "{mark:?} needs a byte or a hint in CREDIT_MARK_HINTS"
+            );
         }
-        assert!(!may_hold_credit_mark("A plain caption without a mark"));
+        assert!(!may_hold("A plain caption without a mark", &mut hits, &mut s));
     }
 
     #[test]
