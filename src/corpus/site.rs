@@ -218,7 +218,26 @@ impl CountSketch {
     /// At least the number of pages of `site` counted with `key`; `u32::MAX` once a counter is
     /// saturated. Read once the adds are done (a carry in flight is not seen whole).
     pub fn estimate(&self, site: u64, key: u64) -> u32 {
-        match self.cells(site, key).map(|index| self.value(index)).min().unwrap_or(0) {
+        // The pair's counters share a line, and so a chunk of high bytes: both are looked up
+        // once (this runs for every block of every page, in the fingerprint and write passes).
+        let (line, counters) = place(site, key, self.lines.len());
+        let low = &self.lines[line].0;
+        let first = line * LINE_COUNTERS;
+        let min_low = counters.clone().map(|counter| low[counter].load(Ordering::Relaxed)).min().unwrap_or(0);
+        let min = match self.high[first / HIGH_CHUNK].get() {
+            None => u16::from(min_low),
+            Some(high) => counters
+                .map(|counter| {
+                    let index = first + counter;
+                    u16::from_le_bytes([
+                        low[counter].load(Ordering::Relaxed),
+                        high[index % HIGH_CHUNK].load(Ordering::Relaxed),
+                    ])
+                })
+                .min()
+                .unwrap_or(0),
+        };
+        match min {
             u16::MAX => u32::MAX,
             n => n as u32,
         }
@@ -228,7 +247,7 @@ impl CountSketch {
 /// Where the counters of a (site, block) pair sit in a sketch of `lines` lines: the line, from
 /// the hash's high bits, and the counter of each row in it, from its low bits.
 #[inline]
-fn place(site: u64, key: u64, lines: usize) -> (usize, impl Iterator<Item = usize>) {
+fn place(site: u64, key: u64, lines: usize) -> (usize, impl Iterator<Item = usize> + Clone) {
     let hash = mix(key ^ mix(site));
     let line = ((hash as u128 * lines as u128) >> 64) as usize;
     (line, (0..SKETCH_ROWS).map(move |row| row * ROW_COUNTERS + (hash >> (3 * row)) as usize % ROW_COUNTERS))
