@@ -240,7 +240,10 @@ impl Segmented<'_> {
         let mut measured = Vec::with_capacity(self.blocks.len());
         let mut hits = Vec::with_capacity(self.blocks.len());
         let mut leads = Vec::new();
-        let mut shingles: Vec<u64> = Vec::new();
+        // A word or more a shingle, and words of about six bytes with their space: room for
+        // most pages' shingles, so the list seldom grows by copying itself.
+        let text_bytes: usize = self.blocks.iter().map(|b| b.text.len()).sum();
+        let mut shingles: Vec<u64> = Vec::with_capacity((text_bytes / 6).min(MAX_KEPT_SHINGLES));
         let mut shingled: Vec<Option<Range<u32>>> = Vec::with_capacity(self.blocks.len());
         let mut word = String::new();
         self.normalize_with(
@@ -346,10 +349,14 @@ fn find_repeats(blocks: &[Block<'_>]) -> Vec<Option<u32>> {
 /// until [`Segmented::normalize_where`] fills them in. For passes that know which blocks they
 /// will look at.
 pub fn split(text: &str) -> Segmented<'_> {
-    // One scan for the lines, trimmed once, shared by the layout guess and the blocks.
-    let trimmed: Vec<&str> = lines(text).map(trim).collect();
+    // One scan for the lines, trimmed once, shared by the layout guess and the blocks. Counted
+    // first (a SIMD count), so neither list grows by copying itself.
+    let line_count = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+    let mut trimmed: Vec<&str> = Vec::with_capacity(line_count);
+    trimmed.extend(lines(text).map(trim));
     let layout = detect_layout(&trimmed);
-    let mut blocks: Vec<Block<'_>> = Vec::new();
+    let mut blocks: Vec<Block<'_>> =
+        Vec::with_capacity(trimmed.iter().filter(|line| !line.is_empty()).count());
     let mut previous_blank = true;
     let base = text.as_ptr() as usize;
     for (index, &line) in trimmed.iter().enumerate() {

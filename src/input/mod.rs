@@ -236,25 +236,15 @@ impl LineReader<'_> {
 
 /// The whole file at `path`, read into a buffer with room for `size` bytes and one more (so
 /// that a file of that size takes two reads, the second one returning nothing): `fs::read`
-/// without its `stat`. A file of another size is read whole all the same.
+/// without its `stat`. A file of another size is read whole all the same. The buffer is read
+/// into as it is, not zeroed first.
 fn read_file_of_size(path: &Path, size: usize) -> io::Result<Vec<u8>> {
-    let mut file = fs::File::open(path)?;
+    let file = fs::File::open(path)?;
     let mut bytes = Vec::new();
     bytes.try_reserve_exact(size.saturating_add(1))?;
-    bytes.resize(size.saturating_add(1), 0);
-    let mut filled = 0;
-    loop {
-        if filled == bytes.len() {
-            bytes.resize(bytes.len().saturating_mul(2), 0);
-        }
-        match file.read(&mut bytes[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
-        }
-    }
-    bytes.truncate(filled);
+    // Through `Take`, which reads with the generic `read_to_end`: `File`'s own asks the file's
+    // size and position first (two more system calls a file).
+    file.take(u64::MAX).read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
