@@ -69,15 +69,27 @@ pub const LANGUAGE_MIN_HITS: u32 = 3;
 /// serves both the language guess and the stopword shares.
 ///
 /// The counts are bit-sliced: `planes[k]` holds bit `k` of every slot's count (bit `i` of it is
-/// slot `i`'s), and `height` planes are in use. A stopword adds one to each slot of its language
-/// mask with a carry that usually dies within two planes, where 32 separate counters took 32
-/// adds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// slot `i`'s), and no plane from `height` on holds a bit. A stopword adds one to each slot of
+/// its language mask with a carry through the planes, where 32 separate counters took 32 adds.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct StopwordHits {
     planes: [u32; MAX_LANGUAGES + 1],
-    /// Planes above this one are all zero.
+    /// Planes from this one on are all zero (a bound, not always the lowest).
     height: usize,
 }
+
+impl PartialEq for StopwordHits {
+    fn eq(&self, other: &Self) -> bool {
+        self.planes == other.planes
+    }
+}
+
+impl Eq for StopwordHits {}
+
+/// Planes [`StopwordHits::add_one`] carries through without a branch: a carry goes past them
+/// for one add in 2^this of the union slot's (which every stopword counts in), so the loop
+/// after them seldom runs, and a branch on a carry that dies at random is not mispredicted.
+const UNROLLED_PLANES: usize = 3;
 
 impl StopwordHits {
     /// Adds another block's counts (for the page's language sample).
@@ -89,7 +101,7 @@ impl StopwordHits {
             carry = (*a & b) | (carry & (*a ^ b));
             *a = sum;
         }
-        self.height = height - usize::from(self.planes[height - 1] == 0);
+        self.height = height;
     }
 
     /// Counts in the page's `language`.
@@ -107,7 +119,12 @@ impl StopwordHits {
     #[inline]
     fn add_one(&mut self, languages: u32) {
         let mut carry = languages;
-        let mut k = 0;
+        for plane in &mut self.planes[..UNROLLED_PLANES] {
+            let before = *plane;
+            *plane ^= carry;
+            carry &= before;
+        }
+        let mut k = UNROLLED_PLANES;
         while carry != 0 && k < self.planes.len() {
             let before = self.planes[k];
             self.planes[k] ^= carry;
