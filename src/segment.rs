@@ -350,13 +350,17 @@ fn find_repeats(blocks: &[Block<'_>]) -> Vec<Option<u32>> {
 /// will look at.
 pub fn split(text: &str) -> Segmented<'_> {
     // One scan for the lines, trimmed once, shared by the layout guess and the blocks. Counted
-    // first (a SIMD count), so neither list grows by copying itself.
+    // first (a SIMD count), so the list does not grow by copying itself.
     let line_count = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
     let mut trimmed: Vec<&str> = Vec::with_capacity(line_count);
     trimmed.extend(lines(text).map(trim));
     let layout = detect_layout(&trimmed);
-    let mut blocks: Vec<Block<'_>> =
-        Vec::with_capacity(trimmed.iter().filter(|line| !line.is_empty()).count());
+    // A block a line that is not blank, unless lines of a paragraph join (then the blocks may
+    // be far fewer than the lines, and the list grows as they come).
+    let mut blocks: Vec<Block<'_>> = match layout {
+        Layout::Paragraphs => Vec::new(),
+        Layout::Lines => Vec::with_capacity(trimmed.iter().filter(|line| !line.is_empty()).count()),
+    };
     let mut previous_blank = true;
     let base = text.as_ptr() as usize;
     for (index, &line) in trimmed.iter().enumerate() {
