@@ -350,7 +350,7 @@ fn find_repeats(blocks: &[Block<'_>]) -> Vec<Option<u32>> {
 /// will look at.
 pub fn split(text: &str) -> Segmented<'_> {
     // One scan for the lines, trimmed once, shared by the layout guess and the blocks. Counted
-    // first (a SIMD count), so the list does not grow by copying itself.
+    // first (memchr's SIMD search), so the list does not grow by copying itself.
     let line_count = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
     let mut trimmed: Vec<&str> = Vec::with_capacity(line_count);
     trimmed.extend(lines(text).map(trim));
