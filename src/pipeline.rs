@@ -8,7 +8,7 @@
 
 use std::collections::hash_map::{Entry, HashMap};
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -20,7 +20,7 @@ use crate::corpus::{self, PageSummary, Verdict};
 use crate::decode::{self, DecodeError};
 use crate::error::{ConfigError, Error};
 use crate::input::jsonl::{self, BrokenLine, Record};
-use crate::input::{Format, Origin, Source};
+use crate::input::{Format, Origin, Source, Sources};
 use crate::label::{KeepNote, Label, Reason};
 use crate::output::{self, Spill};
 use crate::report::{
@@ -165,7 +165,7 @@ impl RecordIds {
 /// The ids of the run's pages, by page index: a JSONL record's is kept in its input's scan, a
 /// text page's is its source's ([`Source::id`]).
 struct PageIds<'a> {
-    sources: &'a [Source],
+    sources: &'a Sources,
     scans: &'a [Scan],
     /// Each input's first page index.
     first_page: &'a [usize],
@@ -185,7 +185,7 @@ impl PageIds<'_> {
         let input = self.first_page[1..].partition_point(|&next| next <= page);
         match &self.scans[input] {
             Scan::Jsonl(scan) => scan.ids.get(page - self.first_page[input]).to_string(),
-            _ => self.sources[input].id(),
+            _ => self.sources.get(input).id(),
         }
     }
 }
@@ -242,30 +242,41 @@ pub fn run(
     // ones are skipped. The files of one input argument have distinct relative paths, so only
     // several arguments can clash.
     if let (Some(out), true) = (&config.out, config.inputs.len() > 1) {
-        // The map borrows the paths: a run may have many inputs.
-        let mut first_of: HashMap<&Path, usize> = HashMap::with_capacity(sources.len());
+        // The first input of each relative path by the path's hash (a run may have many
+        // inputs: their paths are not held twice); the paths that share a hash with another are
+        // kept whole, apart.
+        let mut first_of: HashMap<u64, usize> = HashMap::with_capacity(sources.len());
+        let mut first_of_shared_hash: HashMap<PathBuf, usize> = HashMap::new();
         let mut keep = vec![true; sources.len()];
         for (index, source) in sources.iter().enumerate() {
-            let first = match first_of.entry(source.relative()) {
+            let relative = source.relative();
+            let first = match first_of.entry(xxh3_64(relative.as_os_str().as_encoded_bytes())) {
                 Entry::Vacant(entry) => {
                     entry.insert(index);
                     continue;
                 }
-                Entry::Occupied(entry) => *entry.get(),
+                Entry::Occupied(entry) if sources.get(*entry.get()).relative() == relative => *entry.get(),
+                Entry::Occupied(_) => match first_of_shared_hash.entry(relative.to_path_buf()) {
+                    Entry::Vacant(entry) => {
+                        entry.insert(index);
+                        continue;
+                    }
+                    Entry::Occupied(entry) => *entry.get(),
+                },
             };
+            let first = sources.get(first);
             let error = Error::OutputClash {
                 path: source.display_path(),
-                other: sources[first].display_path(),
-                out: out.join(sources[first].relative()),
+                other: first.display_path(),
+                out: out.join(first.relative()),
             };
             report_error(&error);
             failures += 1;
             skipped.push(SkippedEntry { id: error_path(&error), reason: error.to_string() });
             keep[index] = false;
         }
-        drop(first_of);
-        let mut keep = keep.into_iter();
-        sources.retain(|_| keep.next().unwrap_or(true));
+        drop((first_of, first_of_shared_hash));
+        sources = sources.retained(|index| keep[index]);
     }
     if config.out.is_none()
         && sources.len() > 1
@@ -285,15 +296,17 @@ pub fn run(
     let progress = progress_bar(config, sources.len());
     // The recurrence sketch is sized from the bytes to read (compressed inputs count as stored).
     // Each input's size also sizes the buffer it is read into (no second `stat`).
-    let sizes: Vec<Option<u64>> = pool.install(|| sources.par_iter().map(stored_bytes).collect());
+    let sizes: Vec<Option<u64>> = pool.install(|| {
+        (0..sources.len()).into_par_iter().map(|input| stored_bytes(&sources.get(input))).collect()
+    });
     let recurrence = corpus::Recurrence::for_input_bytes(sizes.iter().flatten().sum());
     let cache = PageCache::new(config.cache_bytes);
     let mut scans: Vec<Scan> = pool.install(|| {
-        sources
-            .par_iter()
+        (0..sources.len())
+            .into_par_iter()
             .zip(&sizes)
-            .map(|(source, &size)| {
-                let scan = scan(source, size, config, &recurrence, &cache);
+            .map(|(input, &size)| {
+                let scan = scan(&sources.get(input), size, config, &recurrence, &cache);
                 progress.inc(1);
                 scan
             })
@@ -353,7 +366,7 @@ pub fn run(
     // A lone JSONL input writes to standard output as it goes (`textsift clean shard.jsonl.zst |
     // ...`): nothing else has to come out before it.
     let plan = WritePlan {
-        stream_stdout: to_stdout && sources.len() == 1 && sources[0].format == Format::Jsonl,
+        stream_stdout: to_stdout && sources.len() == 1 && sources.get(0).format == Format::Jsonl,
         check_own_input: !fresh_out,
     };
     let progress = progress_bar(config, sources.len());
@@ -371,22 +384,24 @@ pub fn run(
         let chunk = next..write_chunk_end(scans.len(), |i| scans[i].known_file_size().unwrap_or(0), next);
         next = chunk.end;
         let written: Vec<Written> = pool.install(|| {
-            sources[chunk.clone()]
-                .par_iter()
+            chunk
+                .clone()
+                .into_par_iter()
                 .zip(scans[chunk.clone()].par_iter())
                 .zip(first_page[chunk.clone()].par_iter())
-                .map(|((source, scan), &first)| {
-                    let written = write_source(source, scan, first, &ids, &verdict, config, plan);
+                .map(|((input, scan), &first)| {
+                    let written =
+                        write_source(&sources.get(input), scan, first, &ids, &verdict, config, plan);
                     progress.inc(1);
                     written
                 })
                 .collect()
         });
-        for (source, result) in sources[chunk].iter().zip(written) {
+        for (input, result) in chunk.zip(written) {
             if let Some(error) = &result.error {
                 report_error(error);
                 failures += 1;
-                skipped.push(SkippedEntry { id: source.id(), reason: error.to_string() });
+                skipped.push(SkippedEntry { id: sources.get(input).id(), reason: error.to_string() });
             }
             if to_stdout && !stdout_closed && !result.stdout.is_empty() {
                 let mut stdout = stdout.lock();
@@ -533,7 +548,7 @@ impl Write for StreamedFile {
 /// off, and returns the verdict pass 2 applies.
 fn corpus_pass(
     pool: &rayon::ThreadPool,
-    sources: &[Source],
+    sources: &Sources,
     scans: &mut [Scan],
     first_page: &[usize],
     mut summaries: Vec<PageSummary>,
@@ -567,12 +582,13 @@ fn corpus_pass(
                 rest_deferred = tail;
             }
             pool.install(|| {
-                sources[inputs.clone()]
-                    .par_iter()
+                inputs
+                    .clone()
+                    .into_par_iter()
                     .zip(&scans[inputs.clone()])
                     .zip(&first_page[inputs])
                     .zip(parts)
-                    .for_each(|(((source, scan), &first), deferred)| {
+                    .for_each(|(((input, scan), &first), deferred)| {
                         let pages = scan.pages();
                         // A page pass 1 signed is signed again from that signature, site chrome
                         // taken out, without reading it again (unless chrome changes too much:
@@ -604,7 +620,7 @@ fn corpus_pass(
                         }
                         let wanted = |index: usize| read_again[index - first];
                         reread(
-                            source,
+                            (sources, input),
                             scan,
                             first,
                             config,
@@ -633,14 +649,14 @@ fn corpus_pass(
             }
         }
         pool.install(|| {
-            sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
-                |((source, scan), &first)| {
+            (0..sources.len()).into_par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
+                |((input, scan), &first)| {
                     let pages = scan.pages();
                     let wanted = |index: usize| pages[index - first].cached.is_none();
                     let count = |index: usize, labelled: &Labelled<'_>| {
                         corpus::count(&labelled.page, &summaries[index], &recurrence)
                     };
-                    reread(source, scan, first, config, &wanted, keys_only, &count, |_, ()| {});
+                    reread((sources, input), scan, first, config, &wanted, keys_only, &count, |_, ()| {});
                 },
             )
         });
@@ -674,8 +690,8 @@ fn corpus_pass(
     let uncounted = corpus::uncounted(&summaries, &groups);
     if site_chrome && uncounted.contains(&true) {
         pool.install(|| {
-            sources.par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
-                |((source, scan), &first)| {
+            (0..sources.len()).into_par_iter().zip(scans.par_iter()).zip(first_page.par_iter()).for_each(
+                |((input, scan), &first)| {
                     let pages = scan.pages();
                     pages.par_iter().enumerate().with_min_len(PAGES_PER_TASK).for_each(|(offset, page)| {
                         let index = first + offset;
@@ -691,7 +707,7 @@ fn corpus_pass(
                     let uncount = |index: usize, labelled: &Labelled<'_>| {
                         corpus::uncount(&labelled.page, &summaries[index], &recurrence)
                     };
-                    reread(source, scan, first, config, &wanted, keys_only, &uncount, |_, ()| {});
+                    reread((sources, input), scan, first, config, &wanted, keys_only, &uncount, |_, ()| {});
                 },
             )
         });
@@ -1325,7 +1341,7 @@ fn write_record(
     WrittenRecord { rendered, removed, document, rendered_document, duplicate }
 }
 
-/// Reads a source again and calls `each` with every page that `wanted` selects (by page index),
+/// Reads a source (the input of `sources` at an index) again and calls `each` with every page that `wanted` selects (by page index),
 /// labelled as in pass 1, with the blocks whose label `needs` selects normalised, and hands what
 /// it returned to `store` with the page index (the records of a JSONL input are taken in
 /// parallel, a batch at a time, and stored after each batch: what the pages give is never
@@ -1333,7 +1349,7 @@ fn write_record(
 /// skipped (its pages are never grouped or counted off); pass 2 names it.
 #[allow(clippy::too_many_arguments)]
 fn reread<T: Send>(
-    source: &Source,
+    (sources, input): (&Sources, usize),
     scan: &Scan,
     first_page: usize,
     config: &Config,
@@ -1348,6 +1364,7 @@ fn reread<T: Send>(
     if !(first_page..first_page + pages.len()).any(wanted) {
         return;
     }
+    let source = &sources.get(input);
     if let Scan::Jsonl(jsonl_scan) = scan {
         // Only the wanted records' lines are parsed. What this read takes from a file changed
         // since pass 1 stays counted (the hash of a stream is known only at its end), and the

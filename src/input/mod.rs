@@ -1,6 +1,9 @@
 //! Finding inputs (files, folders, standard input) and reading their bytes, decompressed.
 
 pub mod jsonl;
+mod sources;
+
+pub use sources::Sources;
 
 use std::fs;
 use std::io::{self, BufRead, BufReader, Read};
@@ -352,8 +355,8 @@ impl Discovery {
         &self,
         inputs: &[PathBuf],
         stdin: impl FnOnce() -> io::Result<Vec<u8>>,
-    ) -> (Vec<Source>, Vec<Error>) {
-        let mut sources = Vec::new();
+    ) -> (Sources, Vec<Error>) {
+        let mut sources = Sources::new();
         let mut errors = Vec::new();
         let mut stdin = Some(stdin);
         for input in inputs {
@@ -386,10 +389,11 @@ impl Discovery {
                 }
             }
         }
+        sources.shrink_to_fit();
         (sources, errors)
     }
 
-    fn walk(&self, root: &Path, sources: &mut Vec<Source>, errors: &mut Vec<Error>) {
+    fn walk(&self, root: &Path, sources: &mut Sources, errors: &mut Vec<Error>) {
         let exclude = self.exclude.as_deref();
         // Every path found starts with the root's components.
         let root_components = root.components().count();
@@ -481,7 +485,7 @@ mod tests {
         let discovery = Discovery::new(&[], None, None).unwrap();
         let (sources, errors) = discovery.discover(&[dir.path().to_path_buf()], || Ok(Vec::new()));
         assert!(errors.is_empty());
-        let rel: Vec<_> = sources.iter().map(Source::id).collect();
+        let rel: Vec<_> = sources.iter().map(|s| s.id()).collect();
         assert_eq!(rel, ["a.txt", "b.txt", "sub/c.txt"]);
     }
 
@@ -546,8 +550,8 @@ mod tests {
         let inputs = [dir.path().join("."), dir.path().join("./sub/c.txt")];
         let (sources, errors) = discovery.discover(&inputs, || Ok(Vec::new()));
         assert!(errors.is_empty());
-        let relative: Vec<_> = sources.iter().map(Source::relative).collect();
+        let relative: Vec<_> = sources.iter().map(|s| s.relative().to_path_buf()).collect();
         assert_eq!(relative, [Path::new("sub/c.txt"), Path::new("c.txt")]);
-        assert_eq!(sources[1].display_path(), dir.path().join("./sub/c.txt"));
+        assert_eq!(sources.get(1).display_path(), dir.path().join("./sub/c.txt"));
     }
 }
