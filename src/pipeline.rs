@@ -66,8 +66,6 @@ enum Scan {
         /// buffer it is read into again.
         stored_as_read: bool,
         page: PageScan,
-        /// The page's summary, until the run's table takes it.
-        summary: PageSummary,
     },
     /// A JSONL input: its records.
     Jsonl(Box<JsonlScan>),
@@ -301,16 +299,18 @@ pub fn run(
     });
     let recurrence = corpus::Recurrence::for_input_bytes(sizes.iter().flatten().sum());
     let cache = PageCache::new(config.cache_bytes);
-    let mut scans: Vec<Scan> = pool.install(|| {
+    // A text input's summary comes beside its scan (a JSONL input's are in its scan), so that
+    // the scans the run keeps to the end do not hold it.
+    let (mut scans, text_summaries): (Vec<Scan>, Vec<Option<PageSummary>>) = pool.install(|| {
         (0..sources.len())
             .into_par_iter()
             .zip(&sizes)
             .map(|(input, &size)| {
-                let scan = scan(&sources.get(input), size, config, &recurrence, &cache);
+                let scanned = scan(&sources.get(input), size, config, &recurrence, &cache);
                 progress.inc(1);
-                scan
+                scanned
             })
-            .collect()
+            .unzip()
     });
     drop(sizes);
     progress.finish_and_clear();
@@ -319,7 +319,7 @@ pub fn run(
     let mut summaries: Vec<PageSummary> =
         Vec::with_capacity(scans.iter().map(|scan| scan.pages().len()).sum());
     let mut first_page: Vec<usize> = Vec::with_capacity(sources.len());
-    for (source, scan) in sources.iter().zip(scans.iter_mut()) {
+    for ((source, scan), summary) in sources.iter().zip(scans.iter_mut()).zip(text_summaries) {
         first_page.push(summaries.len());
         match scan {
             Scan::Failed(error) => {
@@ -335,7 +335,7 @@ pub fn run(
                 failures += 1;
                 skipped.push(SkippedEntry { id: source.id(), reason: "binary file".into() });
             }
-            Scan::Text { summary, .. } => summaries.push(std::mem::take(summary)),
+            Scan::Text { .. } => summaries.push(summary.expect("a text input's scan comes with its summary")),
             Scan::Jsonl(scan) => {
                 for line in scan.broken.iter() {
                     let path = source.display_path();
@@ -831,40 +831,40 @@ fn may_be_signed(label: &Label) -> bool {
 }
 
 /// Pass 1 over one input (of `stored_bytes` when they are known): every page labelled,
-/// summarised and, within the budget, cached.
+/// summarised and, within the budget, cached; a text input's summary comes beside the scan.
 fn scan(
     source: &Source,
     stored_bytes: Option<u64>,
     config: &Config,
     recurrence: &corpus::Recurrence,
     cache: &PageCache,
-) -> Scan {
+) -> (Scan, Option<PageSummary>) {
     if source.format == Format::Jsonl {
-        return scan_jsonl(source, config, recurrence, cache);
+        return (scan_jsonl(source, config, recurrence, cache), None);
     }
     let bytes = match source.read_sized(stored_bytes) {
         Ok(bytes) => bytes,
-        Err(error) => return Scan::Failed(Box::new(error)),
+        Err(error) => return (Scan::Failed(Box::new(error)), None),
     };
     let content_hash = xxh3_64(&bytes);
     let bytes_len = bytes.len();
     let (text, plain) = match decode::decode_noting(bytes) {
         Ok(decoded) => (decoded.text, decoded.unchanged),
-        Err(DecodeError::Binary) => return Scan::Binary,
+        Err(DecodeError::Binary) => return (Scan::Binary, None),
     };
     let labelled = label_page(&text, None, config);
     let site = config.site_from.site_of(source.relative());
     let summary = corpus::summarize(&labelled.page, site.as_deref(), recurrence);
     let cached = cache.keep(&text, &labelled.page, &labelled.labels, config.corpus.dedup);
     let stored_as_read = stored_bytes == Some(bytes_len as u64);
-    Scan::Text {
+    let scan = Scan::Text {
         content_hash,
         plain,
         bytes: bytes_len as u64,
         stored_as_read,
         page: PageScan { cached },
-        summary,
-    }
+    };
+    (scan, Some(summary))
 }
 
 /// A record pass 1 read: its page and summary, its id (when the run shows ids), its line and
@@ -1537,6 +1537,12 @@ mod tests {
         record_ids.shrink_to_fit();
         let got: Vec<&str> = (0..ids.len()).map(|index| record_ids.get(index)).collect();
         assert_eq!(got, ids);
+    }
+
+    #[test]
+    fn an_input_costs_a_scan_record_of_32_bytes() {
+        // Every input's record lives to the end of the run: a text page's summary is not in it.
+        assert_eq!(std::mem::size_of::<Scan>(), 32);
     }
 
     #[test]
