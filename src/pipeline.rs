@@ -354,7 +354,7 @@ pub fn run(
         }
     }
     let (verdict, error) =
-        corpus_pass(&pool, &sources, &mut scans, &first_page, summaries, recurrence, config);
+        corpus_pass(&pool, &sources, &mut scans, &mut first_page, summaries, recurrence, config);
     if let Some(error) = error {
         report_error(&error);
         failures += 1;
@@ -549,8 +549,8 @@ impl Write for StreamedFile {
 fn corpus_pass(
     pool: &rayon::ThreadPool,
     sources: &Sources,
-    scans: &mut [Scan],
-    first_page: &[usize],
+    scans: &mut Vec<Scan>,
+    first_page: &mut Vec<usize>,
     mut summaries: Vec<PageSummary>,
     mut recurrence: corpus::Recurrence,
     config: &Config,
@@ -671,15 +671,15 @@ fn corpus_pass(
         recurrence.forget_sketch();
     }
     // What grouping does not read waits packed, so that grouping's tables do not come on top:
-    // the page tables, and the exact counts of the site blocks.
-    let idle = idle::IdleTables::pack(scans, &mut summaries, &mut deferred);
+    // the scan records and page tables, and the exact counts of the site blocks.
+    let idle = idle::IdleTables::pack(scans, first_page, &mut summaries, &mut deferred);
     let counts = recurrence.pack_exact();
     // Related pairs are listed only for --related. Grouping runs on the run's threads (not
     // rayon's global pool, which --threads does not size).
     let groups = pool.install(|| corpus::group(log, &config.corpus, config.related.is_some()));
     pool.install(|| recurrence.unpack_exact(counts));
-    idle.unpack(scans, &mut summaries, &mut deferred);
-    let scans: &[Scan] = scans;
+    idle.unpack(scans, first_page, &mut summaries, &mut deferred);
+    let (scans, first_page): (&[Scan], &[usize]) = (scans, first_page);
     // A log that cannot be read again leaves every page out of every group: all are written.
     let (groups, error) = match groups {
         Ok(groups) => (groups, None),
