@@ -63,7 +63,7 @@ impl SignatureLog {
     /// A log for a run of `pages` pages: in memory, taken at once, when their records stay
     /// under [`MEMORY_BYTES`]; else in its file from the start, a megabyte at a time, rather than
     /// first filling [`MEMORY_BYTES`] on top of the run's tables only to move them there (600,000
-    /// text files without the cache: 92.0 to 65.3 MB at the peak).
+    /// text files without the cache: 92.0 to 81.1 MB at the peak).
     pub fn for_pages(pages: usize) -> Self {
         Self::for_pages_in(std::env::temp_dir(), pages, MEMORY_BYTES)
     }

@@ -4,8 +4,7 @@
 //! 2,000,000 pages on, do not come on top of them (2,000,000 records without the cache: 232 to
 //! 179 MB at the peak, with the records' lines and offsets, which are now packed from pass 1
 //! on: [`super::rising`]). A text input's scan record (32 bytes) and first page index (8) come
-//! to about 11 (600,000 text files without the cache: grouping's peak 96.7 to about 78 MB; the
-//! run's peak, 92 MB, is now the fingerprint pass's).
+//! to about 11 (600,000 text files without the cache: grouping's peak 96.7 to about 78 MB).
 //!
 //! Sites are numbered in the order they first appear (a run has few), flags take a bit, the
 //! cached pages are listed by input and record, and the first page indexes are counted again.
