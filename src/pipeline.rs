@@ -8,7 +8,7 @@
 
 use std::collections::hash_map::{Entry, HashMap};
 use std::io::{self, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -240,29 +240,11 @@ pub fn run(
     // ones are skipped. The files of one input argument have distinct relative paths, so only
     // several arguments can clash.
     if let (Some(out), true) = (&config.out, config.inputs.len() > 1) {
-        // The first input of each relative path by the path's hash (a run may have many
-        // inputs: their paths are not held twice); the paths that share a hash with another are
-        // kept whole, apart.
-        let mut first_of: HashMap<u64, usize> = HashMap::with_capacity(sources.len());
-        let mut first_of_shared_hash: HashMap<PathBuf, usize> = HashMap::new();
+        let hasher = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default();
         let mut keep = vec![true; sources.len()];
-        for (index, source) in sources.iter().enumerate() {
-            let relative = source.relative();
-            let first = match first_of.entry(xxh3_64(relative.as_os_str().as_encoded_bytes())) {
-                Entry::Vacant(entry) => {
-                    entry.insert(index);
-                    continue;
-                }
-                Entry::Occupied(entry) if sources.get(*entry.get()).relative() == relative => *entry.get(),
-                Entry::Occupied(_) => match first_of_shared_hash.entry(relative.to_path_buf()) {
-                    Entry::Vacant(entry) => {
-                        entry.insert(index);
-                        continue;
-                    }
-                    Entry::Occupied(entry) => *entry.get(),
-                },
-            };
-            let first = sources.get(first);
+        for (index, first) in output_clashes(&sources, |path| std::hash::BuildHasher::hash_one(&hasher, path))
+        {
+            let (source, first) = (sources.get(index), sources.get(first));
             let error = Error::OutputClash {
                 path: source.display_path(),
                 other: first.display_path(),
@@ -273,7 +255,6 @@ pub fn run(
             skipped.push(SkippedEntry { id: error_path(&error), reason: error.to_string() });
             keep[index] = false;
         }
-        drop((first_of, first_of_shared_hash));
         sources = sources.retained(|index| keep[index]);
     }
     if config.out.is_none()
@@ -540,6 +521,35 @@ impl Write for StreamedFile {
         }
         Ok(())
     }
+}
+
+/// The inputs whose relative path an earlier input has (their outputs would clash), each with
+/// that first input, in input order. The inputs are found by `hash` of their relative path (a
+/// run may have many inputs: their paths are not held twice), which must agree with `Path`'s
+/// equality; the paths whose hash another path has are kept whole, apart.
+fn output_clashes(sources: &Sources, hash: impl Fn(&Path) -> u64) -> Vec<(usize, usize)> {
+    let mut first_of: HashMap<u64, usize> = HashMap::with_capacity(sources.len());
+    let mut first_of_shared_hash: HashMap<PathBuf, usize> = HashMap::new();
+    let mut clashes = Vec::new();
+    for (index, source) in sources.iter().enumerate() {
+        let relative = source.relative();
+        let first = match first_of.entry(hash(relative)) {
+            Entry::Vacant(entry) => {
+                entry.insert(index);
+                continue;
+            }
+            Entry::Occupied(entry) if sources.get(*entry.get()).relative() == relative => *entry.get(),
+            Entry::Occupied(_) => match first_of_shared_hash.entry(relative.to_path_buf()) {
+                Entry::Vacant(entry) => {
+                    entry.insert(index);
+                    continue;
+                }
+                Entry::Occupied(entry) => *entry.get(),
+            },
+        };
+        clashes.push((index, first));
+    }
+    clashes
 }
 
 /// The corpus pass (see [`corpus`]): signs every page's cleaned text (reading a page again when
@@ -1537,6 +1547,30 @@ mod tests {
         record_ids.shrink_to_fit();
         let got: Vec<&str> = (0..ids.len()).map(|index| record_ids.get(index)).collect();
         assert_eq!(got, ids);
+    }
+
+    #[test]
+    fn clashing_outputs_are_found_by_path_whatever_the_hash() {
+        let names = ["a/x.txt", "b.txt", "a/x.txt", "c.txt", "b.txt", "a/x.txt", "d/e.txt", "c.txt"];
+        // Each under its own input folder (one component), so only the names can clash.
+        let sources: Sources = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let path = PathBuf::from(format!("in{i}/{name}"));
+                Source::file(path, 1, Format::Text)
+            })
+            .collect();
+        // Each later copy of a name with the name's first input.
+        let expected: Vec<(usize, usize)> = (0..names.len())
+            .filter_map(|i| names[..i].iter().position(|n| *n == names[i]).map(|first| (i, first)))
+            .collect();
+        assert_eq!(expected.len(), 4);
+        let hasher = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default();
+        assert_eq!(output_clashes(&sources, |p| std::hash::BuildHasher::hash_one(&hasher, p)), expected);
+        // Every path one hash, or two: the paths are told apart by themselves.
+        assert_eq!(output_clashes(&sources, |_| 7), expected);
+        assert_eq!(output_clashes(&sources, |p| p.as_os_str().len() as u64 % 2), expected);
     }
 
     #[test]

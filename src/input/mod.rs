@@ -75,7 +75,7 @@ pub struct Source {
 impl Source {
     /// The file at `path`, whose relative path is what follows its first `root_components`
     /// components.
-    fn file(path: PathBuf, root_components: usize, format: Format) -> Self {
+    pub(crate) fn file(path: PathBuf, root_components: usize, format: Format) -> Self {
         Self {
             origin: Origin::File(path.into_boxed_path()),
             // A path has far fewer components.
