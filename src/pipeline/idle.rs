@@ -74,7 +74,10 @@ impl IdleTables {
                     let flags = (if plain { TextFlags::PLAIN } else { 0 })
                         | (if stored_as_read { TextFlags::STORED_AS_READ } else { 0 });
                     idle.texts.push(flags);
-                    vec![page]
+                    if let Some(cached) = page.cached {
+                        idle.cached.push((input, 0, cached));
+                    }
+                    continue;
                 }
                 Scan::Jsonl(mut jsonl) => {
                     let pages = std::mem::take(&mut jsonl.pages);
