@@ -275,18 +275,23 @@ pub fn run(
     let progress = progress_bar(config, sources.len());
     // The recurrence sketch is sized from the bytes to read (compressed inputs count as stored).
     // Each input's size also sizes the buffer it is read into (no second `stat`).
-    let sizes: Vec<Option<u64>> = pool.install(|| {
-        (0..sources.len()).into_par_iter().map(|input| stored_bytes(&sources.get(input))).collect()
+    let sizes: Vec<u64> = pool.install(|| {
+        (0..sources.len())
+            .into_par_iter()
+            .map(|input| stored_bytes(&sources.get(input)).unwrap_or(UNKNOWN_SIZE))
+            .collect()
     });
-    let recurrence = corpus::Recurrence::for_input_bytes(sizes.iter().flatten().sum());
+    let recurrence =
+        corpus::Recurrence::for_input_bytes(sizes.iter().filter(|&&size| size != UNKNOWN_SIZE).sum());
     let cache = PageCache::new(config.cache_bytes);
     // A text input's summary comes beside its scan (a JSONL input's are in its scan), so that
     // the scans the run keeps to the end do not hold it.
-    let (mut scans, text_summaries): (Vec<Scan>, Vec<Option<PageSummary>>) = pool.install(|| {
+    let (mut scans, text_summaries): (Vec<Scan>, Vec<PageSummary>) = pool.install(|| {
         (0..sources.len())
             .into_par_iter()
             .zip(&sizes)
             .map(|(input, &size)| {
+                let size = (size != UNKNOWN_SIZE).then_some(size);
                 let scanned = scan(&sources.get(input), size, config, &recurrence, &cache);
                 progress.inc(1);
                 scanned
@@ -316,7 +321,7 @@ pub fn run(
                 failures += 1;
                 skipped.push(SkippedEntry { id: source.id(), reason: "binary file".into() });
             }
-            Scan::Text { .. } => summaries.push(summary.expect("a text input's scan comes with its summary")),
+            Scan::Text { .. } => summaries.push(summary),
             Scan::Jsonl(scan) => {
                 for line in scan.broken.iter() {
                     let path = source.display_path();
@@ -741,6 +746,10 @@ fn corpus_pass(
     (corpus::finish(summaries, groups, &recurrence, &config.corpus), error)
 }
 
+/// A size [`stored_bytes`] could not tell, in the run's table of sizes (8 bytes an input where an
+/// `Option` takes 16).
+const UNKNOWN_SIZE: u64 = u64::MAX;
+
 /// Bytes a source holds as stored (`None` when it cannot be looked at; pass 1 names it).
 fn stored_bytes(source: &Source) -> Option<u64> {
     match &source.origin {
@@ -841,26 +850,27 @@ fn may_be_signed(label: &Label) -> bool {
 }
 
 /// Pass 1 over one input (of `stored_bytes` when they are known): every page labelled,
-/// summarised and, within the budget, cached; a text input's summary comes beside the scan.
+/// summarised and, within the budget, cached; a text input's summary comes beside the scan (a
+/// default one beside any other's).
 fn scan(
     source: &Source,
     stored_bytes: Option<u64>,
     config: &Config,
     recurrence: &corpus::Recurrence,
     cache: &PageCache,
-) -> (Scan, Option<PageSummary>) {
+) -> (Scan, PageSummary) {
     if source.format == Format::Jsonl {
-        return (scan_jsonl(source, config, recurrence, cache), None);
+        return (scan_jsonl(source, config, recurrence, cache), PageSummary::default());
     }
     let bytes = match source.read_sized(stored_bytes) {
         Ok(bytes) => bytes,
-        Err(error) => return (Scan::Failed(Box::new(error)), None),
+        Err(error) => return (Scan::Failed(Box::new(error)), PageSummary::default()),
     };
     let content_hash = xxh3_64(&bytes);
     let bytes_len = bytes.len();
     let (text, plain) = match decode::decode_noting(bytes) {
         Ok(decoded) => (decoded.text, decoded.unchanged),
-        Err(DecodeError::Binary) => return (Scan::Binary, None),
+        Err(DecodeError::Binary) => return (Scan::Binary, PageSummary::default()),
     };
     let labelled = label_page(&text, None, config);
     let site = config.site_from.site_of(source.relative());
@@ -874,7 +884,7 @@ fn scan(
         stored_as_read,
         page: PageScan { cached },
     };
-    (scan, Some(summary))
+    (scan, summary)
 }
 
 /// A record pass 1 read: its page and summary, its id (when the run shows ids), its line and
