@@ -231,6 +231,10 @@ mod tests {
             text(3, 1 << 40, false, false, true),
             jsonl(5, |_| false),
             jsonl(0, |_| false),
+            Scan::Failed(Box::new(crate::error::Error::Walk {
+                path: "gone.txt".into(),
+                message: "gone".into(),
+            })),
             text(4, 127, true, true, false),
         ];
         let before: Vec<_> = scans.iter().map(held).collect();
