@@ -603,12 +603,7 @@ mod tests {
     #[test]
     fn bit_sliced_counts_count_as_separate_counters_do() {
         let mut state = 0x1234_5678_9ABC_DEF1u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = || crate::testing::next(&mut state);
         let (mut total, mut plain_total) = (StopwordHits::default(), [0u32; MAX_LANGUAGES + 1]);
         for block in 0..200 {
             let (mut hits, mut plain) = (StopwordHits::default(), [0u32; MAX_LANGUAGES + 1]);
