@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times `textsift clean CORPUS -o OUT -q` against `wc -w` over the same files, prints MB/s of
-# both, the ratio, and textsift's peak RSS.
+# both, the ratio, textsift's peak RSS and its time by phase (`--stats`).
 #
 #   cargo run --release --example gen_corpus -- --mb 64 --pages 7000 --out /tmp/c64
 #   scripts/bench-vs-wc.sh /tmp/c64 [RUNS]
@@ -47,9 +47,9 @@ else
 fi
 
 # One more run of each for peak RSS and CPU seconds (user + sys), which a loaded machine
-# disturbs less than wall-clock time.
+# disturbs less than wall-clock time; textsift's with --stats, for its phases.
 rm -rf "$out/o"
-/usr/bin/time -f "%M %U %S" -o "$out/ts.rss" "$bin" clean "$corpus" -o "$out/o" -q
+/usr/bin/time -f "%M %U %S" -o "$out/ts.rss" "$bin" clean "$corpus" -o "$out/o" -q --stats 2>"$out/stats"
 /usr/bin/time -f "%M %U %S" -o "$out/wc.rss" sh -c "$wc_cmd"
 read -r rss ts_user ts_sys <"$out/ts.rss"
 read -r _ wc_user wc_sys <"$out/wc.rss"
@@ -61,3 +61,5 @@ awk -v b="$bytes" -v ts="$ts" -v wc="$wc" -v rss="$rss" -v tc="$(echo "$ts_user 
     printf "%-10s %9.3f %9.1f %9.2f\n", "wc -w", wc, b / 1e6 / wc, wcc
     printf "ratio textsift/wc: %.2fx wall, %.2fx CPU; textsift peak RSS: %.1f MB\n", ts / wc, tc / wcc, rss / 1024
 }'
+# Where that run's time went (`--stats`): the phase table, without its totals lines.
+sed -n '3,$p' "$out/stats"

@@ -98,6 +98,14 @@ pub struct CleanArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// When the run ends, print its totals and the time each phase took to standard error.
+    ///
+    /// Wall-clock and CPU seconds (all threads), the cores kept busy and MB/s over the bytes
+    /// read, for the phases: finding the inputs, pass 1 (read and label), the corpus pass (site
+    /// chrome and near-duplicates) and pass 2 (write). Printed with --quiet too.
+    #[arg(long)]
+    pub stats: bool,
+
     /// Never drop a page as a near-duplicate of another.
     #[arg(long)]
     pub keep_duplicates: bool,

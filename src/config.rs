@@ -31,6 +31,8 @@ pub struct Config {
     pub cache_bytes: usize,
     /// Print nothing but errors.
     pub quiet: bool,
+    /// Print the run's totals and phase times at its end (`--stats`).
+    pub stats: bool,
     /// Show a progress bar (stderr is a terminal and not quiet).
     pub progress: bool,
     /// Never drop near-duplicate pages.
@@ -137,6 +139,7 @@ impl Config {
             threads: args.threads.unwrap_or(0),
             cache_bytes: args.cache_mib.saturating_mul(1 << 20),
             quiet: args.quiet,
+            stats: args.stats,
             progress: stderr_tty && !args.quiet,
             keep_duplicates: args.keep_duplicates,
             keys: Keys { id: args.id_key, text: args.text_key },

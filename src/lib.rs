@@ -16,8 +16,8 @@
 //! assert_eq!(clean, "Big news today\nThe article body, in full sentences.\n");
 //! ```
 #![deny(missing_docs)]
-// Two audited exceptions: `decode::utf8_string`, after SIMD validation, and
-// `allocator::set_threshold`, glibc's `mallopt`.
+// Three audited exceptions: `decode::utf8_string`, after SIMD validation,
+// `allocator::set_threshold`, glibc's `mallopt`, and `stats::process_cpu_time`, `getrusage`.
 #![deny(unsafe_code)]
 
 pub mod allocator;
@@ -38,5 +38,6 @@ pub mod page;
 pub mod pipeline;
 pub mod report;
 pub mod segment;
+pub mod stats;
 #[cfg(test)]
 mod testing;

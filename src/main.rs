@@ -4,7 +4,7 @@ use clap::Parser;
 use textsift::cli::{Cli, Command};
 use textsift::config::Config;
 use textsift::exit_codes::ExitCode;
-use textsift::pipeline;
+use textsift::pipeline::{self, Outcome};
 
 fn main() -> std::process::ExitCode {
     textsift::allocator::return_large_buffers();
@@ -30,8 +30,17 @@ fn clean(args: textsift::cli::CleanArgs) -> ExitCode {
             eprintln!("textsift: {e}");
             ExitCode::Usage
         }
-        Ok(outcome) if outcome.failures > 0 => ExitCode::SomeFailed,
-        Ok(_) => ExitCode::Success,
+        Ok(outcome) => {
+            if config.stats {
+                let Outcome { totals, inputs, failures, phases } = &outcome;
+                eprint!("{}", textsift::stats::render(totals, *inputs, *failures, phases));
+            }
+            if outcome.failures > 0 {
+                ExitCode::SomeFailed
+            } else {
+                ExitCode::Success
+            }
+        }
     }
 }
 

@@ -44,6 +44,10 @@ pub struct Outcome {
     /// Number of problems named on stderr (missing inputs, binary files, broken lines, write
     /// errors); the exit code is 1 when it is not zero.
     pub failures: usize,
+    /// Inputs found (files, standard input), before any was skipped.
+    pub inputs: usize,
+    /// The time each phase of the run took, in order (for `--stats`).
+    pub phases: Vec<crate::stats::Phase>,
 }
 
 /// What pass 1 learned about one input. A run keeps one for every input: a text input's page
@@ -227,9 +231,11 @@ pub fn run(
     stdin: impl FnOnce() -> io::Result<Vec<u8>>,
     report_error: &(dyn Fn(&Error) + Sync),
 ) -> Result<Outcome, ConfigError> {
+    let mut clock = crate::stats::PhaseClock::start();
     // No input can be an output file when the output folder did not exist before the run.
     let fresh_out = config.out.as_deref().is_some_and(|out| std::fs::symlink_metadata(out).is_err());
     let (mut sources, walk_errors) = config.discovery.discover(&config.inputs, stdin);
+    let inputs = sources.len() + walk_errors.len();
     let mut skipped: Vec<SkippedEntry> = Vec::new();
     let mut failures = walk_errors.len();
     for error in &walk_errors {
@@ -272,6 +278,7 @@ pub fn run(
         .build()
         .map_err(|e| ConfigError::Usage(format!("cannot start worker threads: {e}")))?;
 
+    clock.lap("find inputs");
     let progress = progress_bar(config, sources.len());
     // The recurrence sketch is sized from the bytes to read (compressed inputs count as stored).
     // Each input's size also sizes the buffer it is read into (no second `stat`).
@@ -339,12 +346,14 @@ pub fn run(
             }
         }
     }
+    clock.lap_over_input("label (pass 1)");
     let (verdict, error) =
         corpus_pass(&pool, &sources, &mut scans, &mut first_page, summaries, recurrence, config);
     if let Some(error) = error {
         report_error(&error);
         failures += 1;
     }
+    clock.lap("corpus pass");
     let shown = config.shows_ids();
     let ids = PageIds { sources: &sources, scans: &scans, first_page: &first_page, shown };
 
@@ -442,7 +451,8 @@ pub fn run(
     // thread took 57 ms for 200,000 pages.
     drop((ids, verdict));
     pool.install(|| scans.into_par_iter().with_min_len(PAGES_PER_TASK).for_each(drop));
-    Ok(Outcome { totals, failures })
+    clock.lap_over_input("write (pass 2)");
+    Ok(Outcome { totals, failures, inputs, phases: clock.into_phases() })
 }
 
 /// Inputs the fingerprint pass ([`corpus_pass`]) and the write pass ([`run`]) take at a time.

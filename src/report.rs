@@ -19,6 +19,11 @@ const KINDS: [&str; 4] = ["chrome", "context", "repeat", "site_chrome"];
 pub struct DroppedCounts([u64; KINDS.len()]);
 
 impl DroppedCounts {
+    /// Every reason kind with its count, in name order (kinds that do not occur count 0).
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        KINDS.iter().copied().zip(self.0.iter().copied())
+    }
+
     /// Blocks dropped for reasons of `kind` (0 for a kind that is not one).
     pub fn get(&self, kind: &str) -> u64 {
         KINDS.iter().position(|&k| k == kind).map_or(0, |slot| self.0[slot])

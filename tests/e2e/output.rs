@@ -71,6 +71,39 @@ fn report_has_the_documented_fields() {
 }
 
 #[test]
+fn stats_print_the_report_totals_and_a_row_a_phase_even_when_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let run = |stats: bool| {
+        let mut command = textsift();
+        command.arg("clean").arg(fixtures().join("seeds")).arg("-o").arg(dir.path().join("out"));
+        command.arg("--report").arg(&report).arg("-q");
+        if stats {
+            command.arg("--stats");
+        }
+        command.output().unwrap()
+    };
+    let quiet = run(false);
+    assert!(quiet.status.success() && quiet.stderr.is_empty(), "without --stats, -q prints nothing");
+    let out = run(true);
+    assert!(out.status.success() && out.stdout.is_empty(), "the stats go to standard error");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    let totals = &read_json(&report)["totals"];
+    let number = |key: &str| totals[key].as_u64().unwrap();
+    assert!(lines[0].starts_with("textsift: 5 inputs, 5 documents, "), "{stderr}");
+    let blocks = format!("textsift: {} blocks: {} kept, ", number("blocks"), number("kept"));
+    assert!(lines[1].starts_with(&blocks), "{stderr}");
+    assert!(lines[1].contains(&format!("repeat {}", totals["dropped"]["repeat"])), "{stderr}");
+    assert!(lines[1].ends_with("; 0 skipped, 0 failed"), "{stderr}");
+    let phases: Vec<&str> = lines[3..]
+        .iter()
+        .map(|line| line.trim_start_matches("textsift: ").split("  ").next().unwrap())
+        .collect();
+    assert_eq!(phases, ["find inputs", "label (pass 1)", "corpus pass", "write (pass 2)", "total"]);
+}
+
+#[test]
 fn explain_shows_every_block_with_its_reason_and_no_colour_in_a_pipe() {
     let out = textsift().arg("clean").arg(seed("003")).arg("--explain").output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
