@@ -37,6 +37,9 @@ pub struct CachedPage {
     places: Box<[u8]>,
     /// How the page separates its paragraphs.
     layout: Layout,
+    /// The text the page was cached from is the input's as it stood: folding ([`crate::decode::fold`])
+    /// left it alone, so a later pass over the same input need not fold it again.
+    plain: bool,
     /// The signature of the blocks the page pass keeps (with dedup on): the fingerprint pass
     /// takes site chrome out of it without reading the page again
     /// ([`crate::corpus::fingerprint_without_text`]).
@@ -67,6 +70,17 @@ impl CachedPage {
     /// How the page separates its paragraphs.
     pub fn layout(&self) -> Layout {
         self.layout
+    }
+
+    /// Whether the page's text was its input's as it stood (folding left it alone): false
+    /// unless [`CachedPage::set_plain`] said so.
+    pub fn plain(&self) -> bool {
+        self.plain
+    }
+
+    /// Says whether the page's text was its input's as it stood (see [`CachedPage::plain`]).
+    pub fn set_plain(&mut self, plain: bool) {
+        self.plain = plain;
     }
 
     /// Every block's text, in block order, taken from `text`, the text this page was cached
@@ -182,6 +196,7 @@ impl PageCache {
             keys: page.blocks.iter().map(|b| b.key.unwrap_or(0)).collect(),
             places: places.into_boxed_slice(),
             layout: page.layout,
+            plain: false,
             signature,
         }))
     }

@@ -208,8 +208,9 @@ pub fn fold(text: String) -> String {
     fold_noting(text).0
 }
 
-/// [`fold`], saying whether the text came back unchanged.
-fn fold_noting(text: String) -> (String, bool) {
+/// [`fold`], saying whether the text came back unchanged (then a later pass over the same
+/// text need not fold it again).
+pub fn fold_noting(text: String) -> (String, bool) {
     let bytes = text.as_bytes();
     // Allocated at the first change; `copied` is how far `text` has been carried over into it.
     let mut out: Option<String> = None;

@@ -6,6 +6,7 @@
 //! output never depends on the thread count. The corpus pass sees only small summaries, so memory
 //! grows with the number of pages, not with the bytes read.
 
+use std::borrow::Cow;
 use std::collections::hash_map::{Entry, HashMap};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -924,11 +925,15 @@ fn scan_jsonl(source: &Source, config: &Config, recurrence: &corpus::Recurrence,
             .map(|(number, line)| {
                 let offset = batch.offset_of(line);
                 let mut record = jsonl::parse_line(line, number, &config.keys)?;
-                let text = decode::fold(record.take_text(&config.keys));
+                let (text, plain) = decode::fold_noting(record.take_text(&config.keys));
                 let host = record.host();
                 let labelled = label_page(&text, host.as_deref(), config);
                 let summary = corpus::summarize(&labelled.page, host.as_deref(), recurrence);
-                let cached = cache.keep(&text, &labelled.page, &labelled.labels, config.corpus.dedup);
+                let mut cached = cache.keep(&text, &labelled.page, &labelled.labels, config.corpus.dedup);
+                if let Some(cached) = &mut cached {
+                    // The write pass then takes the record's text as it is, without a copy.
+                    cached.set_plain(plain);
+                }
                 let id = shows_ids.then(|| record.id(&config.keys, &file_id));
                 Ok((PageScan { cached }, summary, id, number, offset))
             })
@@ -1315,10 +1320,15 @@ fn write_record(
     verdict: &Verdict,
     config: &Config,
 ) -> WrittenRecord {
-    let text = decode::fold(record.text(&config.keys).to_string());
+    let cached = page.cached.as_deref();
+    // The input is what pass 1 read (its hash was checked): a record whose text folding left
+    // alone then is not folded (nor copied) again.
+    let text: Cow<'_, str> = match record.text(&config.keys) {
+        text if cached.is_some_and(CachedPage::plain) => Cow::Borrowed(text),
+        text => Cow::Owned(decode::fold(text.to_string())),
+    };
     let duplicate = duplicate_entry(page_index, ids, verdict);
     let suppressed = duplicate.is_some() && !config.keep_duplicates;
-    let cached = page.cached.as_deref();
     let from_cache = cached
         .filter(|_| !config.explain)
         .and_then(|cached| clean_from_cache(&text, cached, page_index, verdict, suppressed));

@@ -53,6 +53,41 @@ fn records_keep_their_fields_in_order_with_text_cleaned_and_metadata_added() {
     assert_eq!(ids, ["first", "pages.jsonl:2"]);
 }
 
+/// The write pass takes a record's text as it stands when pass 1 found nothing to fold in it,
+/// and folds it again otherwise: either way the record comes out as the text-file route, and
+/// as a run without the cache (which labels every record again), write it.
+#[test]
+fn records_with_and_without_characters_to_fold_come_out_as_text_files_do() {
+    let env = Env::new();
+    let plain = article(1);
+    // CRLF line ends, a no-break space, a soft hyphen and a zero-width space.
+    let folded = article(2).replace('\n', "\r\n").replacen(' ', "\u{a0}", 3).replacen("ee", "e\u{ad}e", 2)
+        + "A line\u{200b} that ends the page.\r\n";
+    let records: String = [("plain", &plain), ("folded", &folded)]
+        .iter()
+        .map(|(id, text)| format!("{}\n", json!({"id": id, "text": text})))
+        .collect();
+    env.write("in/p.jsonl", records);
+    env.write("txt/plain.txt", &plain);
+    env.write("txt/folded.txt", &folded);
+    let runs = [
+        vec!["in", "-o", "out"],
+        vec!["in", "-o", "uncached", "--cache-mib", "0"],
+        vec!["txt", "-o", "txt-out"],
+    ];
+    for run in runs {
+        env.clean().args(run).arg("--no-site-chrome").arg("--keep-duplicates").assert().success().stderr("");
+    }
+    let out = lines(&env.read("out/p.jsonl"));
+    assert_eq!(out, lines(&env.read("uncached/p.jsonl")));
+    for (record, id) in out.iter().zip(["plain", "folded"]) {
+        let clean = record["text"].as_str().unwrap();
+        assert!(!clean.contains(['\r', '\u{a0}', '\u{ad}', '\u{200b}']), "{clean:?}");
+        let as_text_file = String::from_utf8(env.read(&format!("txt-out/{id}.txt"))).unwrap();
+        assert_eq!(clean, as_text_file, "{id}");
+    }
+}
+
 #[test]
 fn id_key_and_text_key_choose_the_fields() {
     let env = Env::new();
