@@ -100,10 +100,10 @@ pub fn render(totals: &Totals, inputs: usize, failures: usize, phases: &[Phase])
     let total_wall: Duration = phases.iter().map(|p| p.wall).sum();
     let _ = writeln!(
         text,
-        "textsift: {inputs} inputs, {} documents, {:.1} MB read, {:.1} MB written, {:.3} s ({:.1} MB/s)",
+        "textsift: {inputs} inputs, {} documents, {} read, {} written, {:.3} s ({:.1} MB/s)",
         totals.documents,
-        mb(totals.bytes_in),
-        mb(totals.bytes_out),
+        size(totals.bytes_in),
+        size(totals.bytes_out),
         total_wall.as_secs_f64(),
         mb(totals.bytes_in) / total_wall.as_secs_f64().max(1e-9),
     );
@@ -147,6 +147,15 @@ pub fn render(totals: &Totals, inputs: usize, failures: usize, phases: &[Phase])
         let _ = writeln!(text, "textsift: {name:<16} {seconds:>8.3} {cpu:>8} {cores:>6} {rate:>9}");
     }
     text
+}
+
+/// `bytes` in MB (10^6 bytes) from one MB on, in kB from one kB, else in bytes.
+fn size(bytes: u64) -> String {
+    match bytes {
+        1_000_000.. => format!("{:.1} MB", bytes as f64 / 1e6),
+        1_000.. => format!("{:.1} kB", bytes as f64 / 1e3),
+        _ => format!("{bytes} bytes"),
+    }
 }
 
 #[cfg(test)]
@@ -196,6 +205,15 @@ mod tests {
         assert_eq!(row(lines[5]), "textsift: write 0.500 0.100 0.20 4.0");
         assert_eq!(row(lines[6]), "textsift: total 1.000 1.000 1.00 2.0");
         assert_eq!(lines.len(), 7);
+    }
+
+    #[test]
+    fn sizes_below_a_megabyte_read_in_kilobytes_or_bytes() {
+        assert_eq!(
+            [size(0), size(999), size(1_000), size(27_218), size(999_999)],
+            ["0 bytes", "999 bytes", "1.0 kB", "27.2 kB", "1000.0 kB"]
+        );
+        assert_eq!([size(1_000_000), size(68_300_000)], ["1.0 MB", "68.3 MB"]);
     }
 
     #[test]
