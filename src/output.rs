@@ -278,6 +278,11 @@ impl AtomicFile {
         Ok(Self { sink, path: path.to_path_buf() })
     }
 
+    /// Whether the file is written compressed (its name ends in `.gz` or `.zst`).
+    pub fn compressed(&self) -> bool {
+        !matches!(self.sink, Sink::Plain(_))
+    }
+
     /// Finishes the file and renames it into place.
     pub fn commit(self) -> io::Result<()> {
         let buffered = match self.sink {

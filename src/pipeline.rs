@@ -1170,6 +1170,12 @@ impl JsonlSink {
         Ok(())
     }
 
+    /// Whether writing compresses (a `.gz` or `.zst` output file): then it costs as much as
+    /// rendering the records.
+    fn compresses(&self) -> bool {
+        matches!(self, JsonlSink::File(file, _) if file.compressed())
+    }
+
     fn close(&mut self) {
         if let JsonlSink::Stdout { closed, .. } = self {
             *closed = true;
@@ -1216,41 +1222,45 @@ fn write_jsonl(
     let pages = &jsonl_scan.pages;
     let mut batches = jsonl::Batches::new(stream.reader);
     let (mut next_page, mut record_lines) = (0, jsonl_scan.lines.iter().peekable());
+    // A compressed output takes a batch's records while the next batch's are rendered: one
+    // after the other, compressing left the other core idle (the write pass of the 70 MB JSONL
+    // as `.jsonl.gz` 0.81 to 0.69 s, median of 5). It costs a batch of output more at the peak,
+    // so an output that is not compressed takes each batch as it is rendered.
+    let overlap = sink.compresses();
+    let mut rendered_before: Vec<Option<WrittenRecord>> = Vec::new();
     let read = batches.for_each_read_ahead(|batch| {
         let lines = batch.all_lines();
         let (in_batch, numbers) = pages_in_batch(&mut next_page, &mut record_lines, batch, &lines);
         let start = in_batch.start;
-        let records: Vec<Option<WrittenRecord>> = pages[in_batch]
-            .par_iter()
-            .zip(&numbers)
-            .enumerate()
-            .map(|(offset, (page, &number))| {
-                let (record, line) = page_record(number, batch, &lines, config)?;
-                Some(write_record(&record, line, first_page + start + offset, page, ids, verdict, config))
-            })
-            .collect();
-        for record in records.into_iter().flatten() {
-            if let Err(error) = sink.write(record.rendered.as_bytes(), written) {
-                *written = Written::failed(error);
-                return false;
-            }
-            written.removed.push(&record.removed);
-            written.report.document(&record.document, record.rendered_document.as_deref());
-            if let Some(duplicate) = &record.duplicate {
-                written.report.duplicate(duplicate);
-            }
+        // Collected in place (indexed), not through the lists an unindexed collect joins.
+        let render = || -> Vec<Option<WrittenRecord>> {
+            pages[in_batch]
+                .par_iter()
+                .zip(&numbers)
+                .enumerate()
+                .map(|(offset, (page, &number))| {
+                    let (record, line) = page_record(number, batch, &lines, config)?;
+                    Some(write_record(&record, line, first_page + start + offset, page, ids, verdict, config))
+                })
+                .collect()
+        };
+        if !overlap {
+            return write_records(render(), &mut sink, written);
         }
-        if let Err(error) = sink.end_batch() {
-            *written = Written::failed(error);
-            return false;
-        }
-        true
+        let mut records = Vec::new();
+        let wrote = rayon::in_place_scope(|scope| {
+            scope.spawn(|_| records = render());
+            // The sink stays on this thread.
+            write_records(std::mem::take(&mut rendered_before), &mut sink, written)
+        });
+        rendered_before = records;
+        wrote
     });
     if let Err(error) = read {
         *written = Written::failed(stream.errors.error(error));
         return;
     }
-    if written.error.is_some() {
+    if written.error.is_some() || !write_records(rendered_before, &mut sink, written) {
         return;
     }
     if batches.content_hash() != content_hash {
@@ -1263,6 +1273,30 @@ fn write_jsonl(
             written.error = Some(Error::Write { path: target, source });
         }
     }
+}
+
+/// Writes one batch's `records` (`None` for a line that is no record) into `sink` in order,
+/// and accounts for them in `written`: false (and `written` failed) when the sink fails.
+fn write_records(records: Vec<Option<WrittenRecord>>, sink: &mut JsonlSink, written: &mut Written) -> bool {
+    if records.is_empty() {
+        return true;
+    }
+    for record in records.into_iter().flatten() {
+        if let Err(error) = sink.write(record.rendered.as_bytes(), written) {
+            *written = Written::failed(error);
+            return false;
+        }
+        written.removed.push(&record.removed);
+        written.report.document(&record.document, record.rendered_document.as_deref());
+        if let Some(duplicate) = &record.duplicate {
+            written.report.duplicate(duplicate);
+        }
+    }
+    if let Err(error) = sink.end_batch() {
+        *written = Written::failed(error);
+        return false;
+    }
+    true
 }
 
 /// The pages (records, in line order from `*next_page` on, their lines `record_lines`) whose

@@ -88,3 +88,52 @@ fn compressed_inputs_under_out_are_written_compressed_the_same_way() {
         );
     }
 }
+
+/// A compressed JSONL output takes each batch's records while the next batch's are rendered:
+/// over several batches, the records, the report and `--removed` come out as for the plain file.
+#[test]
+fn a_compressed_jsonl_of_several_batches_is_written_in_order() {
+    let env = Env::new();
+    let mut jsonl = String::new();
+    let mut n = 0;
+    // Past three batches (the first is 1 MiB, the next ones twice the one before); every
+    // seventh record a copy of the one before it, for `--removed`.
+    while jsonl.len() < 4 << 20 {
+        let text = super::article(if n % 7 == 6 { n - 1 } else { n });
+        jsonl.push_str(&serde_json::json!({"id": format!("r{n}"), "text": text}).to_string());
+        jsonl.push('\n');
+        n += 1;
+    }
+    env.write("in/plain/p.jsonl", &jsonl);
+    env.write("in/gz/p.jsonl.gz", gzip(jsonl.as_bytes()));
+    env.write("in/zst/p.jsonl.zst", zstd(jsonl.as_bytes()));
+    for kind in ["plain", "gz", "zst"] {
+        env.clean()
+            .args([&format!("in/{kind}"), "--out", &format!("out/{kind}")])
+            .args(["--report", &format!("{kind}.json"), "--removed", &format!("{kind}-removed.jsonl")])
+            .assert()
+            .success()
+            .stderr("");
+    }
+    let plain = env.read("out/plain/p.jsonl");
+    assert_eq!(String::from_utf8_lossy(&plain).lines().count(), n - n / 7, "one line a record kept");
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(env.read("out/gz/p.jsonl.gz").as_slice()),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert!(unzipped == plain, "the .gz output differs from the plain one");
+    assert!(
+        zstd::decode_all(env.read("out/zst/p.jsonl.zst").as_slice()).unwrap() == plain,
+        "the .zst output differs"
+    );
+    for kind in ["gz", "zst"] {
+        assert_eq!(env.report(&format!("{kind}.json")), env.report("plain.json"), "{kind} report");
+        assert_eq!(
+            env.read(&format!("{kind}-removed.jsonl")),
+            env.read("plain-removed.jsonl"),
+            "{kind} --removed"
+        );
+    }
+}
