@@ -1224,7 +1224,7 @@ fn write_jsonl(
     let (mut next_page, mut record_lines) = (0, jsonl_scan.lines.iter().peekable());
     // A compressed output takes a batch's records while the next batch's are rendered: one
     // after the other, compressing left the other core idle (the write pass of the 70 MB JSONL
-    // as `.jsonl.gz` 0.81 to 0.69 s, median of 5). It costs a batch of output more at the peak,
+    // as `.jsonl.gz` 0.82 to 0.77 s, median of 7). It costs a batch of output more at the peak,
     // so an output that is not compressed takes each batch as it is rendered.
     let overlap = sink.compresses();
     let mut rendered_before: Vec<Option<WrittenRecord>> = Vec::new();
