@@ -100,9 +100,10 @@ pub struct CleanArgs {
 
     /// When the run ends, print its totals and the time each phase took to standard error.
     ///
-    /// Wall-clock and CPU seconds (all threads), the cores kept busy and MB/s over the bytes
-    /// read, for the phases: finding the inputs, pass 1 (read and label), the corpus pass (site
-    /// chrome and near-duplicates) and pass 2 (write). Printed with --quiet too.
+    /// The totals are the report's, with the run's peak memory. The phases are finding the
+    /// inputs, pass 1 (read and label), the corpus pass (site chrome and near-duplicates) and
+    /// pass 2 (write), each with its wall-clock and CPU seconds (all threads), the cores it kept
+    /// busy and MB/s over the bytes read. Printed with --quiet too.
     #[arg(long)]
     pub stats: bool,
 

@@ -33,7 +33,8 @@ fn clean(args: textsift::cli::CleanArgs) -> ExitCode {
         Ok(outcome) => {
             if config.stats {
                 let Outcome { totals, inputs, failures, phases } = &outcome;
-                eprint!("{}", textsift::stats::render(totals, *inputs, *failures, phases));
+                let peak_memory = textsift::stats::process_peak_memory();
+                eprint!("{}", textsift::stats::render(totals, *inputs, *failures, phases, peak_memory));
             }
             if outcome.failures > 0 {
                 ExitCode::SomeFailed

@@ -65,22 +65,22 @@ impl PhaseClock {
 /// where the platform does not tell it.
 #[cfg(unix)]
 pub fn process_cpu_time() -> Option<Duration> {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: `getrusage` writes one `rusage` into the memory it is given, which is ours, zeroed
-    // and of the right type; RUSAGE_SELF is always a valid `who`.
-    #[allow(unsafe_code)]
-    let (done, usage) = unsafe {
-        let done = libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
-        (done, usage.assume_init())
-    };
-    if done != 0 {
-        return None;
-    }
+    let usage = resource_usage()?;
     let time = |t: libc::timeval| {
         Duration::from_secs(u64::try_from(t.tv_sec).ok()?)
             .checked_add(Duration::from_micros(u64::try_from(t.tv_usec).ok()?))
     };
     time(usage.ru_utime)?.checked_add(time(usage.ru_stime)?)
+}
+
+/// The most memory the process has held resident so far, in bytes; `None` where the platform
+/// does not tell it.
+#[cfg(unix)]
+pub fn process_peak_memory() -> Option<u64> {
+    let max_rss = u64::try_from(resource_usage()?.ru_maxrss).ok()?;
+    // macOS gives bytes, Linux and the BSDs kilobytes.
+    let unit = if cfg!(any(target_os = "macos", target_os = "ios")) { 1 } else { 1024 };
+    max_rss.checked_mul(unit)
 }
 
 /// CPU time the process has used so far: not told on this platform.
@@ -89,16 +89,43 @@ pub fn process_cpu_time() -> Option<Duration> {
     None
 }
 
+/// The most memory the process has held resident so far: not told on this platform.
+#[cfg(not(unix))]
+pub fn process_peak_memory() -> Option<u64> {
+    None
+}
+
+/// `getrusage(RUSAGE_SELF)`: what the process and its threads have used so far.
+#[cfg(unix)]
+fn resource_usage() -> Option<libc::rusage> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `getrusage` writes one `rusage` into the memory it is given, which is ours, zeroed
+    // and of the right type; RUSAGE_SELF is always a valid `who`.
+    #[allow(unsafe_code)]
+    let (done, usage) = unsafe {
+        let done = libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        (done, usage.assume_init())
+    };
+    (done == 0).then_some(usage)
+}
+
 /// The `--stats` text: a line of totals (inputs, documents, bytes, blocks by decision,
 /// near-duplicates, skipped and failed) and a table of `phases` with each one's wall and CPU
 /// seconds, the cores it kept busy on average, and, for the phases that read every input and the
-/// whole run, MB/s over the bytes read. Every line starts with `textsift: `, as the run's other
+/// whole run, MB/s over the bytes read; the run's `peak_memory` (resident, in bytes) ends the
+/// first line when it is known. Every line starts with `textsift: `, as the run's other
 /// messages on standard error do.
-pub fn render(totals: &Totals, inputs: usize, failures: usize, phases: &[Phase]) -> String {
+pub fn render(
+    totals: &Totals,
+    inputs: usize,
+    failures: usize,
+    phases: &[Phase],
+    peak_memory: Option<u64>,
+) -> String {
     let mb = |bytes: u64| bytes as f64 / 1e6;
     let mut text = String::new();
     let total_wall: Duration = phases.iter().map(|p| p.wall).sum();
-    let _ = writeln!(
+    let _ = write!(
         text,
         "textsift: {inputs} inputs, {} documents, {} read, {} written, {:.3} s ({:.1} MB/s)",
         totals.documents,
@@ -107,6 +134,12 @@ pub fn render(totals: &Totals, inputs: usize, failures: usize, phases: &[Phase])
         total_wall.as_secs_f64(),
         mb(totals.bytes_in) / total_wall.as_secs_f64().max(1e-9),
     );
+    match peak_memory {
+        Some(bytes) => {
+            let _ = writeln!(text, ", peak memory {}", size(bytes));
+        }
+        None => text.push('\n'),
+    }
     let counts = &totals.counts;
     let dropped: u64 = counts.dropped.iter().map(|(_, n)| n).sum();
     let by_reason: Vec<String> =
@@ -188,11 +221,11 @@ mod tests {
             phase("read and label", 500, Some(900)),
             phase("write", 500, Some(100)),
         ];
-        let text = render(&totals, 4, 1, &phases);
+        let text = render(&totals, 4, 1, &phases, Some(36_800_000));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "textsift: 4 inputs, 3 documents, 2.0 MB read, 1.5 MB written, 1.000 s (2.0 MB/s)"
+            "textsift: 4 inputs, 3 documents, 2.0 MB read, 1.5 MB written, 1.000 s (2.0 MB/s), peak memory 36.8 MB"
         );
         assert_eq!(
             lines[1],
@@ -219,7 +252,8 @@ mod tests {
     #[test]
     fn an_unknown_cpu_time_or_an_instant_phase_prints_a_dash() {
         let phases = [phase("read", 0, Some(0)), phase("write", 10, None)];
-        let text = render(&Totals::default(), 0, 0, &phases);
+        let text = render(&Totals::default(), 0, 0, &phases, None);
+        assert!(text.lines().next().is_some_and(|l| l.ends_with("(0.0 MB/s)")), "{text}");
         let rows: Vec<Vec<&str>> = text.lines().skip(3).map(|l| l.split_whitespace().collect()).collect();
         assert_eq!(rows[0], ["textsift:", "read", "0.000", "0.000", "-", "-"]);
         assert_eq!(rows[1], ["textsift:", "write", "0.010", "-", "-", "0.0"]);
@@ -247,5 +281,19 @@ mod tests {
             let cpu = phases[0].cpu.expect("unix tells CPU time");
             assert!(cpu >= Duration::from_millis(10), "{cpu:?}");
         }
+    }
+
+    #[test]
+    fn the_peak_memory_holds_what_was_touched() {
+        if !cfg!(unix) {
+            assert_eq!(process_peak_memory(), None);
+            return;
+        }
+        // 64 MB written, so resident: the peak is at least that.
+        let touched = std::hint::black_box(vec![1u8; 64 << 20]);
+        let peak = process_peak_memory().expect("unix tells the peak");
+        assert!(peak >= touched.len() as u64, "{peak}");
+        drop(touched);
+        assert!(process_peak_memory().expect("unix tells the peak") >= peak, "a peak never falls");
     }
 }

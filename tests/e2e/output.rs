@@ -92,6 +92,7 @@ fn stats_print_the_report_totals_and_a_row_a_phase_even_when_quiet() {
     let totals = &read_json(&report)["totals"];
     let number = |key: &str| totals[key].as_u64().unwrap();
     assert!(lines[0].starts_with("textsift: 5 inputs, 5 documents, "), "{stderr}");
+    assert!(!cfg!(unix) || lines[0].contains(" MB/s), peak memory "), "{stderr}");
     let blocks = format!("textsift: {} blocks: {} kept, ", number("blocks"), number("kept"));
     assert!(lines[1].starts_with(&blocks), "{stderr}");
     assert!(lines[1].contains(&format!("repeat {}", totals["dropped"]["repeat"])), "{stderr}");
