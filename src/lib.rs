@@ -17,7 +17,7 @@
 //! ```
 #![deny(missing_docs)]
 // Three audited exceptions: `decode::utf8_string`, after SIMD validation,
-// `allocator::set_threshold`, glibc's `mallopt`, and `stats::process_cpu_time`, `getrusage`.
+// `allocator::set_threshold`, glibc's `mallopt`, and `stats::resource_usage`, `getrusage`.
 #![deny(unsafe_code)]
 
 pub mod allocator;
