@@ -1355,8 +1355,10 @@ fn write_record(
     config: &Config,
 ) -> WrittenRecord {
     let cached = page.cached.as_deref();
-    // The input is what pass 1 read (its hash was checked): a record whose text folding left
-    // alone then is not folded (nor copied) again.
+    // A record whose text folding left alone in pass 1 is not folded (nor copied) again. The
+    // file's hash is checked only once it is read whole: the output of a file changed since
+    // pass 1 is dropped then (on standard output, where it cannot be taken back, the file is
+    // named as changed), whether its records were folded again or not.
     let text: Cow<'_, str> = match record.text(&config.keys) {
         text if cached.is_some_and(CachedPage::plain) => Cow::Borrowed(text),
         text => Cow::Owned(decode::fold(text.to_string())),
