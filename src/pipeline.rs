@@ -1493,7 +1493,10 @@ fn reread<T: Send>(
             }
             return;
         }
-        // Compressed: read a batch at a time.
+        // Compressed: read a batch at a time, up to the batch of the last wanted record.
+        let Some(last_wanted) = (0..pages.len()).rev().find(|&page| wanted(first_page + page)) else {
+            return;
+        };
         let Ok(stream) = source.open() else { return };
         let mut batches = jsonl::Batches::new(stream.reader);
         let (mut next_page, mut record_lines) = (0, jsonl_scan.lines.iter().peekable());
@@ -1517,7 +1520,7 @@ fn reread<T: Send>(
             for (index, result) in batch_results.into_iter().flatten() {
                 store(index, result);
             }
-            true
+            next_page <= last_wanted
         });
         return;
     }
