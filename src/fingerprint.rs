@@ -293,19 +293,28 @@ impl AsciiLanes {
     }
 }
 
-/// [`word_hash`] of the word `text[word]`: a word of up to eight bytes is read in one load
-/// when eight bytes are left in `text`.
+/// [`word_hash`] of the word `text[word]`: a word of up to sixteen bytes is read in one load
+/// for each eight when they are in `text`.
 #[inline]
 pub(crate) fn word_hash_at(text: &[u8], word: Range<usize>, fold: u8) -> u64 {
     let len = word.len();
-    match text.get(word.start..word.start + 8) {
-        Some(eight) if len <= 8 => {
-            let loaded = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
-            let packed = (loaded | u64::from_ne_bytes([fold; 8])) & (u64::MAX >> (64 - 8 * len));
-            mix_chunk(WORD_HASH_K ^ len as u64, packed)
+    let folds = u64::from_ne_bytes([fold; 8]);
+    // Eight bytes from `at`, each OR-ed with `fold`.
+    let load = |at: usize| {
+        text.get(at..at + 8).map(|eight| u64::from_le_bytes(eight.try_into().expect("eight")) | folds)
+    };
+    // The low `bytes` bytes (1 to 8) of a load.
+    let low = |bytes: usize| u64::MAX >> (64 - 8 * bytes);
+    if len <= 8 {
+        if let Some(first) = load(word.start) {
+            return mix_chunk(WORD_HASH_K ^ len as u64, first & low(len));
         }
-        _ => word_hash(&text[word], fold),
+    } else if len <= 16 {
+        if let (Some(first), Some(second)) = (load(word.start), load(word.start + 8)) {
+            return mix_chunk(mix_chunk(WORD_HASH_K ^ len as u64, first), second & low(len - 8));
+        }
     }
+    word_hash(&text[word], fold)
 }
 
 /// A set of hashes that may say "maybe" of a hash not in it: one bit a hash, from its high bits,
@@ -360,9 +369,16 @@ fn mix_chunk(hash: u64, packed: u64) -> u64 {
 /// in this process (stopwords, phrase rules); not a fixed, documented hash.
 #[inline]
 pub(crate) fn word_hash(bytes: &[u8], fold: u8) -> u64 {
-    bytes.chunks(8).fold(WORD_HASH_K ^ bytes.len() as u64, |hash, chunk| {
-        mix_chunk(hash, chunk.iter().rev().fold(0u64, |v, &b| (v << 8) | u64::from(b | fold)))
-    })
+    let folds = u64::from_ne_bytes([fold; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut hash = WORD_HASH_K ^ bytes.len() as u64;
+    for chunk in &mut chunks {
+        hash = mix_chunk(hash, u64::from_le_bytes(chunk.try_into().expect("eight bytes")) | folds);
+    }
+    match chunks.remainder() {
+        [] => hash,
+        rest => mix_chunk(hash, rest.iter().rev().fold(0u64, |v, &b| (v << 8) | u64::from(b | fold))),
+    }
 }
 
 /// [`ASCII_NORMAL`] entry of a byte that separates words.
@@ -797,6 +813,28 @@ mod tests {
         let mut out = Vec::new();
         for_each_shingle(&norm, |h| out.push(h));
         out
+    }
+
+    /// [`word_hash`] as first written: a byte at a time, eight to a chunk.
+    fn word_hash_bytewise(bytes: &[u8], fold: u8) -> u64 {
+        bytes.chunks(8).fold(WORD_HASH_K ^ bytes.len() as u64, |hash, chunk| {
+            mix_chunk(hash, chunk.iter().rev().fold(0u64, |v, &b| (v << 8) | u64::from(b | fold)))
+        })
+    }
+
+    #[test]
+    fn word_hashes_read_by_the_eight_bytes_are_those_read_a_byte_at_a_time() {
+        let text: Vec<u8> = (0..40u8).map(|i| b"Ab-9'z\xc3\xa9Q"[usize::from(i) % 9] ^ (i & 0x10)).collect();
+        for fold in [0, 0x20] {
+            for start in 0..text.len() {
+                for end in start + 1..=text.len() {
+                    let expected = word_hash_bytewise(&text[start..end], fold);
+                    assert_eq!(word_hash(&text[start..end], fold), expected, "{start}..{end}");
+                    // Near the end of `text` too, where fewer than eight or sixteen bytes are left.
+                    assert_eq!(word_hash_at(&text, start..end, fold), expected, "{start}..{end} at");
+                }
+            }
+        }
     }
 
     #[test]
