@@ -411,28 +411,34 @@ impl WordCounter<'_> {
     #[inline]
     fn end(&mut self, start: usize, end: usize, ascii: bool) {
         self.words += 1;
-        let max_stopword = self.stopwords.max_stopword_bytes;
         if ascii {
             self.capitalised += u32::from(self.text.as_bytes()[start].is_ascii_uppercase());
-            if end - start <= max_stopword {
+            if end - start <= self.stopwords.max_stopword_bytes {
                 // An ASCII word holds letters, digits, `'` and `-`: setting bit 5 lower-cases it.
                 self.hits.count(self.stopwords, word_hash_at(self.text.as_bytes(), start..end, 0x20));
             }
         } else {
-            let word = &self.text[start..end];
-            let first = word.as_bytes()[0];
-            if first.is_ascii_uppercase()
-                || (!first.is_ascii() && word.chars().next().is_some_and(|c| CharProps::of(c).uppercase()))
-            {
-                self.capitalised += 1;
-            }
-            self.scratch.clear();
-            for c in word.chars() {
-                push_lowercase(self.scratch, c);
-            }
-            if self.scratch.len() <= max_stopword {
-                self.hits.count(self.stopwords, word_hash(self.scratch.as_bytes(), 0));
-            }
+            self.end_other(start, end);
+        }
+    }
+
+    /// [`WordCounter::end`] of a word with bytes outside ASCII: out of line, so the ASCII path
+    /// is small where it is inlined.
+    #[inline(never)]
+    fn end_other(&mut self, start: usize, end: usize) {
+        let word = &self.text[start..end];
+        let first = word.as_bytes()[0];
+        if first.is_ascii_uppercase()
+            || (!first.is_ascii() && word.chars().next().is_some_and(|c| CharProps::of(c).uppercase()))
+        {
+            self.capitalised += 1;
+        }
+        self.scratch.clear();
+        for c in word.chars() {
+            push_lowercase(self.scratch, c);
+        }
+        if self.scratch.len() <= self.stopwords.max_stopword_bytes {
+            self.hits.count(self.stopwords, word_hash(self.scratch.as_bytes(), 0));
         }
     }
 }
