@@ -20,7 +20,7 @@ struct StopwordTable {
     codes: Vec<&'static str>,
     /// Stopword hash ([`word_hash`]) to language mask (bit `i`: `codes[i]`), with
     /// [`UNION_BIT`] set in every mask.
-    languages_of: HashMap<u64, u32, BuildHasherDefault<PrehashedKey>>,
+    languages_of: LanguageMasks,
     /// Every stopword's hash: most words that are no stopword are told so without reading
     /// `languages_of`.
     filter: HashFilter,
@@ -48,8 +48,58 @@ fn table() -> &'static StopwordTable {
         for &hash in languages_of.keys() {
             filter.insert(hash);
         }
+        let languages_of = LanguageMasks::new(&languages_of);
         StopwordTable { codes, languages_of, filter, max_stopword_bytes }
     })
+}
+
+/// Stopword hashes to language masks: an open-addressed table at most half full, probed from
+/// the hash's top bits, so a lookup is a load or two and a compare (a `HashMap` lookup cost
+/// about three times the instructions, on the path of every stopword).
+struct LanguageMasks {
+    /// `(hash, mask)`; a mask of 0 marks an empty slot (every stopword's has [`UNION_BIT`]).
+    slots: Box<[(u64, u32)]>,
+    /// Shifts a hash right to its first slot.
+    shift: u32,
+}
+
+impl LanguageMasks {
+    fn new(masks: &HashMap<u64, u32, BuildHasherDefault<PrehashedKey>>) -> Self {
+        let size = (2 * masks.len()).next_power_of_two().max(2);
+        let mut table =
+            LanguageMasks { slots: vec![(0, 0); size].into_boxed_slice(), shift: 64 - size.trailing_zeros() };
+        for (&hash, &mask) in masks {
+            assert_ne!(mask, 0, "every mask holds the union bit");
+            let mut slot = table.first_slot(hash);
+            while table.slots[slot].1 != 0 {
+                slot = (slot + 1) & (size - 1);
+            }
+            table.slots[slot] = (hash, mask);
+        }
+        table
+    }
+
+    #[inline]
+    fn first_slot(&self, hash: u64) -> usize {
+        (hash >> self.shift) as usize
+    }
+
+    /// The language mask of the stopword of hash `hash`.
+    #[inline]
+    fn get(&self, hash: u64) -> Option<u32> {
+        let last = self.slots.len() - 1;
+        let mut slot = self.first_slot(hash);
+        loop {
+            let (key, mask) = self.slots[slot];
+            if mask == 0 {
+                return None;
+            }
+            if key == hash {
+                return Some(mask);
+            }
+            slot = (slot + 1) & last;
+        }
+    }
 }
 
 /// Most stopword languages the data file may list (one bit of a `u32` mask each).
@@ -139,7 +189,7 @@ impl StopwordHits {
         if !table.filter.may_contain(word_hash) {
             return;
         }
-        if let Some(&languages) = table.languages_of.get(&word_hash) {
+        if let Some(languages) = table.languages_of.get(word_hash) {
             self.add_one(languages);
         }
     }
@@ -149,7 +199,7 @@ impl StopwordHits {
 pub fn is_stopword(word: &str) -> bool {
     let lower = word.to_lowercase();
     lower.len() <= table().max_stopword_bytes
-        && table().languages_of.contains_key(&word_hash(lower.as_bytes(), 0))
+        && table().languages_of.get(word_hash(lower.as_bytes(), 0)).is_some()
 }
 
 /// The language whose stopwords a page's blocks are measured with, or the union of all lists.
@@ -629,6 +679,29 @@ mod tests {
             assert!((0..=MAX_LANGUAGES).all(|slot| total.slot(slot) == plain_total[slot]), "block {block}");
         }
         assert!(plain_total[MAX_LANGUAGES] > 10_000, "the counts reach many planes");
+    }
+
+    #[test]
+    fn language_masks_give_each_hash_its_mask_and_absent_hashes_none() {
+        let mut masks: HashMap<u64, u32, BuildHasherDefault<PrehashedKey>> = HashMap::default();
+        // Hashes that share their top bits (one first slot) and hashes that wrap around the end.
+        for i in 0..40u64 {
+            masks.insert((7 << 58) | i, (i as u32 + 1) | UNION_BIT);
+            masks.insert(u64::MAX - i, (i as u32 + 100) | UNION_BIT);
+        }
+        let languages = LanguageMasks::new(&masks);
+        for (&hash, &mask) in &masks {
+            assert_eq!(languages.get(hash), Some(mask), "{hash:#x}");
+        }
+        for absent in [0, 1, (7 << 58) | 40, u64::MAX - 40, 1 << 63] {
+            assert_eq!(languages.get(absent), None, "{absent:#x}");
+        }
+        // The shipped table answers as the map it is built from.
+        for word in ["the", "und", "les", "и", "не", "który"] {
+            assert!(table().languages_of.get(word_hash(word.as_bytes(), 0)).is_some(), "{word}");
+            assert!(is_stopword(word), "{word}");
+        }
+        assert!(!is_stopword("dispute"));
     }
 
     #[test]
