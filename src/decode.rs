@@ -226,13 +226,15 @@ pub fn fold_noting(text: String) -> (String, bool) {
             }
             i += 16;
         }
+        // To the byte that stopped the skip, one at a time (it lies in the 16 bytes from `i`, or
+        // the text ends first): going back to the 16-byte test after each byte tested the same
+        // chunk again for every byte before it.
+        while bytes.get(i).is_some_and(|&b| !MAY_FOLD[usize::from(b)]) {
+            i += 1;
+        }
         let Some(&b) = bytes.get(i) else {
             break;
         };
-        if !MAY_FOLD[usize::from(b)] {
-            i += 1;
-            continue;
-        }
         let c = if b.is_ascii() { char::from(b) } else { text[i..].chars().next().expect("a lead byte") };
         let (replacement, consumed) = if c == '\r' {
             ('\n', if bytes.get(i + 1) == Some(&b'\n') { 2 } else { 1 })
@@ -455,6 +457,14 @@ mod tests {
         for _ in 0..2000 {
             let text = crate::testing::chars_text(&alphabet, 40, &mut state);
             assert_eq!(fold(text.clone()), fold_reference(&text), "{text:?}");
+        }
+        // Plain text with a character that folds, or one that may but does not, at every place
+        // of the 16-byte skip, and a second one further on.
+        for special in ["\u{A0}", "\r\n", "\u{AD}", "’", "©", "\u{FEFF}"] {
+            for at in 0..40 {
+                let text = format!("{}{special}{}\u{2009}x", "a".repeat(at), "b".repeat(37 - at % 19));
+                assert_eq!(fold(text.clone()), fold_reference(&text), "{text:?}");
+            }
         }
     }
 
