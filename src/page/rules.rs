@@ -329,9 +329,9 @@ pub struct PhraseRules {
     starts: KeyMap<Vec<Rule>>,
     /// Most words of a `start` phrase.
     start_max_words: usize,
-    /// Keys of the first words of the `start` and `heading` phrases: a block whose first word
-    /// is none of them needs no keys of its longer prefixes.
-    first_words: KeyMap<()>,
+    /// Word hashes of the first words of the `start` and `heading` phrases: a block whose first
+    /// word is none of them needs no keys of its prefixes (a filter: a few others pass too).
+    first_words: HashFilter,
     /// `contains` and `anywhere` rules, searched once over a whole page.
     phrases: Option<PhraseSet>,
 }
@@ -345,7 +345,9 @@ impl PhraseRules {
             match rule.how {
                 How::Line => rules.lines.entry(key).or_default().push(rule),
                 How::Heading | How::Start => {
-                    rules.first_words.insert(first_word_key(&phrase), ());
+                    if let Some(hash) = first_word_hash(&phrase) {
+                        rules.first_words.insert(hash);
+                    }
                     let words = phrase.split(' ').count();
                     assert!(words <= MAX_START_WORDS, "start and heading phrases are checked when parsed");
                     rules.start_max_words = rules.start_max_words.max(words);
@@ -381,7 +383,9 @@ impl PhraseRules {
     ) -> Option<&'r Rule> {
         let mut prefixes = [0u64; MAX_START_WORDS];
         let mut count = 0;
-        if words <= START_MAX_WORDS && self.first_words.contains_key(&first_word_key(norm)) {
+        if words <= START_MAX_WORDS
+            && first_word_hash(norm).is_some_and(|hash| self.first_words.may_contain(hash))
+        {
             for key in prefix_keys(norm, self.start_max_words) {
                 prefixes[count] = key;
                 count += 1;
@@ -582,11 +586,12 @@ pub const HEADING_EXTRA_WORDS: usize = 4;
 /// Most words of a `start` or `heading` phrase (the rules files are checked for it).
 pub const MAX_START_WORDS: usize = 32;
 
-/// The key of the first word of normalised text (0 for none): the first of its [`prefix_keys`].
-fn first_word_key(norm: &str) -> u64 {
+/// The [`word_hash`] of the first word of normalised text (`None` for none): cheaper than its
+/// key (an xxh3 call and a map lookup cost 1% of a run), and enough to rule most blocks out.
+fn first_word_hash(norm: &str) -> Option<u64> {
     // A word is a few bytes: a loop finds its end in fewer instructions than a `memchr` call.
     let end = norm.bytes().position(|b| b == b' ').unwrap_or(norm.len());
-    key_of_normalized(&norm[..end]).unwrap_or(0)
+    (end > 0).then(|| word_hash_at(norm.as_bytes(), 0..end, 0))
 }
 
 /// The keys of the first one, two, ... `max_words` words of normalised text.
