@@ -219,9 +219,19 @@ impl Language {
     /// It costs one hash lookup a word, which the stopword counts need anyway.
     pub fn guess(sample: &StopwordHits) -> Language {
         let languages = table().codes.len();
-        let counts: [u32; MAX_LANGUAGES] = std::array::from_fn(|i| sample.slot(i));
-        let best = (0..languages).fold(0, |best, i| if counts[i] > counts[best] { i } else { best });
-        if languages > 0 && counts[best] >= LANGUAGE_MIN_HITS {
+        if languages == 0 {
+            return Language::UNKNOWN;
+        }
+        // The languages of the highest count, read off the bit planes from the top: a plane
+        // where some of those left have a 1 drops those with a 0. The first of them wins.
+        let mut highest = u32::MAX >> (32 - languages);
+        for &plane in sample.planes[..sample.height].iter().rev() {
+            if highest & plane != 0 {
+                highest &= plane;
+            }
+        }
+        let best = highest.trailing_zeros() as usize;
+        if sample.slot(best) >= LANGUAGE_MIN_HITS {
             Language(best)
         } else {
             Language::UNKNOWN
@@ -687,6 +697,35 @@ mod tests {
             assert!((0..=MAX_LANGUAGES).all(|slot| total.slot(slot) == plain_total[slot]), "block {block}");
         }
         assert!(plain_total[MAX_LANGUAGES] > 10_000, "the counts reach many planes");
+    }
+
+    #[test]
+    fn the_guess_from_the_bit_planes_is_the_first_language_of_the_highest_count() {
+        let languages = table().codes.len();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..500 {
+            let mut hits = StopwordHits::default();
+            // Few or many adds, of masks of one language, a few, or many (ties are common).
+            for _ in 0..(next() % [4, 40, 400][round % 3]) {
+                let r = next();
+                let mask = match r % 3 {
+                    0 => 1 << ((r >> 8) % languages as u64),
+                    1 => (r >> 8) as u32 & (r >> 40) as u32,
+                    _ => (r >> 8) as u32,
+                };
+                hits.add_one((mask & (u32::MAX >> (32 - languages))) | UNION_BIT);
+            }
+            let counts: Vec<u32> = (0..languages).map(|i| hits.slot(i)).collect();
+            let best = (0..languages).fold(0, |best, i| if counts[i] > counts[best] { i } else { best });
+            let expected = if counts[best] >= LANGUAGE_MIN_HITS { Language(best) } else { Language::UNKNOWN };
+            assert_eq!(Language::guess(&hits), expected, "round {round}: {counts:?}");
+        }
     }
 
     #[test]
