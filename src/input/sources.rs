@@ -3,7 +3,9 @@
 //! does not share with the one before) sixteen to a group, where a `Source` each with its own
 //! path took about 70 bytes a file: about 12 bytes a file for paths a walk finds.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::{Format, Origin, Source};
@@ -30,6 +32,38 @@ pub struct Sources {
     apart: Vec<Box<Path>>,
     /// The last path pushed, to front-code the next.
     last: Vec<u8>,
+    /// Tells this list from the others for [`CURSOR`].
+    id: SourcesId,
+}
+
+/// A number no other [`Sources`] of the process has.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+struct SourcesId(u64);
+
+impl Default for SourcesId {
+    fn default() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        SourcesId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// Where a thread's last [`Sources::get`] left off: the passes ask for the inputs in order, a
+/// run of them a thread, so the next one in the group goes on from here rather than decoding
+/// the group's paths from its start again (up to 15 of them, half the cost of a short page's
+/// `get`s).
+#[derive(Default)]
+struct Cursor {
+    /// The list it is in (`None`: none yet).
+    sources: Option<SourcesId>,
+    /// The index of the next entry, and where it starts in the list's bytes.
+    next: usize,
+    offset: usize,
+    /// The path decoded last (the next entry's is front-coded against it).
+    path: Vec<u8>,
+}
+
+thread_local! {
+    static CURSOR: RefCell<Cursor> = RefCell::new(Cursor::default());
 }
 
 /// What an entry of [`Sources`] is: its format in bit 0, where it comes from above.
@@ -108,11 +142,29 @@ impl Sources {
     pub fn get(&self, index: usize) -> Source {
         assert!(index < self.len, "input {index} of {}", self.len);
         let group = index / GROUP;
-        let mut entries = Entries { bytes: &self.bytes[self.groups[group]..], path: Vec::new() };
-        for _ in group * GROUP..index {
-            entries.read();
-        }
-        entries.next(self)
+        CURSOR.with(|cursor| {
+            let mut cursor = cursor.borrow_mut();
+            let resumes =
+                cursor.sources == Some(self.id) && cursor.next <= index && cursor.next > group * GROUP;
+            let (from, offset) =
+                if resumes { (cursor.next, cursor.offset) } else { (group * GROUP, self.groups[group]) };
+            let mut path = std::mem::take(&mut cursor.path);
+            if !resumes {
+                path.clear();
+            }
+            let mut entries = Entries { bytes: &self.bytes[offset..], path };
+            for _ in from..index {
+                entries.read();
+            }
+            let source = entries.next(self);
+            *cursor = Cursor {
+                sources: Some(self.id),
+                next: index + 1,
+                offset: self.bytes.len() - entries.bytes.len(),
+                path: entries.path,
+            };
+            source
+        })
     }
 
     /// The inputs, in order.
@@ -275,6 +327,34 @@ mod tests {
             want.iter().enumerate().filter(|(i, _)| i % 3 != 1).map(|(_, s)| s.clone()).collect();
         assert_eq!(kept.iter().map(|s| shown(&s)).collect::<Vec<_>>(), want_kept);
         assert_eq!(shown(&kept.get(kept.len() - 1)), *want_kept.last().unwrap());
+    }
+
+    #[test]
+    fn gets_in_any_order_and_from_two_lists_in_turn_give_each_input() {
+        let list = |name: &str, n: usize| -> Sources {
+            (0..n).map(|i| file(&format!("/{name}/d{:03}/p{i:05}.txt", i / 7), 1, Format::Text)).collect()
+        };
+        let (a, b) = (list("a", 5 * GROUP + 3), list("bb", 3 * GROUP));
+        let (want_a, want_b): (Vec<_>, Vec<_>) =
+            (a.iter().map(|s| shown(&s)).collect(), b.iter().map(|s| shown(&s)).collect());
+        // In order, backwards, by strides that skip within and across groups, and the two lists
+        // in turn (each thread's cursor must not carry one list's place into the other).
+        let mut order: Vec<usize> = (0..a.len()).collect();
+        order.extend((0..a.len()).rev());
+        order.extend((0..a.len()).step_by(5));
+        order.extend((0..a.len()).step_by(GROUP + 1));
+        for (turn, &index) in order.iter().enumerate() {
+            assert_eq!(shown(&a.get(index)), want_a[index], "a {index}");
+            let other = (index * 7 + turn) % b.len();
+            assert_eq!(shown(&b.get(other)), want_b[other], "b {other}");
+            assert_eq!(shown(&a.get(index)), want_a[index], "a {index} again");
+        }
+        // A list dropped and another made: the new one is never read from the old one's place.
+        drop(b);
+        let c = list("cc", 2 * GROUP);
+        for index in (0..c.len()).chain(0..c.len()) {
+            assert_eq!(shown(&c.get(index)), shown(&c.iter().nth(index).unwrap()), "c {index}");
+        }
     }
 
     #[test]
