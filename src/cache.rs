@@ -154,7 +154,13 @@ impl PageCache {
         let mut others = Vec::with_capacity(other);
         let mut signature = sign.then(|| {
             let kept = labels.iter().enumerate().filter(|(_, label)| label.is_keep());
-            RemovableSignature::for_text_bytes(kept.map(|(index, _)| page.normalized(index).len()).sum())
+            // The shingles segmenting kept, or at most one a byte and one more of the others.
+            let (bytes, shingles) = kept.fold((0, 0), |(bytes, shingles), (index, _)| {
+                let block_bytes = page.normalized(index).len();
+                let block_shingles = page.shingles(index).map_or(block_bytes + 1, <[u64]>::len);
+                (bytes + block_bytes, shingles + block_shingles)
+            });
+            RemovableSignature::for_text(bytes, shingles)
         });
         let mut signed_whole = true;
         let packed = labels

@@ -216,10 +216,17 @@ impl RemovableSignature {
     /// [`FEW_SHINGLES`] shingles in any text but one of a few long words a block (and would
     /// otherwise keep each shingle until there are too many).
     pub fn for_text_bytes(normalized_bytes: usize) -> Self {
+        Self::for_text(normalized_bytes, FEW_SHINGLES)
+    }
+
+    /// [`RemovableSignature::for_text_bytes`] when at most `shingles` shingles will be added:
+    /// a page of few takes room for that many at once (or [`FEW_SHINGLES`]), not growing its
+    /// list four or five times.
+    pub fn for_text(normalized_bytes: usize, shingles: usize) -> Self {
         if normalized_bytes > 16 * FEW_SHINGLES {
             Self { shingles: 0, kept: Kept::Slots(Box::default()) }
         } else {
-            Self::default()
+            Self { shingles: 0, kept: Kept::Few(Vec::with_capacity(shingles.min(FEW_SHINGLES))) }
         }
     }
 
