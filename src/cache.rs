@@ -100,7 +100,8 @@ impl CachedPage {
     /// The page's distinct block keys, sorted (the exact counts take each shard's lock once
     /// for them).
     pub fn distinct_keys(&self) -> Vec<u64> {
-        let mut keys: Vec<u64> = self.keys().flatten().collect();
+        let mut keys = Vec::with_capacity(self.keys.len());
+        keys.extend(self.keys().flatten());
         keys.sort_unstable();
         keys.dedup();
         keys

@@ -843,6 +843,9 @@ fn clean_from_cache(
     verdict.apply_by_keys(page_index, cached.keys(), &mut labels);
     let mut clean = String::new();
     if !suppressed {
+        // Room for as many bytes as the page at once (the clean text seldom has more), rather
+        // than growing by doubling.
+        clean.reserve(text.len() + 1);
         output::render_clean_blocks(cached.layout().separator(), blocks, &labels, &mut clean);
     }
     Some((labels, clean))

@@ -78,12 +78,10 @@ pub fn site_of(host: Option<&str>) -> u64 {
 /// The distinct normalised keys of all the blocks of a page, in page order.
 pub fn page_keys(page: &Segmented<'_>) -> Vec<u64> {
     let repeat_of = page.repeat_of();
-    page.blocks
-        .iter()
-        .zip(repeat_of.iter())
-        .filter(|(_, repeat)| repeat.is_none())
-        .filter_map(|(b, _)| b.key)
-        .collect()
+    let mut keys = Vec::with_capacity(page.blocks.len());
+    let firsts = page.blocks.iter().zip(repeat_of.iter()).filter(|(_, repeat)| repeat.is_none());
+    keys.extend(firsts.filter_map(|(b, _)| b.key));
+    keys
 }
 
 /// [`page_keys`] sorted: the exact counts take each shard's lock once for them.
