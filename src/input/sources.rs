@@ -49,8 +49,8 @@ impl Default for SourcesId {
 
 /// Where a thread's last [`Sources::get`] left off: the passes ask for the inputs in order, a
 /// run of them a thread, so the next one in the group goes on from here rather than decoding
-/// the group's paths from its start again (up to 15 of them, half the cost of a short page's
-/// `get`s).
+/// the group's paths from its start again (up to 15 of them: `get` was 4.6% of the
+/// instructions of a run of short pages).
 #[derive(Default)]
 struct Cursor {
     /// The list it is in (`None`: none yet).
