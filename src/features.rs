@@ -703,12 +703,7 @@ mod tests {
     fn the_guess_from_the_bit_planes_is_the_first_language_of_the_highest_count() {
         let languages = table().codes.len();
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = || crate::testing::next(&mut state);
         for round in 0..500 {
             let mut hits = StopwordHits::default();
             // Few or many adds, of masks of one language, a few, or many (ties are common).
