@@ -113,16 +113,23 @@ impl SignatureBuilder {
         if self.shingles == 0 {
             return Fingerprint { slots, shingles: 0 };
         }
-        for (i, slot) in slots.iter_mut().enumerate() {
-            let Some((distance, min)) = (0..SIGNATURE_SLOTS)
-                .map(|d| (d, self.mins[(i + d) % SIGNATURE_SLOTS]))
-                .find(|&(_, m)| m != EMPTY_SLOT)
-            else {
-                // Every shingle's value was the empty marker (a chance of 2^-32 a shingle).
-                break;
-            };
-            *slot =
-                (mix(u64::from(min) ^ (distance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 48) as u16;
+        // Every shingle's value was the empty marker (a chance of 2^-32 a shingle): all zeros.
+        let Some(last_filled) = (0..SIGNATURE_SLOTS).rev().find(|&i| self.mins[i] != EMPTY_SLOT) else {
+            return Fingerprint { slots, shingles: self.shingles };
+        };
+        // One sweep backwards, round from the last filled slot: `next` is the first filled slot at
+        // or after `i`, going round (a search forward from each empty slot cost a page of few
+        // shingles a few thousand instructions).
+        let mut next = last_filled;
+        for step in 0..SIGNATURE_SLOTS {
+            let i = (last_filled + SIGNATURE_SLOTS - step) % SIGNATURE_SLOTS;
+            if self.mins[i] != EMPTY_SLOT {
+                next = i;
+            }
+            let distance = (next + SIGNATURE_SLOTS - i) % SIGNATURE_SLOTS;
+            slots[i] =
+                (mix(u64::from(self.mins[next]) ^ (distance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+                    >> 48) as u16;
         }
         Fingerprint { slots, shingles: self.shingles }
     }
@@ -1229,6 +1236,37 @@ pub(crate) mod tests {
         related.sort_by_key(|x| (x.0, x.1));
         related.dedup();
         Groups { duplicate_of: duplicate_of.into(), related }
+    }
+
+    #[test]
+    fn densifying_in_one_sweep_is_searching_forward_from_each_slot() {
+        // The first formula: from each slot, the first filled one at or after it, going round.
+        let searched = |builder: &SignatureBuilder| {
+            let mut slots = [0u16; SIGNATURE_SLOTS];
+            for (i, slot) in slots.iter_mut().enumerate() {
+                let Some((distance, min)) = (0..SIGNATURE_SLOTS)
+                    .map(|d| (d, builder.mins[(i + d) % SIGNATURE_SLOTS]))
+                    .find(|&(_, m)| m != EMPTY_SLOT)
+                else {
+                    break;
+                };
+                *slot = (mix(u64::from(min) ^ (distance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 48)
+                    as u16;
+            }
+            slots
+        };
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for round in 0..300 {
+            let mut builder = SignatureBuilder::default();
+            // None, one, a few or most slots filled; the first and last slots among them or not.
+            let filled = [0, 1, 3, 20, 63, 64][round % 6];
+            for _ in 0..filled {
+                let r = crate::testing::next(&mut state);
+                builder.mins[(r % SIGNATURE_SLOTS as u64) as usize] = (r >> 32) as u32 & 0x7FFF_FFFF;
+            }
+            builder.shingles = filled as u32 + 1;
+            assert_eq!(builder.finish().slots, searched(&builder), "round {round}");
+        }
     }
 
     #[test]
