@@ -126,13 +126,16 @@ impl SignatureBuilder {
             if self.mins[i] != EMPTY_SLOT {
                 next = i;
             }
-            let distance = (next + SIGNATURE_SLOTS - i) % SIGNATURE_SLOTS;
-            slots[i] =
-                (mix(u64::from(self.mins[next]) ^ (distance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
-                    >> 48) as u16;
+            slots[i] = densified(self.mins[next], (next + SIGNATURE_SLOTS - i) % SIGNATURE_SLOTS);
         }
         Fingerprint { slots, shingles: self.shingles }
     }
+}
+
+/// A signature's slot from the minimum of the first filled slot at or after it, `distance`
+/// slots on (0 for a filled slot).
+fn densified(min: u32, distance: usize) -> u16 {
+    (mix(u64::from(min) ^ (distance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 48) as u16
 }
 
 /// A page's signature that blocks can be taken out of later without their text. A page of few
@@ -218,17 +221,12 @@ impl RemovableSignature {
     /// The most [`RemovableSignature::heap_bytes`] gives (a page of many shingles).
     pub const MAX_HEAP_BYTES: usize = std::mem::size_of::<TwoPerSlot>();
 
-    /// An empty signature for blocks of `normalized_bytes` bytes of normalised text: one that
-    /// keeps two values a slot from the start when that many bytes hold more than
-    /// [`FEW_SHINGLES`] shingles in any text but one of a few long words a block (and would
-    /// otherwise keep each shingle until there are too many).
-    pub fn for_text_bytes(normalized_bytes: usize) -> Self {
-        Self::for_text(normalized_bytes, FEW_SHINGLES)
-    }
-
-    /// [`RemovableSignature::for_text_bytes`] when at most `shingles` shingles will be added:
-    /// a page of few takes room for that many at once (or [`FEW_SHINGLES`]), not growing its
-    /// list four or five times.
+    /// An empty signature for blocks of `normalized_bytes` bytes of normalised text, of at most
+    /// `shingles` shingles: one that keeps two values a slot from the start when that many bytes
+    /// hold more than [`FEW_SHINGLES`] shingles in any text but one of a few long words a block
+    /// (and would otherwise keep each shingle until there are too many); else one that takes
+    /// room for its shingles at once (at most [`FEW_SHINGLES`]), not growing its list four or
+    /// five times.
     pub fn for_text(normalized_bytes: usize, shingles: usize) -> Self {
         if normalized_bytes > 16 * FEW_SHINGLES {
             Self { shingles: 0, kept: Kept::Slots(Box::default()) }
@@ -1064,7 +1062,7 @@ pub(crate) mod tests {
             let removed = |b: usize| mix(seed ^ ((b as u64) << 32)).is_multiple_of(12);
             // Kept shingle by shingle while there are few, and two values a slot from the start.
             let (mut removable, mut two_per_slot) =
-                (RemovableSignature::default(), RemovableSignature::for_text_bytes(usize::MAX));
+                (RemovableSignature::default(), RemovableSignature::for_text(usize::MAX, FEW_SHINGLES));
             let (mut all, mut rest) = (SignatureBuilder::default(), SignatureBuilder::default());
             let mut removed_shingles = 0;
             for (b, hashes) in blocks.iter().enumerate() {
@@ -1250,8 +1248,7 @@ pub(crate) mod tests {
                 else {
                     break;
                 };
-                *slot = (mix(u64::from(min) ^ (distance as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 48)
-                    as u16;
+                *slot = densified(min, distance);
             }
             slots
         };
