@@ -1362,9 +1362,11 @@ fn write_record(
     // file's hash is checked only once it is read whole: the output of a file changed since
     // pass 1 is dropped then (on standard output, where it cannot be taken back, the file is
     // named as changed), whether its records were folded again or not.
-    let text: Cow<'_, str> = match record.text(&config.keys) {
-        text if cached.is_some_and(CachedPage::plain) => Cow::Borrowed(text),
-        text => Cow::Owned(decode::fold(text.to_string())),
+    let text = record.text(&config.keys);
+    let text: Cow<'_, str> = if cached.is_some_and(CachedPage::plain) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(decode::fold(text.to_string()))
     };
     let duplicate = duplicate_entry(page_index, ids, verdict);
     let suppressed = duplicate.is_some() && !config.keep_duplicates;
