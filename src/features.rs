@@ -468,7 +468,7 @@ struct WordCounter<'a> {
 
 impl WordCounter<'_> {
     /// Counts the word `text[start..end]`, `ascii` when all its bytes are ASCII.
-    #[inline]
+    #[inline(always)]
     fn end(&mut self, start: usize, end: usize, ascii: bool) {
         self.words += 1;
         if ascii {
