@@ -295,7 +295,7 @@ impl AsciiLanes {
 
 /// [`word_hash`] of the word `text[word]`: a word of up to sixteen bytes is read in one load
 /// for each eight when they are in `text`.
-#[inline]
+#[inline(always)]
 pub(crate) fn word_hash_at(text: &[u8], word: Range<usize>, fold: u8) -> u64 {
     let len = word.len();
     let folds = u64::from_ne_bytes([fold; 8]);
@@ -641,7 +641,7 @@ impl ShingleRing {
 /// search's `separator_at_or_after` also stops at `\n` and at a bound; shingling with it
 /// instead measured 5% slower, `stages/shingles_simhash` 15.1 against 15.8 ms.)
 #[inline]
-fn space_at_or_after(bytes: &[u8], mut from: usize) -> usize {
+pub(crate) fn space_at_or_after(bytes: &[u8], mut from: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     while let Some(eight) = bytes.get(from..from + 8) {
         let x = u64::from_le_bytes(eight.try_into().expect("eight bytes")) ^ (ONES * u64::from(b' '));

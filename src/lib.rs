@@ -33,6 +33,7 @@ pub mod features;
 pub mod fingerprint;
 pub mod input;
 pub mod label;
+pub mod memo;
 pub mod output;
 pub mod page;
 pub mod pipeline;

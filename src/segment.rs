@@ -12,6 +12,7 @@ use std::ops::{Range, RangeInclusive};
 
 use crate::features::{self, Features, StopwordHits};
 use crate::fingerprint;
+use crate::memo::{BlockMemo, Measured, MEMO_MIN_BYTES};
 use crate::page::rules::{LeadCandidate, WordWatcher};
 
 /// Share of the gaps between text lines that hold a blank line, from which a page counts as
@@ -235,7 +236,9 @@ impl Segmented<'_> {
 
     /// Normalises every block, sets its key, measures its features ([`features::measure`])
     /// and shingles it, one pass over each block's bytes for all (a block that may hold an
-    /// unspaced script, or past [`MAX_KEPT_SHINGLES`], is not shingled here).
+    /// unspaced script, or past [`MAX_KEPT_SHINGLES`], is not shingled here), or takes all of
+    /// that from the thread's memo of blocks ([`crate::memo`]) when it measured the same text
+    /// before.
     fn normalize_and_measure(&mut self) {
         let mut measured = Vec::with_capacity(self.blocks.len());
         let mut hits = Vec::with_capacity(self.blocks.len());
@@ -246,19 +249,68 @@ impl Segmented<'_> {
         let mut shingles: Vec<u64> = Vec::with_capacity((text_bytes / 6).min(MAX_KEPT_SHINGLES));
         let mut shingled: Vec<Option<Range<u32>>> = Vec::with_capacity(self.blocks.len());
         let mut word = String::new();
+        let mut memo = MEMO.take();
         self.normalize_with(
             |_| true,
             |text, normalized| {
                 // Counted in place: the counts are 128 bytes.
                 hits.push(StopwordHits::default());
                 let counts = hits.last_mut().expect("just pushed");
-                let (start, norm_start) = (shingles.len(), normalized.len());
+                let (start, norm_start, leads_start) = (shingles.len(), normalized.len(), leads.len());
+                let block = measured.len();
                 // A block has fewer shingles than bytes (one more for a short one).
                 let fits = start + text.len() < MAX_KEPT_SHINGLES;
-                let mut watcher = WordWatcher::new(measured.len(), &mut leads, fits.then_some(&mut shingles));
-                let (features, words) =
-                    features::measure_telling(text, counts, &mut word, normalized, &mut watcher);
-                let whole = watcher.finish_shingles(&normalized[norm_start..]);
+                let hash = (text.len() >= MEMO_MIN_BYTES && memo_on()).then(|| BlockMemo::hash(text));
+                // A block this thread measured before comes from the memo: the same bytes,
+                // counts, shingles and leads a new scan would give.
+                let (features, words, whole) = match hash.and_then(|hash| memo.get(hash, text)) {
+                    Some(known) => {
+                        normalized.extend_from_slice(known.normalized);
+                        *counts = known.hits;
+                        let whole = match (fits, known.shingles) {
+                            (true, None) => {
+                                // Not shingled when it was measured: shingled and probed now.
+                                let mut watcher = WordWatcher::new(block, &mut leads, Some(&mut shingles));
+                                watcher.watch(normalized, norm_start..normalized.len());
+                                watcher.finish_shingles(&normalized[norm_start..])
+                            }
+                            (fits, kept) => {
+                                let from = known.leads_from;
+                                leads.extend(
+                                    known.leads.iter().map(|lead| lead.moved(from, norm_start, block)),
+                                );
+                                match kept {
+                                    Some(kept) if fits => {
+                                        shingles.extend_from_slice(kept);
+                                        known.whole
+                                    }
+                                    _ => false,
+                                }
+                            }
+                        };
+                        (known.features, known.words, whole)
+                    }
+                    None => {
+                        let mut watcher = WordWatcher::new(block, &mut leads, fits.then_some(&mut shingles));
+                        let (features, words) =
+                            features::measure_telling(text, counts, &mut word, normalized, &mut watcher);
+                        let whole = watcher.finish_shingles(&normalized[norm_start..]);
+                        if let Some(hash) = hash {
+                            let measured = Measured {
+                                normalized: &normalized[norm_start..],
+                                words,
+                                features,
+                                hits: *counts,
+                                shingles: fits.then(|| if whole { &shingles[start..] } else { &[][..] }),
+                                whole,
+                                leads: &leads[leads_start..],
+                                leads_from: norm_start,
+                            };
+                            memo.insert(hash, text, measured);
+                        }
+                        (features, words, whole)
+                    }
+                };
                 if !whole {
                     shingles.truncate(start);
                 }
@@ -267,6 +319,7 @@ impl Segmented<'_> {
                 words
             },
         );
+        MEMO.set(memo);
         for (block, range) in self.blocks.iter_mut().zip(shingled) {
             block.shingles = range;
         }
@@ -308,6 +361,28 @@ impl Segmented<'_> {
         self.normalized =
             crate::decode::utf8_string(normalized).expect("normalising writes whole characters");
     }
+}
+
+thread_local! {
+    /// The blocks this thread measured last ([`crate::memo`]).
+    static MEMO: std::cell::Cell<BlockMemo> = std::cell::Cell::new(BlockMemo::default());
+}
+
+/// Whether [`segment`] looks blocks up in the memo (always, but in the tests that turn it off to
+/// compare).
+#[cfg(not(test))]
+fn memo_on() -> bool {
+    true
+}
+
+#[cfg(test)]
+thread_local! {
+    static MEMO_OFF: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn memo_on() -> bool {
+    !MEMO_OFF.get()
 }
 
 /// Splits folded page text (see [`crate::decode::fold`]) into blocks.
@@ -478,6 +553,60 @@ fn kind_of(line: &str) -> BlockKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `segment(text)` with the memo of blocks off, cold (emptied) and warm (after a run over
+    /// the same text), each as its `Debug` form.
+    fn segmented_three_ways(text: &str) -> [String; 3] {
+        MEMO_OFF.set(true);
+        let off = format!("{:?}", segment(text));
+        MEMO_OFF.set(false);
+        MEMO.set(BlockMemo::default());
+        let cold = format!("{:?}", segment(text));
+        let warm = format!("{:?}", segment(text));
+        [off, cold, warm]
+    }
+
+    #[test]
+    fn blocks_from_the_memo_segment_as_blocks_measured_anew() {
+        // Real pages (repeated blocks on a page hit the memo cold), a page of every kind of
+        // block and script, and one past the shingles a page keeps (its last blocks are
+        // measured without shingles, and taken from the memo so, or shingled then).
+        let seeds = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seeds")).expect("seeds");
+        let mut pages: Vec<String> = seeds
+            .map(|entry| entry.expect("an entry").path())
+            .filter(|path| path.extension().is_some_and(|e| e == "txt"))
+            .map(|path| crate::decode::fold(std::fs::read_to_string(path).expect("a seed")))
+            .collect();
+        assert_eq!(pages.len(), 5);
+        pages.push(
+            "Title of the page\n\nIt's a well-known fact, in 2025, that the café’s owner said: “Schön!”\n\n\
+             中文的段落没有空格，也是一个很长的段落。\n\nПривет, это длинный абзац текста.\n\n\
+             | a | table | row |\n\n- a list item of some length\n\nIt's a well-known fact, in 2025, \
+             that the café’s owner said: “Schön!”\n"
+                .to_string(),
+        );
+        let paragraph = "Many words of a long paragraph that repeats itself over and over again. ".repeat(40);
+        // A shingle a word: enough paragraphs for more shingles than a page keeps.
+        let words = paragraph.split_whitespace().count();
+        // Longer than a paragraph: past the room the page has left for shingles.
+        let tail = "A last paragraph, past the shingles the page keeps, and on a short page too. ".repeat(50);
+        let long = format!("{paragraph}\n\n").repeat(MAX_KEPT_SHINGLES / words + 10) + &tail;
+        for page in pages.iter().chain([&long]) {
+            let [off, cold, warm] = segmented_three_ways(page);
+            assert_eq!(off, cold, "{}", &page[..60]);
+            assert_eq!(off, warm, "{}", &page[..60]);
+        }
+        // The tail, measured without shingles on the long page, is shingled when a page with
+        // room for them takes it from the memo.
+        let short = format!("A title\n\n{tail}");
+        MEMO_OFF.set(true);
+        let off = format!("{:?}", segment(&short));
+        MEMO_OFF.set(false);
+        MEMO.set(BlockMemo::default());
+        let long_page = segment(&long);
+        assert_eq!(long_page.blocks.last().expect("blocks").shingles, None);
+        assert_eq!(format!("{:?}", segment(&short)), off);
+    }
 
     #[test]
     fn trim_is_str_trim() {

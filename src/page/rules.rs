@@ -232,6 +232,15 @@ pub(crate) struct LeadCandidate {
     pair: bool,
 }
 
+impl LeadCandidate {
+    /// The candidate of a block whose normalised text starts at `to` in place of `from`, and
+    /// which is block `block` (for a block taken from [`crate::memo`]).
+    pub(crate) fn moved(self, from: usize, to: usize, block: usize) -> Self {
+        let block = u32::try_from(block).expect("fewer than u32::MAX blocks");
+        LeadCandidate { start: self.start - from + to, block, ..self }
+    }
+}
+
 /// Records the [`LeadCandidate`]s of one block of the built-in phrases as the block is
 /// normalised (a [`WordObserver`]): the probes [`PhraseSet::scan`] makes, on each word while
 /// its bytes are at hand, instead of a search over the page afterwards. It also shingles the
@@ -274,11 +283,25 @@ impl<'c> WordWatcher<'c> {
     }
 }
 
-impl WordObserver for WordWatcher<'_> {
-    // Out of line: inlined at each place the normaliser ends a word, it slowed the normaliser
-    // more than the call costs (`stages/segment` 29.9 against 28.9 ms).
-    #[inline(never)]
-    fn word(&mut self, out: &[u8], word: Range<usize>) {
+impl WordWatcher<'_> {
+    /// Tells the watcher every word of `out[block]`, a block's normalised text that was not
+    /// watched as it was written (it came from [`crate::memo`]): the words a [`NormalWriter`]
+    /// tells, which are the text's runs between single spaces.
+    ///
+    /// [`NormalWriter`]: crate::fingerprint::NormalWriter
+    pub(crate) fn watch(&mut self, out: &[u8], block: Range<usize>) {
+        let out = &out[..block.end];
+        let mut start = block.start;
+        while start < out.len() {
+            let end = crate::fingerprint::space_at_or_after(out, start);
+            self.see(out, start..end);
+            start = end + 1;
+        }
+    }
+
+    /// Hashes the word `out[word]`, shingles it and probes it for phrase leads.
+    #[inline(always)]
+    fn see(&mut self, out: &[u8], word: Range<usize>) {
         let hash = word_hash_at(out, word.clone(), 0);
         if let Some(shingles) = &mut self.shingles {
             // Words of an unspaced script are wrong tokens: `finish_shingles` finds them once
@@ -292,6 +315,15 @@ impl WordObserver for WordWatcher<'_> {
         self.previous = set.probe_hashed(word, hash, self.previous, |start, lead, pair| {
             found.push(LeadCandidate { start, lead, block, pair });
         });
+    }
+}
+
+impl WordObserver for WordWatcher<'_> {
+    // Out of line: inlined at each place the normaliser ends a word, it slowed the normaliser
+    // more than the call costs (`stages/segment` 29.9 against 28.9 ms).
+    #[inline(never)]
+    fn word(&mut self, out: &[u8], word: Range<usize>) {
+        self.see(out, word);
     }
 }
 

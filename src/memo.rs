@@ -1,0 +1,262 @@
+//! A memo of measured blocks, one a thread: a block whose text the thread has measured before
+//! (the same newsletter pitch, footer or related-stories line on every page of a site; a
+//! paragraph of a syndicated copy) takes its normalised text, features, stopword counts,
+//! shingles and phrase leads from the memo instead of a new scan ([`crate::segment::segment`]).
+//!
+//! What a block's scan gives depends on its text alone, so a page's result is the same whether
+//! its blocks came from the memo or not, and the same in any order of pages and threads. A hit
+//! compares the whole text, not just its hash. A thread's memo holds at most [`memo_bytes`];
+//! when a block would take it past that, it is emptied and starts again.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::ops::{Range, RangeInclusive};
+
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use crate::features::{Features, StopwordHits};
+use crate::fingerprint::{PrehashedKey, SEED};
+use crate::page::rules::LeadCandidate;
+
+/// Most bytes the memos of all threads take together: texts, normalised texts, stopword
+/// counts, shingles, leads and entries ...
+pub const MEMO_TOTAL_BYTES: usize = 256 << 20;
+/// ... and most and least bytes one thread's memo takes.
+pub const MEMO_THREAD_BYTES: RangeInclusive<usize> = (4 << 20)..=(32 << 20);
+
+/// Bytes of one thread's memo when the run has `threads` threads: [`MEMO_TOTAL_BYTES`] shared
+/// out, within [`MEMO_THREAD_BYTES`] (32 MiB each for up to 8 threads).
+///
+/// ```
+/// use textsift::memo::memo_bytes;
+/// assert_eq!(memo_bytes(2), 32 << 20);
+/// assert_eq!(memo_bytes(16), 16 << 20);
+/// assert_eq!(memo_bytes(1000), 4 << 20);
+/// ```
+pub fn memo_bytes(threads: usize) -> usize {
+    (MEMO_TOTAL_BYTES / threads.max(1)).clamp(*MEMO_THREAD_BYTES.start(), *MEMO_THREAD_BYTES.end())
+}
+
+/// Blocks shorter than this are measured, not looked up: their scan costs about as much as the
+/// hash and the lookup.
+pub const MEMO_MIN_BYTES: usize = 16;
+
+/// What the scan of a block gave, as the memo holds it.
+pub(crate) struct Measured<'m> {
+    /// The normalised text ([`crate::fingerprint::normalize_into`]).
+    pub normalized: &'m [u8],
+    /// Its words.
+    pub words: usize,
+    /// The block's features.
+    pub features: Features,
+    /// Its stopword counts.
+    pub hits: StopwordHits,
+    /// Its shingles, when they were made (`None`: the page had no room left for them), and
+    /// whether they are whole (not for a block that may hold an unspaced script: then none).
+    pub shingles: Option<&'m [u64]>,
+    pub whole: bool,
+    /// Its phrase lead candidates, as found on a page where its normalised text started at
+    /// `leads_from` (moved to another place with [`LeadCandidate::moved`]).
+    pub leads: &'m [LeadCandidate],
+    pub leads_from: usize,
+}
+
+/// One block in a [`BlockMemo`].
+struct Entry {
+    /// Its text, then its normalised text, in `bytes`.
+    text: Range<usize>,
+    normalized: Range<usize>,
+    /// Its stopword counts' planes, in `planes`.
+    planes: Range<usize>,
+    /// Its shingles in `shingles` (`None`: not made), and whether they are whole.
+    shingles: Option<Range<usize>>,
+    whole: bool,
+    /// Its leads, in `leads`, and where its normalised text started on their page.
+    leads: Range<usize>,
+    leads_from: usize,
+    words: usize,
+    features: Features,
+}
+
+/// The blocks one thread measured last, by the hash of their text.
+#[derive(Default)]
+pub(crate) struct BlockMemo {
+    /// Most bytes it takes (0 until the first block is kept: then [`memo_bytes`]).
+    budget: usize,
+    by_hash: HashMap<u64, u32, BuildHasherDefault<PrehashedKey>>,
+    entries: Vec<Entry>,
+    bytes: Vec<u8>,
+    planes: Vec<u32>,
+    shingles: Vec<u64>,
+    leads: Vec<LeadCandidate>,
+}
+
+impl BlockMemo {
+    /// The hash a block's text is looked up by.
+    pub(crate) fn hash(text: &str) -> u64 {
+        xxh3_64_with_seed(text.as_bytes(), SEED)
+    }
+
+    /// The measures of `text` (of hash `hash`), when the memo holds them.
+    pub(crate) fn get(&self, hash: u64, text: &str) -> Option<Measured<'_>> {
+        let entry = &self.entries[*self.by_hash.get(&hash)? as usize];
+        if &self.bytes[entry.text.clone()] != text.as_bytes() {
+            return None;
+        }
+        Some(Measured {
+            normalized: &self.bytes[entry.normalized.clone()],
+            words: entry.words,
+            features: entry.features,
+            hits: StopwordHits::from_planes(&self.planes[entry.planes.clone()]),
+            shingles: entry.shingles.clone().map(|range| &self.shingles[range]),
+            whole: entry.whole,
+            leads: &self.leads[entry.leads.clone()],
+            leads_from: entry.leads_from,
+        })
+    }
+
+    /// Keeps the measures of `text` (of hash `hash`), emptying the memo first when they would
+    /// take it past its budget ([`memo_bytes`]; a block of more than an eighth of that is not
+    /// kept).
+    pub(crate) fn insert(&mut self, hash: u64, text: &str, measured: Measured<'_>) {
+        if self.budget == 0 {
+            self.set_budget(memo_bytes(rayon::current_num_threads()));
+        }
+        let planes = measured.hits.planes();
+        let shingles = measured.shingles.unwrap_or_default();
+        let cost = text.len()
+            + measured.normalized.len()
+            + std::mem::size_of_val(planes)
+            + std::mem::size_of_val(shingles)
+            + std::mem::size_of_val(measured.leads)
+            + ENTRY_BYTES;
+        if cost > self.budget / 8 {
+            return;
+        }
+        if self.bytes() + cost > self.budget {
+            self.by_hash.clear();
+            self.entries.clear();
+            self.bytes.clear();
+            self.planes.clear();
+            self.shingles.clear();
+            self.leads.clear();
+        }
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(text.as_bytes());
+        let middle = self.bytes.len();
+        self.bytes.extend_from_slice(measured.normalized);
+        let index = u32::try_from(self.entries.len()).expect("fewer entries than bytes");
+        let entry = Entry {
+            text: start..middle,
+            normalized: middle..self.bytes.len(),
+            planes: append(&mut self.planes, planes),
+            shingles: measured.shingles.map(|kept| append(&mut self.shingles, kept)),
+            whole: measured.whole,
+            leads: append(&mut self.leads, measured.leads),
+            leads_from: measured.leads_from,
+            words: measured.words,
+            features: measured.features,
+        };
+        self.entries.push(entry);
+        // A text of the same hash as another's takes its place.
+        self.by_hash.insert(hash, index);
+    }
+
+    /// Sets the most bytes the memo takes, and takes room for its texts and shingles at once
+    /// (address space only until they are written): grown by doubling, the copies cost 2% of
+    /// a run on pages that seldom repeat a block.
+    fn set_budget(&mut self, budget: usize) {
+        self.budget = budget;
+
+        self.bytes.reserve(budget / 2);
+        self.shingles.reserve(budget / 4 / std::mem::size_of::<u64>());
+    }
+
+    /// Bytes the memo takes (its buffers' lengths, and a fixed cost an entry).
+    fn bytes(&self) -> usize {
+        self.bytes.len()
+            + std::mem::size_of_val(self.planes.as_slice())
+            + std::mem::size_of_val(self.shingles.as_slice())
+            + std::mem::size_of_val(self.leads.as_slice())
+            + ENTRY_BYTES * self.entries.len()
+    }
+}
+
+/// Appends `items` to `list`; where they lie in it.
+fn append<T: Copy>(list: &mut Vec<T>, items: &[T]) -> Range<usize> {
+    let start = list.len();
+    list.extend_from_slice(items);
+    start..list.len()
+}
+
+/// What an entry costs besides its bytes: the entry and its slot in the map.
+const ENTRY_BYTES: usize = std::mem::size_of::<Entry>() + 16;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measured(normalized: &[u8], words: usize) -> Measured<'_> {
+        let mut hits = StopwordHits::default();
+        let features = crate::features::features("The cat and the hat", &mut hits, &mut String::new());
+        Measured {
+            normalized,
+            words,
+            features,
+            hits,
+            shingles: Some(&[1, 2, 3]),
+            whole: true,
+            leads: &[],
+            leads_from: 0,
+        }
+    }
+
+    #[test]
+    fn a_kept_block_comes_back_whole() {
+        let mut memo = BlockMemo::default();
+        let text = "The cat and the hat, in one block of the page";
+        let hash = BlockMemo::hash(text);
+        assert!(memo.get(hash, text).is_none());
+        let kept = measured(b"the cat and the hat", 5);
+        let (features, hits) = (kept.features, kept.hits);
+        memo.insert(hash, text, kept);
+        let got = memo.get(hash, text).expect("kept");
+        assert_eq!(got.normalized, b"the cat and the hat");
+        assert_eq!((got.words, got.features, got.hits), (5, features, hits));
+        assert_eq!((got.shingles, got.whole, got.leads), (Some(&[1, 2, 3][..]), true, &[][..]));
+    }
+
+    #[test]
+    fn a_hit_needs_the_same_text_not_just_the_hash() {
+        let mut memo = BlockMemo::default();
+        let text = "The cat and the hat, in one block of the page";
+        let hash = BlockMemo::hash(text);
+        memo.insert(hash, text, measured(b"the cat", 2));
+        // Another text under the same hash (as a collision would give) is not taken for it.
+        assert!(memo.get(hash, "The dog and the log, in one block of the page").is_none());
+        assert!(memo.get(hash, text).is_some());
+    }
+
+    #[test]
+    fn the_memo_empties_itself_before_it_outgrows_its_bound() {
+        let mut memo = BlockMemo::default();
+        let budget = 1 << 20;
+        memo.set_budget(budget);
+        let text = "x".repeat(budget / 32);
+        let mut kept = Vec::new();
+        for i in 0..40u64 {
+            let text = format!("{i}{text}");
+            memo.insert(BlockMemo::hash(&text), &text, measured(b"x", 1));
+            assert!(memo.bytes() <= budget);
+            kept.push(text);
+        }
+        // The last one is there; the first went when the memo was emptied.
+        let last = kept.last().expect("forty");
+        assert!(memo.get(BlockMemo::hash(last), last).is_some());
+        assert!(memo.get(BlockMemo::hash(&kept[0]), &kept[0]).is_none());
+        // A text of more than an eighth of the bound is never kept.
+        let huge = "y".repeat(budget / 8 + 1);
+        memo.insert(BlockMemo::hash(&huge), &huge, measured(b"y", 1));
+        assert!(memo.get(BlockMemo::hash(&huge), &huge).is_none());
+    }
+}
