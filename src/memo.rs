@@ -7,6 +7,11 @@
 //! its blocks came from the memo or not, and the same in any order of pages and threads. A hit
 //! compares the whole text, not just its hash. A thread's memo holds at most [`memo_bytes`];
 //! when a block would take it past that, it is emptied and starts again.
+//!
+//! A miss costs too (the hash, a lookup and a copy into the memo, a cache miss or more each):
+//! about a quarter of what a hit saves. Where less than [`MEMO_MIN_HIT_SHARE`] of the bytes
+//! looked up in a window of [`MEMO_WINDOW_BYTES`] were found, the memo rests for
+//! [`MEMO_REST_BYTES`] of blocks (neither looked up nor kept), then tries again.
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -40,6 +45,13 @@ pub fn memo_bytes(threads: usize) -> usize {
 /// Blocks shorter than this are measured, not looked up: their scan costs about as much as the
 /// hash and the lookup.
 pub const MEMO_MIN_BYTES: usize = 16;
+
+/// Bytes of blocks looked up between two checks of a memo's hits ...
+pub const MEMO_WINDOW_BYTES: usize = 2 << 20;
+/// ... the share of them that must be found for the memo to go on ...
+pub const MEMO_MIN_HIT_SHARE: f64 = 0.25;
+/// ... and the bytes of blocks it lets pass without a lookup when too few were.
+pub const MEMO_REST_BYTES: usize = 8 << 20;
 
 /// What the scan of a block gave, as the memo holds it.
 pub(crate) struct Measured<'m> {
@@ -83,6 +95,11 @@ struct Entry {
 pub(crate) struct BlockMemo {
     /// Most bytes it takes (0 until the first block is kept: then [`memo_bytes`]).
     budget: usize,
+    /// Bytes of blocks looked up in this window, and found.
+    looked_up: usize,
+    found: usize,
+    /// Bytes of blocks still to pass without a lookup.
+    resting: usize,
     by_hash: HashMap<u64, u32, BuildHasherDefault<PrehashedKey>>,
     entries: Vec<Entry>,
     bytes: Vec<u8>,
@@ -95,6 +112,28 @@ impl BlockMemo {
     /// The hash a block's text is looked up by.
     pub(crate) fn hash(text: &str) -> u64 {
         xxh3_64_with_seed(text.as_bytes(), SEED)
+    }
+
+    /// Whether a block of `len` bytes is to be looked up (not while the memo rests).
+    pub(crate) fn wants(&mut self, len: usize) -> bool {
+        if self.resting == 0 {
+            return true;
+        }
+        self.resting = self.resting.saturating_sub(len);
+        false
+    }
+
+    /// Notes that a block of `len` bytes was looked up, and `found` or not; at the end of a
+    /// window with too few found, sets the memo to rest.
+    pub(crate) fn note(&mut self, len: usize, found: bool) {
+        self.looked_up += len;
+        self.found += if found { len } else { 0 };
+        if self.looked_up >= MEMO_WINDOW_BYTES {
+            if (self.found as f64) < MEMO_MIN_HIT_SHARE * self.looked_up as f64 {
+                self.resting = MEMO_REST_BYTES;
+            }
+            (self.looked_up, self.found) = (0, 0);
+        }
     }
 
     /// The measures of `text` (of hash `hash`), when the memo holds them.
@@ -235,6 +274,23 @@ mod tests {
         // Another text under the same hash (as a collision would give) is not taken for it.
         assert!(memo.get(hash, "The dog and the log, in one block of the page").is_none());
         assert!(memo.get(hash, text).is_some());
+    }
+
+    #[test]
+    fn a_memo_that_finds_too_little_rests_then_tries_again() {
+        let mut memo = BlockMemo::default();
+        // A window of finds keeps it going; one with a fifth found sets it to rest.
+        memo.note(MEMO_WINDOW_BYTES, true);
+        assert!(memo.wants(100));
+        memo.note(MEMO_WINDOW_BYTES / 5, true);
+        memo.note(MEMO_WINDOW_BYTES - MEMO_WINDOW_BYTES / 5, false);
+        assert!(!memo.wants(MEMO_REST_BYTES - 1));
+        assert!(!memo.wants(1));
+        assert!(memo.wants(1));
+        // A third found is enough.
+        memo.note(MEMO_WINDOW_BYTES / 3, true);
+        memo.note(MEMO_WINDOW_BYTES - MEMO_WINDOW_BYTES / 3, false);
+        assert!(memo.wants(1));
     }
 
     #[test]

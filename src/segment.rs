@@ -260,10 +260,13 @@ impl Segmented<'_> {
                 let block = measured.len();
                 // A block has fewer shingles than bytes (one more for a short one).
                 let fits = start + text.len() < MAX_KEPT_SHINGLES;
-                let hash = (text.len() >= MEMO_MIN_BYTES && memo_on()).then(|| BlockMemo::hash(text));
+                let hash = (text.len() >= MEMO_MIN_BYTES && memo_on() && memo.wants(text.len()))
+                    .then(|| BlockMemo::hash(text));
                 // A block this thread measured before comes from the memo: the same bytes,
                 // counts, shingles and leads a new scan would give.
-                let (features, words, whole) = match hash.and_then(|hash| memo.get(hash, text)) {
+                let known = hash.and_then(|hash| memo.get(hash, text));
+                let found = known.is_some();
+                let (features, words, whole) = match known {
                     Some(known) => {
                         normalized.extend_from_slice(known.normalized);
                         *counts = known.hits;
@@ -311,6 +314,9 @@ impl Segmented<'_> {
                         (features, words, whole)
                     }
                 };
+                if hash.is_some() {
+                    memo.note(text.len(), found);
+                }
                 if !whole {
                     shingles.truncate(start);
                 }
