@@ -29,6 +29,8 @@ pub struct Config {
     pub threads: usize,
     /// Bytes of pass-1 results (labels, block keys) kept for the later passes (`--cache-mib`).
     pub cache_bytes: usize,
+    /// Bytes of the memos of measured blocks, all threads together (`--memo-mib`; 0: off).
+    pub memo_bytes: usize,
     /// Print nothing but errors.
     pub quiet: bool,
     /// Print the run's totals and phase times at its end (`--stats`).
@@ -138,6 +140,7 @@ impl Config {
             explain: args.explain,
             threads: args.threads.unwrap_or(0),
             cache_bytes: args.cache_mib.saturating_mul(1 << 20),
+            memo_bytes: args.memo_mib.saturating_mul(1 << 20),
             quiet: args.quiet,
             stats: args.stats,
             progress: stderr_tty && !args.quiet,

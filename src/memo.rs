@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::ops::{Range, RangeInclusive};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -23,23 +24,37 @@ use crate::features::{Features, StopwordHits};
 use crate::fingerprint::{PrehashedKey, SEED};
 use crate::page::rules::LeadCandidate;
 
-/// Most bytes the memos of all threads take together: texts, normalised texts, stopword
-/// counts, shingles, leads and entries ...
+/// Most bytes the memos of all threads take together by default (`--memo-mib`): texts,
+/// normalised texts, stopword counts, shingles, leads and entries ...
 pub const MEMO_TOTAL_BYTES: usize = 256 << 20;
-/// ... and most and least bytes one thread's memo takes.
+/// ... and most and least bytes one thread's memo takes (when the memo is on).
 pub const MEMO_THREAD_BYTES: RangeInclusive<usize> = (4 << 20)..=(32 << 20);
 
-/// Bytes of one thread's memo when the run has `threads` threads: [`MEMO_TOTAL_BYTES`] shared
-/// out, within [`MEMO_THREAD_BYTES`] (32 MiB each for up to 8 threads).
+/// The bytes all threads' memos take together, as [`set_total_bytes`] last set them.
+static TOTAL_BYTES: AtomicUsize = AtomicUsize::new(MEMO_TOTAL_BYTES);
+
+/// Sets the bytes the memos of all threads take together (`--memo-mib`; 0 turns the memo
+/// off), for the memos that threads make from then on. A page's result is the same either way.
+pub fn set_total_bytes(bytes: usize) {
+    TOTAL_BYTES.store(bytes, Ordering::Relaxed);
+}
+
+/// Bytes of one thread's memo when all take `total` together and the run has `threads`
+/// threads: `total` shared out, within [`MEMO_THREAD_BYTES`] (32 MiB each for up to 8 threads
+/// by default), or 0 (off) when `total` is 0.
 ///
 /// ```
-/// use textsift::memo::memo_bytes;
-/// assert_eq!(memo_bytes(2), 32 << 20);
-/// assert_eq!(memo_bytes(16), 16 << 20);
-/// assert_eq!(memo_bytes(1000), 4 << 20);
+/// use textsift::memo::{memo_bytes, MEMO_TOTAL_BYTES};
+/// assert_eq!(memo_bytes(MEMO_TOTAL_BYTES, 2), 32 << 20);
+/// assert_eq!(memo_bytes(MEMO_TOTAL_BYTES, 16), 16 << 20);
+/// assert_eq!(memo_bytes(MEMO_TOTAL_BYTES, 1000), 4 << 20);
+/// assert_eq!(memo_bytes(0, 2), 0);
 /// ```
-pub fn memo_bytes(threads: usize) -> usize {
-    (MEMO_TOTAL_BYTES / threads.max(1)).clamp(*MEMO_THREAD_BYTES.start(), *MEMO_THREAD_BYTES.end())
+pub fn memo_bytes(total: usize, threads: usize) -> usize {
+    if total == 0 {
+        return 0;
+    }
+    (total / threads.max(1)).clamp(*MEMO_THREAD_BYTES.start(), *MEMO_THREAD_BYTES.end())
 }
 
 /// Blocks shorter than this are measured, not looked up: their scan costs about as much as the
@@ -93,8 +108,9 @@ struct Entry {
 /// The blocks one thread measured last, by the hash of their text.
 #[derive(Default)]
 pub(crate) struct BlockMemo {
-    /// Most bytes it takes (0 until the first block is kept: then [`memo_bytes`]).
-    budget: usize,
+    /// Most bytes it takes: [`memo_bytes`], set at the first block offered (`None` before; 0
+    /// when the memo is off).
+    budget: Option<usize>,
     /// Bytes of blocks looked up in this window, and found.
     looked_up: usize,
     found: usize,
@@ -117,6 +133,12 @@ impl BlockMemo {
 
     /// Whether a block of `len` bytes is to be looked up (not while the memo rests).
     pub(crate) fn wants(&mut self, len: usize) -> bool {
+        if self.budget.is_none() {
+            self.set_budget(memo_bytes(TOTAL_BYTES.load(Ordering::Relaxed), rayon::current_num_threads()));
+        }
+        if self.budget == Some(0) {
+            return false;
+        }
         if self.resting == 0 {
             return true;
         }
@@ -157,11 +179,9 @@ impl BlockMemo {
 
     /// Keeps the measures of `text` (of hash `hash`), emptying the memo first when they would
     /// take it past its budget ([`memo_bytes`]; a block of more than an eighth of that is not
-    /// kept).
+    /// kept, nor any before [`BlockMemo::wants`] set the budget).
     pub(crate) fn insert(&mut self, hash: u64, text: &str, measured: Measured<'_>) {
-        if self.budget == 0 {
-            self.set_budget(memo_bytes(rayon::current_num_threads()));
-        }
+        let budget = self.budget.unwrap_or(0);
         let planes = measured.hits.planes();
         let shingles = measured.shingles.unwrap_or_default();
         let cost = text.len()
@@ -170,10 +190,10 @@ impl BlockMemo {
             + std::mem::size_of_val(shingles)
             + std::mem::size_of_val(measured.leads)
             + ENTRY_BYTES;
-        if cost > self.budget / 8 {
+        if cost > budget / 8 {
             return;
         }
-        if self.bytes() + cost > self.budget {
+        if self.bytes() + cost > budget {
             self.by_hash.clear();
             self.bytes.clear();
             self.planes.clear();
@@ -203,7 +223,7 @@ impl BlockMemo {
     /// (address space only until they are written): grown by doubling, the copies cost 2% of
     /// a run on pages that seldom repeat a block.
     fn set_budget(&mut self, budget: usize) {
-        self.budget = budget;
+        self.budget = Some(budget);
 
         self.bytes.reserve(budget / 2);
         self.shingles.reserve(budget / 4 / std::mem::size_of::<u64>());
@@ -233,6 +253,28 @@ const ENTRY_BYTES: usize = std::mem::size_of::<(u64, Entry)>() + 1;
 mod tests {
     use super::*;
 
+    fn memo_of(budget: usize) -> BlockMemo {
+        let mut memo = BlockMemo::default();
+        memo.set_budget(budget);
+        memo
+    }
+
+    #[test]
+    fn a_memo_that_is_off_looks_nothing_up_and_keeps_nothing() {
+        let mut memo = memo_of(0);
+        let text = "The cat and the hat, in one block of the page";
+        assert!(!memo.wants(text.len()));
+        memo.insert(BlockMemo::hash(text), text, measured(b"the cat", 2));
+        assert!(memo.get(BlockMemo::hash(text), text).is_none());
+        // Made by a thread that offers it a block, a memo takes its budget from the setting.
+        let mut memo = BlockMemo::default();
+        assert!(memo.wants(text.len()));
+        assert_eq!(
+            memo.budget,
+            Some(memo_bytes(TOTAL_BYTES.load(Ordering::Relaxed), rayon::current_num_threads()))
+        );
+    }
+
     fn measured(normalized: &[u8], words: usize) -> Measured<'_> {
         let mut hits = StopwordHits::default();
         let features = crate::features::features("The cat and the hat", &mut hits, &mut String::new());
@@ -250,7 +292,7 @@ mod tests {
 
     #[test]
     fn a_kept_block_comes_back_whole() {
-        let mut memo = BlockMemo::default();
+        let mut memo = memo_of(1 << 20);
         let text = "The cat and the hat, in one block of the page";
         let hash = BlockMemo::hash(text);
         assert!(memo.get(hash, text).is_none());
@@ -265,7 +307,7 @@ mod tests {
 
     #[test]
     fn a_hit_needs_the_same_text_not_just_the_hash() {
-        let mut memo = BlockMemo::default();
+        let mut memo = memo_of(1 << 20);
         let text = "The cat and the hat, in one block of the page";
         let hash = BlockMemo::hash(text);
         memo.insert(hash, text, measured(b"the cat", 2));
@@ -276,7 +318,7 @@ mod tests {
 
     #[test]
     fn a_memo_that_finds_too_little_rests_then_tries_again() {
-        let mut memo = BlockMemo::default();
+        let mut memo = memo_of(1 << 20);
         // A window of finds keeps it going; one with a fifth found sets it to rest.
         memo.note(MEMO_WINDOW_BYTES, true);
         assert!(memo.wants(100));
@@ -293,9 +335,8 @@ mod tests {
 
     #[test]
     fn the_memo_empties_itself_before_it_outgrows_its_bound() {
-        let mut memo = BlockMemo::default();
         let budget = 1 << 20;
-        memo.set_budget(budget);
+        let mut memo = memo_of(budget);
         let text = "x".repeat(budget / 32);
         let mut kept = Vec::new();
         for i in 0..40u64 {

@@ -292,6 +292,8 @@ pub fn run(
     let recurrence =
         corpus::Recurrence::for_input_bytes(sizes.iter().filter(|&&size| size != UNKNOWN_SIZE).sum());
     let cache = PageCache::new(config.cache_bytes);
+    // The run's pool makes its threads' memos from this setting.
+    crate::memo::set_total_bytes(config.memo_bytes);
     // A text input's summary comes beside its scan (a JSONL input's are in its scan), so that
     // the scans the run keeps to the end do not hold it.
     let (mut scans, text_summaries): (Vec<Scan>, Vec<PageSummary>) = pool.install(|| {

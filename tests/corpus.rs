@@ -475,6 +475,43 @@ fn simhash_distances(copies: &Path) {
 }
 
 #[test]
+fn the_memo_of_measured_blocks_changes_no_output() {
+    // A site whose pages share their menus and footer, and the seeds (one story, pages that
+    // share paragraphs): cleaned with the memo on (one thread, so that its blocks are looked
+    // up in one memo) and off, every output and the report are the same bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    write_menu_site(&corpus);
+    for entry in std::fs::read_dir(fixtures().join("seeds")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, corpus.join(path.file_name().unwrap())).unwrap();
+    }
+    let run = |memo: &str| {
+        let out = dir.path().join(format!("out-{memo}"));
+        textsift()
+            .args(["clean", corpus.to_str().unwrap(), "-o"])
+            .arg(out.join("clean"))
+            .arg("--report")
+            .arg(out.join("report.json"))
+            .args(["-q", "-j", "1", "--memo-mib", memo])
+            .assert()
+            .success();
+        let mut files = BTreeMap::new();
+        for entry in walkdir::WalkDir::new(&out) {
+            let entry = entry.unwrap();
+            if entry.file_type().is_file() {
+                let name = entry.path().strip_prefix(&out).unwrap().to_path_buf();
+                files.insert(name, std::fs::read(entry.path()).unwrap());
+            }
+        }
+        files
+    };
+    let (on, off) = (run("256"), run("0"));
+    assert!(on.len() > 5, "{:?}", on.keys());
+    assert_eq!(on, off);
+}
+
+#[test]
 fn without_dedup_site_chrome_counted_from_the_cache_is_what_reading_again_counts() {
     // The library can run the corpus pass without near-duplicates: site chrome is then counted
     // from the keys pass 1 kept, or by reading the pages again when nothing was kept.
