@@ -770,9 +770,7 @@ impl SimhashBuilder {
             }
         })
     }
-}
 
-impl SimhashBuilder {
     /// [`SimhashBuilder::finish`] while every count is in the lanes and below 128 (fewer than
     /// 128 features, the most blocks have): eight counts compared at once. A count `c` of
     /// seven bits has bit 7 set in `c + 128 - need` exactly when `c >= need` (no byte carries
