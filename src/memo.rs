@@ -78,13 +78,15 @@ pub(crate) struct Measured<'m> {
     pub features: Features,
     /// Its stopword counts.
     pub hits: StopwordHits,
-    /// Its shingles, when they were made (`None`: the page had no room left for them), and
-    /// whether they are whole (not for a block that may hold an unspaced script: then none).
+    /// Its shingles, when they were made (`None`: the page had no room left for them).
     pub shingles: Option<&'m [u64]>,
+    /// Whether the shingles are whole (not for a block that may hold an unspaced script: it
+    /// has none then).
     pub whole: bool,
-    /// Its phrase lead candidates, as found on a page where its normalised text started at
-    /// `leads_from` (moved to another place with [`LeadCandidate::moved`]).
+    /// Its phrase lead candidates, as found on the page where it was measured ...
     pub leads: &'m [LeadCandidate],
+    /// ... where its normalised text started at this byte (they move to another place with
+    /// [`LeadCandidate::moved`]).
     pub leads_from: usize,
 }
 
