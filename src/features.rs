@@ -143,16 +143,18 @@ impl Eq for StopwordHits {}
 const UNROLLED_PLANES: usize = 3;
 
 impl StopwordHits {
-    /// The planes that may hold a bit (to keep the counts compactly: [`StopwordHits::from_planes`]).
+    /// The planes that may hold a bit (to keep the counts compactly: [`StopwordHits::from_plane_bytes`]).
     pub(crate) fn planes(&self) -> &[u32] {
         &self.planes[..self.height]
     }
 
-    /// The counts whose [`StopwordHits::planes`] are `planes`.
-    pub(crate) fn from_planes(planes: &[u32]) -> Self {
+    /// The counts whose [`StopwordHits::planes`] are `bytes`, 4 a plane, little-endian.
+    pub(crate) fn from_plane_bytes(bytes: &[u8]) -> Self {
         let mut hits = StopwordHits::default();
-        hits.planes[..planes.len()].copy_from_slice(planes);
-        hits.height = planes.len();
+        for (plane, bytes) in hits.planes.iter_mut().zip(bytes.chunks_exact(4)) {
+            *plane = u32::from_le_bytes(bytes.try_into().expect("4 bytes"));
+        }
+        hits.height = bytes.len() / 4;
         hits
     }
 
@@ -290,7 +292,50 @@ pub struct Features {
     pub credit_punctuation: bool,
 }
 
+/// Bytes of [`Features::to_bytes`].
+pub(crate) const FEATURE_BYTES: usize = 6 * 4 + 4;
+
 impl Features {
+    /// The features as bytes (for [`crate::memo`]): the counts little-endian, then the flags.
+    pub(crate) fn to_bytes(&self) -> [u8; FEATURE_BYTES] {
+        let Features {
+            words,
+            stopwords,
+            chars,
+            ends_sentence,
+            capitalised,
+            digits,
+            link_like,
+            separators,
+            copyright_sign,
+            credit_punctuation,
+        } = *self;
+        let mut bytes = [0; FEATURE_BYTES];
+        for (i, count) in [words, stopwords, chars, capitalised, digits, separators].into_iter().enumerate() {
+            bytes[4 * i..4 * i + 4].copy_from_slice(&count.to_le_bytes());
+        }
+        bytes[24..]
+            .copy_from_slice(&[ends_sentence, link_like, copyright_sign, credit_punctuation].map(u8::from));
+        bytes
+    }
+
+    /// The features [`Features::to_bytes`] gave `bytes`.
+    pub(crate) fn from_bytes(bytes: &[u8; FEATURE_BYTES]) -> Self {
+        let count = |i: usize| u32::from_le_bytes(bytes[4 * i..4 * i + 4].try_into().expect("4 bytes"));
+        Features {
+            words: count(0),
+            stopwords: count(1),
+            chars: count(2),
+            capitalised: count(3),
+            digits: count(4),
+            separators: count(5),
+            ends_sentence: bytes[24] != 0,
+            link_like: bytes[25] != 0,
+            copyright_sign: bytes[26] != 0,
+            credit_punctuation: bytes[27] != 0,
+        }
+    }
+
     /// Share of the block's words that are stopwords (0 for an empty block).
     pub fn stopword_share(&self) -> f64 {
         if self.words == 0 {
@@ -644,6 +689,41 @@ fn link_like_unspaced(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn features_come_back_from_their_bytes() {
+        let features = Features {
+            words: 1,
+            stopwords: 2,
+            chars: 3,
+            ends_sentence: true,
+            capitalised: 4,
+            digits: 5,
+            link_like: false,
+            separators: u32::MAX,
+            copyright_sign: true,
+            credit_punctuation: false,
+        };
+        assert_eq!(Features::from_bytes(&features.to_bytes()), features);
+        let flipped = Features {
+            ends_sentence: false,
+            link_like: true,
+            copyright_sign: false,
+            credit_punctuation: true,
+            ..features
+        };
+        assert_eq!(Features::from_bytes(&flipped.to_bytes()), flipped);
+    }
+
+    #[test]
+    fn stopword_counts_come_back_from_their_planes_bytes() {
+        let mut hits = StopwordHits::default();
+        let mut word = String::new();
+        features("the and of the a but the to in it is the", &mut hits, &mut word);
+        let bytes: Vec<u8> = hits.planes().iter().flat_map(|plane| plane.to_le_bytes()).collect();
+        assert!(!bytes.is_empty());
+        assert_eq!(StopwordHits::from_plane_bytes(&bytes), hits);
+    }
 
     /// Features of `text` measured in the language that `sample` is guessed to be in.
     fn measured(text: &str, sample: &str) -> (Features, Language) {

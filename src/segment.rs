@@ -270,17 +270,16 @@ impl Segmented<'_> {
                     Some(known) => {
                         normalized.extend_from_slice(known.normalized);
                         *counts = known.hits;
-                        let whole = if fits && known.shingles.is_none() {
+                        let whole = if fits && known.shingles().is_none() {
                             // Not shingled when it was measured: shingled and probed now.
                             let mut watcher = WordWatcher::new(block, &mut leads, Some(&mut shingles));
                             watcher.watch(normalized, norm_start..normalized.len());
                             watcher.finish_shingles(&normalized[norm_start..])
                         } else {
-                            let from = known.leads_from;
-                            leads.extend(known.leads.iter().map(|lead| lead.moved(from, norm_start, block)));
-                            match known.shingles {
+                            leads.extend(known.leads(norm_start, block));
+                            match known.shingles() {
                                 Some(kept) if fits => {
-                                    shingles.extend_from_slice(kept);
+                                    shingles.extend(kept);
                                     known.whole
                                 }
                                 _ => false,

@@ -232,12 +232,30 @@ pub(crate) struct LeadCandidate {
     pair: bool,
 }
 
+/// Bytes of [`LeadCandidate::to_bytes`].
+pub(crate) const LEAD_BYTES: usize = 8 + 8 + 1;
+
 impl LeadCandidate {
-    /// The candidate of a block whose normalised text starts at `to` in place of `from`, and
-    /// which is block `block` (for a block taken from [`crate::memo`]).
-    pub(crate) fn moved(self, from: usize, to: usize, block: usize) -> Self {
-        let block = u32::try_from(block).expect("fewer than u32::MAX blocks");
-        LeadCandidate { start: self.start - from + to, block, ..self }
+    /// The candidate as bytes (for [`crate::memo`]), its start taken from `from`, where its
+    /// block's normalised text starts (its block is not kept).
+    pub(crate) fn to_bytes(self, from: usize) -> [u8; LEAD_BYTES] {
+        let mut bytes = [0; LEAD_BYTES];
+        bytes[..8].copy_from_slice(&((self.start - from) as u64).to_le_bytes());
+        bytes[8..16].copy_from_slice(&self.lead.to_le_bytes());
+        bytes[16] = u8::from(self.pair);
+        bytes
+    }
+
+    /// The candidate [`LeadCandidate::to_bytes`] gave `bytes`, in block `block`, whose
+    /// normalised text starts at `to`.
+    pub(crate) fn from_bytes(bytes: &[u8; LEAD_BYTES], to: usize, block: usize) -> Self {
+        let offset = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        LeadCandidate {
+            start: to + usize::try_from(offset).expect("an offset within a block"),
+            lead: u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")),
+            block: u32::try_from(block).expect("fewer than u32::MAX blocks"),
+            pair: bytes[16] != 0,
+        }
     }
 }
 
@@ -807,6 +825,21 @@ impl UserRules {
 mod tests {
     use super::*;
     use crate::segment::segment;
+
+    #[test]
+    fn a_lead_candidate_moves_to_its_new_place_through_its_bytes() {
+        let lead = LeadCandidate { start: 105, lead: u64::MAX - 7, block: 3, pair: true };
+        let bytes = lead.to_bytes(100);
+        assert_eq!(
+            LeadCandidate::from_bytes(&bytes, 40, 9),
+            LeadCandidate { start: 45, lead: u64::MAX - 7, block: 9, pair: true }
+        );
+        let single = LeadCandidate { pair: false, ..lead };
+        assert_eq!(
+            LeadCandidate::from_bytes(&single.to_bytes(105), 0, 3),
+            LeadCandidate { start: 0, ..single }
+        );
+    }
 
     #[test]
     fn the_lead_search_finds_what_an_automaton_finds_in_its_order() {
