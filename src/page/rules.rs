@@ -371,8 +371,11 @@ fn separator_at_or_after(text: &[u8], mut from: usize, end: usize) -> usize {
 /// are found by their first word, the first only in short blocks.
 #[derive(Debug, Clone, Default)]
 pub struct PhraseRules {
-    /// `line` rules by the key of their phrase.
+    /// `line` rules by the key of their phrase ...
     lines: KeyMap<Vec<Rule>>,
+    /// ... and those keys, for most blocks to be ruled out without a lookup (a filter: a few
+    /// others pass too).
+    line_keys: HashFilter,
     /// `heading` rules by the key of their phrase.
     headings: KeyMap<Vec<Rule>>,
     /// `start` rules by the key of their phrase.
@@ -393,7 +396,10 @@ impl PhraseRules {
         for (phrase, rule) in entries {
             let key = key_of_normalized(&phrase).expect("phrases are not empty");
             match rule.how {
-                How::Line => rules.lines.entry(key).or_default().push(rule),
+                How::Line => {
+                    rules.line_keys.insert(key);
+                    rules.lines.entry(key).or_default().push(rule);
+                }
                 How::Heading | How::Start => {
                     if let Some(hash) = first_word_hash(&phrase) {
                         rules.first_words.insert(hash);
@@ -431,28 +437,38 @@ impl PhraseRules {
         host: Option<&str>,
         found: impl Iterator<Item = &'r Rule> + Clone,
     ) -> Option<&'r Rule> {
-        let mut prefixes = [0u64; MAX_START_WORDS];
-        let mut count = 0;
-        if words <= START_MAX_WORDS
+        // Filled only for the few blocks whose first word starts a phrase.
+        let mut keys: [u64; MAX_START_WORDS];
+        let prefixes: &[u64] = if words <= START_MAX_WORDS
             && first_word_hash(norm).is_some_and(|hash| self.first_words.may_contain(hash))
         {
+            keys = [0; MAX_START_WORDS];
+            let mut count = 0;
             for key in prefix_keys(norm, self.start_max_words) {
-                prefixes[count] = key;
+                keys[count] = key;
                 count += 1;
             }
-        }
-        let norm_words = if count == 0 { 0 } else { memchr::memchr_iter(b' ', norm.as_bytes()).count() + 1 };
-        let headings = prefixes[..count]
+            &keys[..count]
+        } else {
+            &[]
+        };
+        let norm_words =
+            if prefixes.is_empty() { 0 } else { memchr::memchr_iter(b' ', norm.as_bytes()).count() + 1 };
+        let headings = prefixes
             .iter()
             .enumerate()
             .rev()
             .filter(|&(k, _)| norm_words <= k + 1 + HEADING_EXTRA_WORDS)
             .filter_map(|(_, prefix)| self.headings.get(prefix))
             .flatten();
-        let starts = prefixes[..count].iter().rev().filter_map(|prefix| self.starts.get(prefix)).flatten();
+        let starts = prefixes.iter().rev().filter_map(|prefix| self.starts.get(prefix)).flatten();
         let contains = found.clone().filter(|r| r.how == How::Contains && words <= CONTAINS_MAX_WORDS);
         let anywhere = found.filter(|r| r.how == How::Anywhere);
-        let lines = key.and_then(|key| self.lines.get(&key)).into_iter().flatten();
+        let lines = key
+            .filter(|&key| self.line_keys.may_contain(key))
+            .and_then(|key| self.lines.get(&key))
+            .into_iter()
+            .flatten();
         let mut found = None;
         for rule in lines.chain(headings).chain(starts).chain(contains).chain(anywhere) {
             let too_long = matches!(rule.how, How::Start | How::Contains)
