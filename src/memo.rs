@@ -87,6 +87,8 @@ pub(crate) struct Measured<'m> {
     pub leads: &'m [LeadCandidate],
     /// ... where its normalised text started at this byte.
     pub leads_from: usize,
+    /// The simhash of its shingles, when it was made.
+    pub simhash: Option<u64>,
 }
 
 /// What the scan of a block gave, as [`BlockMemo::get`] finds it in the memo.
@@ -101,6 +103,8 @@ pub(crate) struct Remembered<'m> {
     pub hits: StopwordHits,
     /// Whether the shingles are whole.
     pub whole: bool,
+    /// The simhash of its shingles, when it was made.
+    pub simhash: Option<u64>,
     /// Its shingles, [`SHINGLE_BYTES`] each (`None`: not made).
     shingles: Option<&'m [u8]>,
     /// Its phrase lead candidates, [`LEAD_BYTES`] each.
@@ -135,9 +139,9 @@ struct Slot {
 }
 
 /// Bytes of a record's head: the features, the words, the lengths of the normalised text, the
-/// shingles (`u32::MAX`: not made) and the leads (4 bytes each), the stopword planes (a byte)
-/// and the whole flag (a byte).
-const HEAD_BYTES: usize = FEATURE_BYTES + 4 * 4 + 2;
+/// shingles (`u32::MAX`: not made) and the leads (4 bytes each), the stopword planes (a byte),
+/// the whole flag (a byte), whether there is a simhash (a byte) and the simhash (8 bytes).
+const HEAD_BYTES: usize = FEATURE_BYTES + 4 * 4 + 3 + 8;
 
 /// Shingles of a record whose shingles were not made.
 const NO_SHINGLES: u32 = u32::MAX;
@@ -213,6 +217,7 @@ impl BlockMemo {
             |i: usize| u32::from_le_bytes(head[4 * i..4 * i + 4].try_into().expect("4 bytes")) as usize;
         let (words, normalized, shingles, leads) = (number(0), number(1), number(2), number(3));
         let (planes, whole) = (usize::from(head[16]), head[17] != 0);
+        let simhash = (head[18] != 0).then(|| u64::from_le_bytes(head[19..27].try_into().expect("8 bytes")));
         let (normalized, rest) = rest.split_at(normalized);
         let (planes, rest) = rest.split_at(4 * planes);
         let (shingles, rest) = match shingles {
@@ -228,6 +233,7 @@ impl BlockMemo {
             features: Features::from_bytes(features.try_into().expect("a head's features")),
             hits: StopwordHits::from_plane_bytes(planes),
             whole,
+            simhash,
             shingles,
             leads: &rest[..LEAD_BYTES * leads],
         })
@@ -263,7 +269,12 @@ impl BlockMemo {
         records.extend_from_slice(&count(measured.normalized.len()));
         records.extend_from_slice(&measured.shingles.map_or(NO_SHINGLES.to_le_bytes(), |s| count(s.len())));
         records.extend_from_slice(&count(measured.leads.len()));
-        records.extend_from_slice(&[planes.len() as u8, u8::from(measured.whole)]);
+        records.extend_from_slice(&[
+            planes.len() as u8,
+            u8::from(measured.whole),
+            u8::from(measured.simhash.is_some()),
+        ]);
+        records.extend_from_slice(&measured.simhash.unwrap_or(0).to_le_bytes());
         records.extend_from_slice(text.as_bytes());
         records.extend_from_slice(measured.normalized);
         planes.iter().for_each(|plane| records.extend_from_slice(&plane.to_le_bytes()));
@@ -330,6 +341,7 @@ mod tests {
             whole: true,
             leads: &[],
             leads_from: 0,
+            simhash: Some(u64::MAX - 1),
         }
     }
 
@@ -347,6 +359,7 @@ mod tests {
         assert_eq!((got.words, got.features, got.hits), (5, features, hits));
         assert_eq!(got.shingles().map(Iterator::collect::<Vec<_>>), Some(vec![1, 2, 3]));
         assert!(got.whole);
+        assert_eq!(got.simhash, Some(u64::MAX - 1));
         assert_eq!(got.leads(0, 0).count(), 0);
     }
 

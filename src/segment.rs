@@ -13,6 +13,7 @@ use std::ops::{Range, RangeInclusive};
 use crate::features::{self, Features, StopwordHits};
 use crate::fingerprint;
 use crate::memo::{BlockMemo, Measured, MEMO_MIN_BYTES};
+use crate::page::repeats::NEAR_REPEAT_MIN_WORDS;
 use crate::page::rules::{LeadCandidate, WordWatcher};
 
 /// Share of the gaps between text lines that hold a blank line, from which a page counts as
@@ -51,6 +52,9 @@ pub struct Block<'a> {
     /// Where the block's shingle hashes sit in the page's list, once [`segment`] or
     /// [`Segmented::keep_shingles`] kept them.
     shingles: Option<Range<u32>>,
+    /// The simhash of those shingles, when [`segment`] made it (a block of at least
+    /// [`NEAR_REPEAT_MIN_WORDS`] words shingled whole, or one found in the memo).
+    simhash: Option<u64>,
 }
 
 impl Block<'_> {
@@ -219,6 +223,16 @@ impl Segmented<'_> {
         self.shingles = shingles;
     }
 
+    /// The simhash of block `index`'s shingles ([`fingerprint::SimhashBuilder`]), as
+    /// [`segment`] kept it or made now.
+    pub fn simhash(&self, index: usize) -> u64 {
+        self.blocks[index].simhash.unwrap_or_else(|| {
+            let mut simhash = fingerprint::SimhashBuilder::default();
+            self.for_each_shingle(index, |h| simhash.add(h));
+            simhash.finish()
+        })
+    }
+
     /// The shingle hashes of block `index` in the order [`fingerprint::for_each_shingle`] gives
     /// them, when [`Segmented::keep_shingles`] kept them.
     pub fn shingles(&self, index: usize) -> Option<&[u64]> {
@@ -247,7 +261,7 @@ impl Segmented<'_> {
         // most pages' shingles, so the list seldom grows by copying itself.
         let text_bytes: usize = self.blocks.iter().map(|b| b.text.len()).sum();
         let mut shingles: Vec<u64> = Vec::with_capacity((text_bytes / 6).min(MAX_KEPT_SHINGLES));
-        let mut shingled: Vec<Option<Range<u32>>> = Vec::with_capacity(self.blocks.len());
+        let mut shingled: Vec<(Option<Range<u32>>, Option<u64>)> = Vec::with_capacity(self.blocks.len());
         let mut word = String::new();
         let mut memo = MEMO.take();
         self.normalize_with(
@@ -266,7 +280,15 @@ impl Segmented<'_> {
                 // counts, shingles and leads a new scan would give.
                 let known = hash.and_then(|hash| memo.get(hash, text));
                 let found = known.is_some();
-                let (features, words, whole) = match known {
+                // The simhash of a long block shingled whole (the near-repeat check's).
+                let simhash_of = |words: usize, whole: bool, shingles: &[u64]| {
+                    (whole && words >= NEAR_REPEAT_MIN_WORDS).then(|| {
+                        let mut simhash = fingerprint::SimhashBuilder::default();
+                        shingles.iter().for_each(|&h| simhash.add(h));
+                        simhash.finish()
+                    })
+                };
+                let (features, words, whole, simhash) = match known {
                     Some(known) => {
                         normalized.extend_from_slice(known.normalized);
                         *counts = known.hits;
@@ -285,13 +307,19 @@ impl Segmented<'_> {
                                 _ => false,
                             }
                         };
-                        (known.features, known.words, whole)
+                        // Only with the shingles kept, as a new scan gives it.
+                        let simhash = known
+                            .simhash
+                            .filter(|_| whole)
+                            .or_else(|| simhash_of(known.words, whole, &shingles[start..]));
+                        (known.features, known.words, whole, simhash)
                     }
                     None => {
                         let mut watcher = WordWatcher::new(block, &mut leads, fits.then_some(&mut shingles));
                         let (features, words) =
                             features::measure_telling(text, counts, &mut word, normalized, &mut watcher);
                         let whole = watcher.finish_shingles(&normalized[norm_start..]);
+                        let simhash = simhash_of(words, whole, &shingles[start..]);
                         if let Some(hash) = hash {
                             let measured = Measured {
                                 normalized: &normalized[norm_start..],
@@ -302,10 +330,11 @@ impl Segmented<'_> {
                                 whole,
                                 leads: &leads[leads_start..],
                                 leads_from: norm_start,
+                                simhash,
                             };
                             memo.insert(hash, text, measured);
                         }
-                        (features, words, whole)
+                        (features, words, whole, simhash)
                     }
                 };
                 if hash.is_some() {
@@ -314,14 +343,15 @@ impl Segmented<'_> {
                 if !whole {
                     shingles.truncate(start);
                 }
-                shingled.push(whole.then_some(start as u32..shingles.len() as u32));
+                shingled.push((whole.then_some(start as u32..shingles.len() as u32), simhash));
                 measured.push(features);
                 words
             },
         );
         MEMO.set(memo);
-        for (block, range) in self.blocks.iter_mut().zip(shingled) {
+        for (block, (range, simhash)) in self.blocks.iter_mut().zip(shingled) {
             block.shingles = range;
+            block.simhash = simhash;
         }
         self.shingles = shingles;
         self.features = measured;
@@ -467,6 +497,7 @@ pub fn split(text: &str) -> Segmented<'_> {
                 norm: 0..0,
                 norm_words: 0,
                 shingles: None,
+                simhash: None,
             });
         }
     }
@@ -606,6 +637,25 @@ mod tests {
         let long_page = segment(&long);
         assert_eq!(long_page.blocks.last().expect("blocks").shingles, None);
         assert_eq!(format!("{:?}", segment(&short)), off);
+    }
+
+    #[test]
+    fn a_kept_simhash_is_the_simhash_of_the_blocks_shingles() {
+        let paragraph =
+            "Words of a paragraph long enough for the near-repeat check to compare it with others.";
+        let text = format!("A title\n\n{paragraph}\n\nA short line\n\n{paragraph} Changed.\n\n中文的段落没有空格，也是一个很长的段落，长到足以比较。");
+        for _ in 0..2 {
+            // Measured, then from the memo.
+            let page = segment(&text);
+            let mut kept = 0;
+            for index in 0..page.blocks.len() {
+                let mut simhash = fingerprint::SimhashBuilder::default();
+                fingerprint::for_each_shingle(page.normalized(index), |h| simhash.add(h));
+                assert_eq!(page.simhash(index), simhash.finish(), "block {index}");
+                kept += usize::from(page.blocks[index].simhash.is_some());
+            }
+            assert_eq!(kept, 2, "the two long paragraphs");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Repeated blocks inside one page: exact repeats after normalisation, near repeats of long
 //! blocks, and whole pasted runs. The first copy is kept.
 
-use crate::fingerprint::{hamming, SimhashBuilder};
+use crate::fingerprint::hamming;
 use crate::label::{Label, Reason};
 use crate::segment::Segmented;
 
@@ -44,9 +44,7 @@ pub fn mark(page: &Segmented<'_>, labels: &mut [Label], scratch: &mut Scratch) {
         if page.normalized_words(index as usize) < NEAR_REPEAT_MIN_WORDS {
             continue;
         }
-        let mut sim = SimhashBuilder::default();
-        page.for_each_shingle(index as usize, |h| sim.add(h));
-        let hash = sim.finish();
+        let hash = page.simhash(index as usize);
         // The block's shingle list is only needed when a candidate turns up.
         shingles_a.clear();
         let window = &long_blocks[long_blocks.len().saturating_sub(NEAR_REPEAT_WINDOW)..];
