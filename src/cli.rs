@@ -90,10 +90,10 @@ pub struct CleanArgs {
     #[arg(long, value_name = "MIB", default_value_t = crate::cache::DEFAULT_CACHE_MIB)]
     pub cache_mib: usize,
 
-    /// Memory for the memo of measured blocks, all threads together: a block whose text a
-    /// thread measured before (a site's footer, a syndicated paragraph) is not measured again.
-    /// At most 32 MiB a thread, at least 4; 0 turns it off (the same output, more time where
-    /// pages share blocks).
+    /// Memory for the memo of measured blocks, which all threads share: a block whose text was
+    /// measured before (a site's footer, a syndicated paragraph) is not measured again. At most
+    /// 32 MiB for each thread of the run, at least 4; 0 turns it off (the same output, more
+    /// time where pages share blocks).
     #[arg(long, value_name = "MIB", default_value_t = crate::memo::MEMO_TOTAL_BYTES >> 20)]
     pub memo_mib: usize,
 

@@ -1,22 +1,26 @@
-//! A memo of measured blocks, one a thread: a block whose text the thread has measured before
-//! (the same newsletter pitch, footer or related-stories line on every page of a site; a
+//! A memo of measured blocks, one that all threads share: a block whose text was measured
+//! before (the same newsletter pitch, footer or related-stories line on every page of a site; a
 //! paragraph of a syndicated copy) takes its normalised text, features, stopword counts,
-//! shingles and phrase leads from the memo instead of a new scan ([`crate::segment::segment`]).
+//! shingles, simhash and phrase leads from the memo instead of a new scan
+//! ([`crate::segment::segment`]).
 //!
 //! What a block's scan gives depends on its text alone, so a page's result is the same whether
 //! its blocks came from the memo or not, and the same in any order of pages and threads. A hit
-//! compares the whole text, not just its hash. A thread's memo holds at most [`memo_bytes`];
-//! when a block would take it past that, it is emptied and starts again.
+//! compares the whole text, not just its hash. The memo is [`SHARDS`] shards, each behind its
+//! own lock and chosen by the hash (two threads seldom want the same one at once); it takes
+//! at most [`memo_bytes`] for each thread of the run, and a shard that a block would take past
+//! its share is emptied and starts again.
 //!
 //! A miss costs too (the hash, a lookup and a copy into the memo, a cache miss or more each):
-//! about a quarter of what a hit saves. Where less than [`MEMO_MIN_HIT_SHARE`] of the bytes
-//! looked up in a window of [`MEMO_WINDOW_BYTES`] were found, the memo rests for
-//! [`MEMO_REST_BYTES`] of blocks (neither looked up nor kept), then tries again.
+//! about a quarter of what a hit saves. Where less than [`MEMO_MIN_HIT_SHARE`] of the bytes a
+//! thread looked up in a window of [`MEMO_WINDOW_BYTES`] were found, that thread's lookups rest
+//! for [`MEMO_REST_BYTES`] of blocks (neither looked up nor kept), then try again.
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -24,22 +28,22 @@ use crate::features::{Features, StopwordHits, FEATURE_BYTES};
 use crate::fingerprint::{PrehashedKey, SEED};
 use crate::page::rules::{LeadCandidate, LEAD_BYTES};
 
-/// Most bytes the memos of all threads take together by default (`--memo-mib`): texts,
-/// normalised texts, stopword counts, shingles, leads and entries ...
+/// Most bytes the memo takes by default (`--memo-mib`): texts, normalised texts, stopword
+/// counts, shingles, leads and entries ...
 pub const MEMO_TOTAL_BYTES: usize = 256 << 20;
-/// ... and most and least bytes one thread's memo takes (when the memo is on).
+/// ... and most and least bytes it takes for each thread of the run (when it is on).
 pub const MEMO_THREAD_BYTES: RangeInclusive<usize> = (4 << 20)..=(32 << 20);
 
-/// The bytes all threads' memos take together, as [`set_total_bytes`] last set them.
+/// The most bytes the memo takes, as [`set_total_bytes`] last set them.
 static TOTAL_BYTES: AtomicUsize = AtomicUsize::new(MEMO_TOTAL_BYTES);
 
-/// Sets the bytes the memos of all threads take together (`--memo-mib`; 0 turns the memo
-/// off), for the memos that threads make from then on. A page's result is the same either way.
+/// Sets the most bytes the memo takes (`--memo-mib`; 0 turns it off), from the next page on.
+/// A page's result is the same either way.
 pub fn set_total_bytes(bytes: usize) {
     TOTAL_BYTES.store(bytes, Ordering::Relaxed);
 }
 
-/// Bytes of one thread's memo when all take `total` together and the run has `threads`
+/// Bytes of the memo for each thread when it takes `total` at most and the run has `threads`
 /// threads: `total` shared out, within [`MEMO_THREAD_BYTES`] (32 MiB each for up to 8 threads
 /// by default), or 0 (off) when `total` is 0.
 ///
@@ -55,6 +59,94 @@ pub fn memo_bytes(total: usize, threads: usize) -> usize {
         return 0;
     }
     (total / threads.max(1)).clamp(*MEMO_THREAD_BYTES.start(), *MEMO_THREAD_BYTES.end())
+}
+
+/// Shards of the memo.
+pub const SHARDS: usize = 64;
+
+/// The bytes a shard takes at most: [`memo_bytes`] for each thread of the run (of the pool the
+/// caller runs in), shared out over the shards; 0 when the memo is off.
+pub(crate) fn shard_budget() -> usize {
+    let threads = rayon::current_num_threads();
+    memo_bytes(TOTAL_BYTES.load(Ordering::Relaxed), threads) * threads / SHARDS
+}
+
+/// The memo all threads share: [`SHARDS`] shards behind a lock each.
+pub(crate) struct SharedMemo {
+    shards: Box<[Shard]>,
+}
+
+/// A shard and its lock, in cache lines of their own: two threads locking two shards do not
+/// take a line from each other.
+#[derive(Default)]
+#[repr(align(128))]
+struct Shard(Mutex<BlockMemo>);
+
+/// The process's memo.
+static MEMO: LazyLock<SharedMemo> =
+    LazyLock::new(|| SharedMemo { shards: (0..SHARDS).map(|_| Shard::default()).collect() });
+
+impl SharedMemo {
+    /// The process's memo.
+    pub(crate) fn global() -> &'static SharedMemo {
+        &MEMO
+    }
+
+    /// The shard of the text of hash `hash`, locked. A panic while a shard was locked leaves it
+    /// whole: an entry goes into its map only once its record is written.
+    pub(crate) fn shard(&self, hash: u64) -> MutexGuard<'_, BlockMemo> {
+        // Bits the shard's map uses for neither its slot (the low ones) nor its tag (the top 7).
+        let shard = (hash >> 40) as usize % SHARDS;
+        self.shards[shard].0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Empties every shard.
+    #[cfg(test)]
+    pub(crate) fn clear(&self) {
+        for shard in self.shards.iter() {
+            let mut shard = shard.0.lock().unwrap_or_else(PoisonError::into_inner);
+            shard.by_hash.clear();
+            shard.records.clear();
+        }
+    }
+}
+
+/// How the memo has served one thread lately: whether that thread looks blocks up.
+#[derive(Default)]
+pub(crate) struct MemoWindow {
+    /// Bytes of blocks looked up in this window, and found.
+    looked_up: usize,
+    found: usize,
+    /// Bytes of blocks still to pass without a lookup.
+    resting: usize,
+}
+
+impl MemoWindow {
+    /// Whether a block of `len` bytes is to be looked up in a memo whose shards take `budget`
+    /// bytes (not when that is 0, nor while the lookups rest).
+    pub(crate) fn wants(&mut self, len: usize, budget: usize) -> bool {
+        if budget == 0 {
+            return false;
+        }
+        if self.resting == 0 {
+            return true;
+        }
+        self.resting = self.resting.saturating_sub(len);
+        false
+    }
+
+    /// Notes that a block of `len` bytes was looked up, and `found` or not; at the end of a
+    /// window with too few found, sets the lookups to rest.
+    pub(crate) fn note(&mut self, len: usize, found: bool) {
+        self.looked_up += len;
+        self.found += if found { len } else { 0 };
+        if self.looked_up >= MEMO_WINDOW_BYTES {
+            if (self.found as f64) < MEMO_MIN_HIT_SHARE * self.looked_up as f64 {
+                self.resting = MEMO_REST_BYTES;
+            }
+            (self.looked_up, self.found) = (0, 0);
+        }
+    }
 }
 
 /// Blocks shorter than this are measured, not looked up: their scan costs about as much as the
@@ -146,17 +238,10 @@ const HEAD_BYTES: usize = FEATURE_BYTES + 4 * 4 + 3 + 8;
 /// Shingles of a record whose shingles were not made.
 const NO_SHINGLES: u32 = u32::MAX;
 
-/// The blocks one thread measured last, by the hash of their text.
+/// One shard of the memo: the blocks measured last whose hashes fall in it, by the hash of
+/// their text.
 #[derive(Default)]
 pub(crate) struct BlockMemo {
-    /// Most bytes it takes: [`memo_bytes`], set at the first block offered (`None` before; 0
-    /// when the memo is off).
-    budget: Option<usize>,
-    /// Bytes of blocks looked up in this window, and found.
-    looked_up: usize,
-    found: usize,
-    /// Bytes of blocks still to pass without a lookup.
-    resting: usize,
     /// Where each block's record is, by the hash of its text.
     by_hash: HashMap<u64, Slot, BuildHasherDefault<PrehashedKey>>,
     /// The records, one after another, each all in one place (a hit reads the map's slot and
@@ -171,34 +256,6 @@ impl BlockMemo {
     /// The hash a block's text is looked up by.
     pub(crate) fn hash(text: &str) -> u64 {
         xxh3_64_with_seed(text.as_bytes(), SEED)
-    }
-
-    /// Whether a block of `len` bytes is to be looked up (not while the memo rests).
-    pub(crate) fn wants(&mut self, len: usize) -> bool {
-        if self.budget.is_none() {
-            self.set_budget(memo_bytes(TOTAL_BYTES.load(Ordering::Relaxed), rayon::current_num_threads()));
-        }
-        if self.budget == Some(0) {
-            return false;
-        }
-        if self.resting == 0 {
-            return true;
-        }
-        self.resting = self.resting.saturating_sub(len);
-        false
-    }
-
-    /// Notes that a block of `len` bytes was looked up, and `found` or not; at the end of a
-    /// window with too few found, sets the memo to rest.
-    pub(crate) fn note(&mut self, len: usize, found: bool) {
-        self.looked_up += len;
-        self.found += if found { len } else { 0 };
-        if self.looked_up >= MEMO_WINDOW_BYTES {
-            if (self.found as f64) < MEMO_MIN_HIT_SHARE * self.looked_up as f64 {
-                self.resting = MEMO_REST_BYTES;
-            }
-            (self.looked_up, self.found) = (0, 0);
-        }
     }
 
     /// The measures of `text` (of hash `hash`), when the memo holds them.
@@ -239,11 +296,10 @@ impl BlockMemo {
         })
     }
 
-    /// Keeps the measures of `text` (of hash `hash`), emptying the memo first when they would
-    /// take it past its budget ([`memo_bytes`]; a block of more than an eighth of that is not
-    /// kept, nor any before [`BlockMemo::wants`] set the budget).
-    pub(crate) fn insert(&mut self, hash: u64, text: &str, measured: Measured<'_>) {
-        let budget = self.budget.unwrap_or(0);
+    /// Keeps the measures of `text` (of hash `hash`), emptying the shard first when they would
+    /// take it past `budget` bytes ([`shard_budget`]; a block of more than an eighth of that
+    /// is not kept).
+    pub(crate) fn insert(&mut self, hash: u64, text: &str, measured: Measured<'_>, budget: usize) {
         let planes = measured.hits.planes();
         let shingles = measured.shingles.unwrap_or_default();
         let cost = HEAD_BYTES
@@ -259,6 +315,11 @@ impl BlockMemo {
         if self.bytes() + cost > budget {
             self.by_hash.clear();
             self.records.clear();
+        }
+        // Room for the whole budget at once (address space only until it is written): grown
+        // by doubling, the copies cost 2% of a run on pages that seldom repeat a block.
+        if self.records.capacity() < budget {
+            self.records.reserve_exact(budget - self.records.len());
         }
         let at = u32::try_from(self.records.len()).expect("a memo of less than 4 GiB");
         let text_len = u32::try_from(text.len()).expect("a block of less than 4 GiB");
@@ -286,14 +347,6 @@ impl BlockMemo {
         self.by_hash.insert(hash, Slot { at, text_len });
     }
 
-    /// Sets the most bytes the memo takes, and takes room for its records at once (address
-    /// space only until they are written): grown by doubling, the copies cost 2% of a run on
-    /// pages that seldom repeat a block.
-    fn set_budget(&mut self, budget: usize) {
-        self.budget = Some(budget);
-        self.records.reserve(budget);
-    }
-
     /// Bytes the memo takes (its records, and a slot's cost a record).
     fn bytes(&self) -> usize {
         self.records.len() + SLOT_BYTES * self.by_hash.len()
@@ -307,26 +360,33 @@ const SLOT_BYTES: usize = std::mem::size_of::<(u64, Slot)>() + 1;
 mod tests {
     use super::*;
 
-    fn memo_of(budget: usize) -> BlockMemo {
+    #[test]
+    fn a_memo_that_is_off_looks_nothing_up_and_keeps_nothing() {
         let mut memo = BlockMemo::default();
-        memo.set_budget(budget);
-        memo
+        let text = "The cat and the hat, in one block of the page";
+        assert!(!MemoWindow::default().wants(text.len(), 0));
+        memo.insert(BlockMemo::hash(text), text, measured(b"the cat", 2), 0);
+        assert!(memo.get(BlockMemo::hash(text), text).is_none());
+        assert!(MemoWindow::default().wants(text.len(), 1 << 20));
     }
 
     #[test]
-    fn a_memo_that_is_off_looks_nothing_up_and_keeps_nothing() {
-        let mut memo = memo_of(0);
-        let text = "The cat and the hat, in one block of the page";
-        assert!(!memo.wants(text.len()));
-        memo.insert(BlockMemo::hash(text), text, measured(b"the cat", 2));
-        assert!(memo.get(BlockMemo::hash(text), text).is_none());
-        // Made by a thread that offers it a block, a memo takes its budget from the setting.
-        let mut memo = BlockMemo::default();
-        assert!(memo.wants(text.len()));
-        assert_eq!(
-            memo.budget,
-            Some(memo_bytes(TOTAL_BYTES.load(Ordering::Relaxed), rayon::current_num_threads()))
-        );
+    fn the_shards_share_out_the_memory_of_every_thread() {
+        let pool = |threads| rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool");
+        let total = TOTAL_BYTES.load(Ordering::Relaxed);
+        for threads in [1, 2, 16] {
+            let budget = pool(threads).install(shard_budget);
+            assert_eq!(budget, memo_bytes(total, threads) * threads / SHARDS, "{threads} threads");
+        }
+        // The process's memo finds what one thread kept from another thread.
+        let text = "A footer line that every page of the site has, once more";
+        let hash = BlockMemo::hash(text);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                SharedMemo::global().shard(hash).insert(hash, text, measured(b"a footer", 2), 1 << 20)
+            });
+        });
+        assert!(SharedMemo::global().shard(hash).get(hash, text).is_some());
     }
 
     fn measured(normalized: &[u8], words: usize) -> Measured<'_> {
@@ -347,13 +407,13 @@ mod tests {
 
     #[test]
     fn a_kept_block_comes_back_whole() {
-        let mut memo = memo_of(1 << 20);
+        let mut memo = BlockMemo::default();
         let text = "The cat and the hat, in one block of the page";
         let hash = BlockMemo::hash(text);
         assert!(memo.get(hash, text).is_none());
         let kept = measured(b"the cat and the hat", 5);
         let (features, hits) = (kept.features, kept.hits);
-        memo.insert(hash, text, kept);
+        memo.insert(hash, text, kept, 1 << 20);
         let got = memo.get(hash, text).expect("kept");
         assert_eq!(got.normalized, b"the cat and the hat");
         assert_eq!((got.words, got.features, got.hits), (5, features, hits));
@@ -365,10 +425,10 @@ mod tests {
 
     #[test]
     fn a_hit_needs_the_same_text_not_just_the_hash() {
-        let mut memo = memo_of(1 << 20);
+        let mut memo = BlockMemo::default();
         let text = "The cat and the hat, in one block of the page";
         let hash = BlockMemo::hash(text);
-        memo.insert(hash, text, measured(b"the cat", 2));
+        memo.insert(hash, text, measured(b"the cat", 2), 1 << 20);
         // Another text under the same hash (as a collision would give) is not taken for it.
         assert!(memo.get(hash, "The dog and the log, in one block of the page").is_none());
         assert!(memo.get(hash, text).is_some());
@@ -376,30 +436,30 @@ mod tests {
 
     #[test]
     fn a_memo_that_finds_too_little_rests_then_tries_again() {
-        let mut memo = memo_of(1 << 20);
+        let (mut window, budget) = (MemoWindow::default(), 1 << 20);
         // A window of finds keeps it going; one with a fifth found sets it to rest.
-        memo.note(MEMO_WINDOW_BYTES, true);
-        assert!(memo.wants(100));
-        memo.note(MEMO_WINDOW_BYTES / 5, true);
-        memo.note(MEMO_WINDOW_BYTES - MEMO_WINDOW_BYTES / 5, false);
-        assert!(!memo.wants(MEMO_REST_BYTES - 1));
-        assert!(!memo.wants(1));
-        assert!(memo.wants(1));
+        window.note(MEMO_WINDOW_BYTES, true);
+        assert!(window.wants(100, budget));
+        window.note(MEMO_WINDOW_BYTES / 5, true);
+        window.note(MEMO_WINDOW_BYTES - MEMO_WINDOW_BYTES / 5, false);
+        assert!(!window.wants(MEMO_REST_BYTES - 1, budget));
+        assert!(!window.wants(1, budget));
+        assert!(window.wants(1, budget));
         // A third found is enough.
-        memo.note(MEMO_WINDOW_BYTES / 3, true);
-        memo.note(MEMO_WINDOW_BYTES - MEMO_WINDOW_BYTES / 3, false);
-        assert!(memo.wants(1));
+        window.note(MEMO_WINDOW_BYTES / 3, true);
+        window.note(MEMO_WINDOW_BYTES - MEMO_WINDOW_BYTES / 3, false);
+        assert!(window.wants(1, budget));
     }
 
     #[test]
     fn the_memo_empties_itself_before_it_outgrows_its_bound() {
         let budget = 1 << 20;
-        let mut memo = memo_of(budget);
+        let mut memo = BlockMemo::default();
         let text = "x".repeat(budget / 32);
         let mut kept = Vec::new();
         for i in 0..40u64 {
             let text = format!("{i}{text}");
-            memo.insert(BlockMemo::hash(&text), &text, measured(b"x", 1));
+            memo.insert(BlockMemo::hash(&text), &text, measured(b"x", 1), budget);
             assert!(memo.bytes() <= budget);
             kept.push(text);
         }
@@ -409,7 +469,7 @@ mod tests {
         assert!(memo.get(BlockMemo::hash(&kept[0]), &kept[0]).is_none());
         // A text of more than an eighth of the bound is never kept.
         let huge = "y".repeat(budget / 8 + 1);
-        memo.insert(BlockMemo::hash(&huge), &huge, measured(b"y", 1));
+        memo.insert(BlockMemo::hash(&huge), &huge, measured(b"y", 1), budget);
         assert!(memo.get(BlockMemo::hash(&huge), &huge).is_none());
     }
 }

@@ -12,7 +12,7 @@ use std::ops::{Range, RangeInclusive};
 
 use crate::features::{self, Features, StopwordHits};
 use crate::fingerprint;
-use crate::memo::{BlockMemo, Measured, MEMO_MIN_BYTES};
+use crate::memo::{self, BlockMemo, Measured, MemoWindow, SharedMemo, MEMO_MIN_BYTES};
 use crate::page::repeats::NEAR_REPEAT_MIN_WORDS;
 use crate::page::rules::{LeadCandidate, WordWatcher};
 
@@ -263,7 +263,7 @@ impl Segmented<'_> {
         let mut shingles: Vec<u64> = Vec::with_capacity((text_bytes / 6).min(MAX_KEPT_SHINGLES));
         let mut shingled: Vec<(Option<Range<u32>>, Option<u64>)> = Vec::with_capacity(self.blocks.len());
         let mut word = String::new();
-        let mut memo = MEMO.take();
+        let (memo, budget, mut window) = (SharedMemo::global(), memo::shard_budget(), WINDOW.take());
         self.normalize_with(
             |_| true,
             |text, normalized| {
@@ -274,11 +274,12 @@ impl Segmented<'_> {
                 let block = measured.len();
                 // A block has fewer shingles than bytes (one more for a short one).
                 let fits = start + text.len() < MAX_KEPT_SHINGLES;
-                let hash = (text.len() >= MEMO_MIN_BYTES && memo_on() && memo.wants(text.len()))
+                let hash = (text.len() >= MEMO_MIN_BYTES && memo_on() && window.wants(text.len(), budget))
                     .then(|| BlockMemo::hash(text));
-                // A block this thread measured before comes from the memo: the same bytes,
-                // counts, shingles and leads a new scan would give.
-                let known = hash.and_then(|hash| memo.get(hash, text));
+                // A block measured before comes from the memo (its shard locked while it is
+                // copied): the same bytes, counts, shingles and leads a new scan would give.
+                let shard = hash.map(|hash| memo.shard(hash));
+                let known = hash.zip(shard.as_deref()).and_then(|(hash, shard)| shard.get(hash, text));
                 let found = known.is_some();
                 // The simhash of a long block shingled whole (the near-repeat check's).
                 let simhash_of = |words: usize, whole: bool, shingles: &[u64]| {
@@ -315,6 +316,8 @@ impl Segmented<'_> {
                         (known.features, known.words, whole, simhash)
                     }
                     None => {
+                        // Measured with no shard locked.
+                        drop(shard);
                         let mut watcher = WordWatcher::new(block, &mut leads, fits.then_some(&mut shingles));
                         let (features, words) =
                             features::measure_telling(text, counts, &mut word, normalized, &mut watcher);
@@ -332,13 +335,13 @@ impl Segmented<'_> {
                                 leads_from: norm_start,
                                 simhash,
                             };
-                            memo.insert(hash, text, measured);
+                            memo.shard(hash).insert(hash, text, measured, budget);
                         }
                         (features, words, whole, simhash)
                     }
                 };
                 if hash.is_some() {
-                    memo.note(text.len(), found);
+                    window.note(text.len(), found);
                 }
                 if !whole {
                     shingles.truncate(start);
@@ -348,7 +351,7 @@ impl Segmented<'_> {
                 words
             },
         );
-        MEMO.set(memo);
+        WINDOW.set(window);
         for (block, (range, simhash)) in self.blocks.iter_mut().zip(shingled) {
             block.shingles = range;
             block.simhash = simhash;
@@ -394,8 +397,8 @@ impl Segmented<'_> {
 }
 
 thread_local! {
-    /// The blocks this thread measured last ([`crate::memo`]).
-    static MEMO: std::cell::Cell<BlockMemo> = std::cell::Cell::new(BlockMemo::default());
+    /// How the memo of blocks has served this thread lately ([`crate::memo`]).
+    static WINDOW: std::cell::Cell<MemoWindow> = std::cell::Cell::new(MemoWindow::default());
 }
 
 /// Whether [`segment`] looks blocks up in the memo (always, but in the tests that turn it off to
@@ -604,7 +607,7 @@ mod tests {
         MEMO_OFF.set(true);
         let off = format!("{:?}", segment(text));
         MEMO_OFF.set(false);
-        MEMO.set(BlockMemo::default());
+        SharedMemo::global().clear();
         let cold = format!("{:?}", segment(text));
         let warm = format!("{:?}", segment(text));
         [off, cold, warm]
@@ -646,7 +649,7 @@ mod tests {
         MEMO_OFF.set(true);
         let off = format!("{:?}", segment(&short));
         MEMO_OFF.set(false);
-        MEMO.set(BlockMemo::default());
+        SharedMemo::global().clear();
         let long_page = segment(&long);
         assert_eq!(long_page.blocks.last().expect("blocks").shingles, None);
         assert_eq!(format!("{:?}", segment(&short)), off);
