@@ -297,7 +297,7 @@ pub(crate) const FEATURE_BYTES: usize = 6 * 4 + 4;
 
 impl Features {
     /// The features as bytes (for [`crate::memo`]): the counts little-endian, then the flags.
-    pub(crate) fn to_bytes(&self) -> [u8; FEATURE_BYTES] {
+    pub(crate) fn to_bytes(self) -> [u8; FEATURE_BYTES] {
         let Features {
             words,
             stopwords,
@@ -309,7 +309,7 @@ impl Features {
             separators,
             copyright_sign,
             credit_punctuation,
-        } = *self;
+        } = self;
         let mut bytes = [0; FEATURE_BYTES];
         for (i, count) in [words, stopwords, chars, capitalised, digits, separators].into_iter().enumerate() {
             bytes[4 * i..4 * i + 4].copy_from_slice(&count.to_le_bytes());
