@@ -57,12 +57,21 @@ pub struct Fingerprint {
     pub slots: [u16; SIGNATURE_SLOTS],
     /// Number of shingles (with repeats) of the cleaned text: how complete the copy is.
     pub shingles: u32,
+    /// The wrapping sum of the keys of the blocks the page pass kept ([`text_key`]): where two
+    /// pages' signatures and shingles tie, the kept copy is the one of the lower key, whatever
+    /// order the pages came in (only pages that kept the same blocks fall back to input order).
+    pub text_key: u64,
 }
 
 impl Default for Fingerprint {
     fn default() -> Self {
-        Self { slots: [0; SIGNATURE_SLOTS], shingles: 0 }
+        Self { slots: [0; SIGNATURE_SLOTS], shingles: 0, text_key: 0 }
     }
+}
+
+/// The [`Fingerprint::text_key`] of blocks of keys `keys` (in any order).
+pub fn text_key(keys: impl Iterator<Item = u64>) -> u64 {
+    keys.fold(0u64, u64::wrapping_add)
 }
 
 /// Builds a [`Fingerprint`] from shingle hashes (see [`crate::fingerprint::for_each_shingle`]).
@@ -111,11 +120,11 @@ impl SignatureBuilder {
     pub fn finish(&self) -> Fingerprint {
         let mut slots = [0u16; SIGNATURE_SLOTS];
         if self.shingles == 0 {
-            return Fingerprint { slots, shingles: 0 };
+            return Fingerprint { slots, shingles: 0, text_key: 0 };
         }
         // Every shingle's value was the empty marker (a chance of 2^-32 a shingle): all zeros.
         let Some(last_filled) = (0..SIGNATURE_SLOTS).rev().find(|&i| self.mins[i] != EMPTY_SLOT) else {
-            return Fingerprint { slots, shingles: self.shingles };
+            return Fingerprint { slots, shingles: self.shingles, text_key: 0 };
         };
         // One sweep backwards, round from the last filled slot: `next` is the first filled slot at
         // or after `i`, going round (a search forward from each empty slot cost a page of few
@@ -128,7 +137,7 @@ impl SignatureBuilder {
             }
             slots[i] = densified(self.mins[next], (next + SIGNATURE_SLOTS - i) % SIGNATURE_SLOTS);
         }
-        Fingerprint { slots, shingles: self.shingles }
+        Fingerprint { slots, shingles: self.shingles, text_key: 0 }
     }
 }
 
@@ -429,8 +438,8 @@ pub struct Groups {
 /// 23 million checked pairs and took 5 s and 0.6 GB to group page by page.
 ///
 /// Memory: the signatures stay in the log (in a temporary file for a large run), which grouping
-/// takes over and frees. Sorting the pages into classes takes 24 bytes a page for a moment, and
-/// the classes' centres then 24 a class in the same buffer until they are ranked (the pages of
+/// takes over and frees. Sorting the pages into classes takes 32 bytes a page for a moment, and
+/// the classes' centres then 32 a class in the same buffer until they are ranked (the pages of
 /// the classes of more than one page: 4 bytes each). Then, with the log in its file, about 25
 /// bytes a page (each page's rank 4, the pass's band keys 16, the part of a band being indexed
 /// and its sort's buffer 4, a byte of flags), about 4 million waiting candidates (9 bytes each;
@@ -571,6 +580,8 @@ struct Signed {
     /// The first four slots, the first in the high bits: they order as the slots do.
     prefix: u64,
     hash: u64,
+    /// Its [`Fingerprint::text_key`].
+    text_key: u64,
     shingles: u32,
     page: u32,
 }
@@ -606,7 +617,7 @@ impl Copies {
 impl Classes {
     /// Signatures are told apart by their first four slots and a 64-bit hash of the other 60
     /// (two different signatures with the same first four slots share the hash with a chance of
-    /// about 2^-64): 24 bytes a page while they are sorted, then 24 a class, in the same buffer,
+    /// about 2^-64): 32 bytes a page while they are sorted, then 32 a class, in the same buffer,
     /// and 4 a page of a class of more than one.
     fn of(log: &SignatureLog) -> io::Result<Self> {
         let mut signed: Vec<Signed> = Vec::with_capacity(log.len());
@@ -616,7 +627,8 @@ impl Classes {
             if record.shingles() >= MIN_SHINGLES {
                 let prefix = (0..4).fold(0u64, |prefix, slot| (prefix << 16) | u64::from(record.slot(slot)));
                 let hash = xxh3_64(&record.slot_bytes()[8..]);
-                signed.push(Signed { prefix, hash, shingles: record.shingles(), page: record.page() });
+                let (shingles, text_key, page) = (record.shingles(), record.text_key(), record.page());
+                signed.push(Signed { prefix, hash, text_key, shingles, page });
             }
         })?;
         signed.par_sort_unstable_by_key(|s| (s.prefix, s.hash, s.page));
@@ -628,9 +640,11 @@ impl Classes {
             let same = |s: &Signed| (s.prefix, s.hash) == (signed[start].prefix, signed[start].hash);
             let end = start + signed[start..].iter().position(|s| !same(s)).unwrap_or(signed.len() - start);
             let run = &signed[start..end];
-            let centre = run.iter().min_by_key(|s| (std::cmp::Reverse(s.shingles), s.page)).expect("a run");
-            let centre =
-                Centre { prefix: centre.prefix, hash: 0, shingles: centre.shingles, page: centre.page };
+            let centre = run
+                .iter()
+                .min_by_key(|s| (std::cmp::Reverse(s.shingles), s.text_key, s.page))
+                .expect("a run");
+            let centre = Centre { hash: 0, ..*centre };
             if run.len() > 1 {
                 copies.classes.push((centre.page, copies.pages.len() as u32, run.len() as u32));
                 copies.pages.extend(run.iter().map(|s| s.page));
@@ -647,8 +661,8 @@ impl Classes {
 }
 
 /// Orders the runs of `centres` (sorted by shingles, first four slots and page) whose shingles
-/// and first four slots tie by their whole signatures, then pages, reading the tied centres'
-/// signatures from the log (different near-copies of one length are rare).
+/// and first four slots tie by their whole signatures, then text keys, then pages, reading the
+/// tied centres' signatures from the log (different near-copies of one length are rare).
 fn order_ties_by_signature(log: &SignatureLog, centres: &mut [Centre]) -> io::Result<()> {
     let tied: Vec<std::ops::Range<usize>> = {
         let mut tied = Vec::new();
@@ -675,7 +689,9 @@ fn order_ties_by_signature(log: &SignatureLog, centres: &mut [Centre]) -> io::Re
     })?;
     let slots_of = |c: &Centre| &slots[wanted.binary_search(&c.page).expect("wanted")];
     for run in tied {
-        centres[run].sort_unstable_by(|a, b| slots_of(a).cmp(slots_of(b)).then(a.page.cmp(&b.page)));
+        centres[run].sort_unstable_by(|a, b| {
+            slots_of(a).cmp(slots_of(b)).then(a.text_key.cmp(&b.text_key)).then(a.page.cmp(&b.page))
+        });
     }
     Ok(())
 }
@@ -1102,6 +1118,29 @@ pub(crate) mod tests {
         // With one block in 12 taken out, most signatures need no text.
         assert!(taken_out > 150, "{taken_out}");
         assert!((20..280).contains(&few_pages), "{few_pages} pages of few shingles");
+    }
+
+    #[test]
+    fn copies_of_one_signature_keep_the_page_of_the_lower_text_key_in_any_order() {
+        let signature = fp(&words(300, 7).join(" "));
+        // Two pages that sign alike but kept different blocks, and a copy of the second.
+        let low = Fingerprint { text_key: 5, ..signature.clone() };
+        let high = Fingerprint { text_key: 9, ..signature };
+        let orders = [
+            (vec![low.clone(), high.clone(), high.clone()], 0),
+            (vec![high.clone(), low.clone(), high.clone()], 1),
+            (vec![high.clone(), high.clone(), low], 2),
+        ];
+        for (pages, kept) in orders {
+            let groups = group_all(pages, 0.8, None);
+            for page in (0..3).filter(|&p| p != kept) {
+                assert_eq!(groups.duplicate_of.of(page).map(|d| d.0), Some(kept), "page {page}");
+            }
+            assert_eq!(groups.duplicate_of.of(kept), None);
+        }
+        // Pages that kept the same blocks fall back to input order.
+        let groups = group_all(vec![high.clone(), high], 0.8, None);
+        assert_eq!(groups.duplicate_of.of(1).map(|d| d.0), Some(0));
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //!    the keys pass 1 kept, and those that do not count not at all.
 //! 4. [`finish`] turns the counts into the [`Verdict`] that the write pass applies.
 //!
-//! Memory: 8 bytes of site per page, its fingerprint (136 bytes in a [`SignatureLog`], in a
+//! Memory: 8 bytes of site per page, its fingerprint (144 bytes in a [`SignatureLog`], in a
 //! temporary file beyond 32 MiB of them), and the recurrence count: a sketch
 //! of 16 KiB to 32 MiB (by the input's size, and the high bytes of the counters past 255) until
 //! the fingerprints are signed, an eighth of it until the counts are exact, and about 32 bytes per block and site that the sketch puts
@@ -124,12 +124,22 @@ pub fn fingerprint(page: &Segmented<'_>, labels: &[Label], site: u64, chrome: &S
         }
         builder
     };
+    let text_key = kept_key(labels, |index| page.blocks[index].key);
     let without_chrome = sign(true);
     if without_chrome.shingles() >= dedup::MIN_SHINGLES || chrome.is_empty() {
-        without_chrome.finish()
+        Fingerprint { text_key, ..without_chrome.finish() }
     } else {
-        sign(false).finish()
+        Fingerprint { text_key, ..sign(false).finish() }
     }
+}
+
+/// The [`Fingerprint::text_key`] of a page: of the blocks its page-pass `labels` keep (block
+/// `index` of key `key_of(index)`), site chrome or not. Two pages that sign the same text once
+/// the site's chrome is out may still differ in blocks the final site chrome keeps.
+fn kept_key(labels: &[Label], key_of: impl Fn(usize) -> Option<u64>) -> u64 {
+    dedup::text_key(
+        labels.iter().enumerate().filter(|(_, label)| label.is_keep()).filter_map(|(i, _)| key_of(i)),
+    )
 }
 
 /// Groups near-duplicate pages from their signatures in `log` (taken over and freed; none when
@@ -197,8 +207,10 @@ pub fn fingerprint_without_text(
     site: u64,
     chrome: &SiteChrome,
 ) -> Option<Fingerprint> {
+    let keys: Vec<Option<u64>> = keys.collect();
+    let key_of = |index: usize| keys.get(index).copied().flatten();
     let mut with_site = labels.to_vec();
-    apply_site_chrome_by_keys(keys, &mut with_site, site, chrome);
+    apply_site_chrome_by_keys(keys.iter().copied(), &mut with_site, site, chrome);
     let mut removed = vec![false; labels.len()];
     let mut removed_shingles = 0u32;
     for (index, (before, after)) in labels.iter().zip(&with_site).enumerate() {
@@ -213,9 +225,10 @@ pub fn fingerprint_without_text(
     }
     // As in `fingerprint()`: too little text left without the chrome signs every kept block.
     if signature.shingles().saturating_sub(removed_shingles) < dedup::MIN_SHINGLES && !chrome.is_empty() {
-        return Some(signature.finish());
+        return Some(Fingerprint { text_key: kept_key(labels, key_of), ..signature.finish() });
     }
-    signature.without(|index| removed[index], removed_shingles).map(|builder| builder.finish())
+    let builder = signature.without(|index| removed[index], removed_shingles)?;
+    Some(Fingerprint { text_key: kept_key(labels, key_of), ..builder.finish() })
 }
 
 /// Counts off a page found by [`uncounted`].
@@ -480,7 +493,11 @@ mod tests {
             site,
             &SiteChrome::default(),
         );
-        assert_eq!(unchanged, Some(signature.finish()));
+        // (With the text key of every kept block: all of them are signed.)
+        assert_eq!(
+            unchanged,
+            Some(Fingerprint { text_key: dedup::text_key(keys().flatten()), ..signature.finish() })
+        );
         // The context pass dropped the menu and the last paragraph: site chrome explains the
         // menu, so the paragraph comes back, and its text was never signed.
         let mut context = all_kept.clone();

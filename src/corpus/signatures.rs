@@ -1,7 +1,7 @@
 //! The run's page signatures on their way to grouping: a log of records, appended in any order
 //! as the fingerprint pass signs pages, kept in memory up to a limit and in an unnamed temporary
 //! file (in `TMPDIR`) beyond it. Grouping reads the log again, a few bands at a time
-//! ([`crate::corpus::dedup::group`]), so a run of millions of pages never holds 132 bytes a page.
+//! ([`crate::corpus::dedup::group`]), so a run of millions of pages never holds 144 bytes a page.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -11,10 +11,14 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use super::dedup::{Fingerprint, BAND_ROWS, SIGNATURE_SLOTS};
 use crate::output::temporary_file_error;
 
-/// Bytes of one record: the page (u32), its shingles (u32) and its slots (u16 each), little-endian.
-pub const RECORD_BYTES: usize = 8 + 2 * SIGNATURE_SLOTS;
+/// Bytes of one record: the page (u32), its shingles (u32), its text key (u64) and its slots
+/// (u16 each), little-endian.
+pub const RECORD_BYTES: usize = 16 + 2 * SIGNATURE_SLOTS;
 
-/// Bytes the log keeps in memory; beyond them it moves to a temporary file (246,000 pages: as
+/// Where a record's slots start.
+const SLOTS_AT: usize = 16;
+
+/// Bytes the log keeps in memory; beyond them it moves to a temporary file (233,000 pages: as
 /// much as the recurrence sketch's largest size).
 pub const MEMORY_BYTES: usize = 32 << 20;
 
@@ -105,7 +109,8 @@ impl SignatureLog {
         let mut record = [0u8; RECORD_BYTES];
         record[..4].copy_from_slice(&u32::try_from(page).expect("fewer than 2^32 pages").to_le_bytes());
         record[4..8].copy_from_slice(&fingerprint.shingles.to_le_bytes());
-        for (bytes, slot) in record[8..].chunks_exact_mut(2).zip(&fingerprint.slots) {
+        record[8..SLOTS_AT].copy_from_slice(&fingerprint.text_key.to_le_bytes());
+        for (bytes, slot) in record[SLOTS_AT..].chunks_exact_mut(2).zip(&fingerprint.slots) {
             bytes.copy_from_slice(&slot.to_le_bytes());
         }
         let mut log = self.lock();
@@ -205,10 +210,16 @@ impl<'a> Record<'a> {
         u32::from_le_bytes(self.0[4..8].try_into().expect("4 bytes"))
     }
 
+    /// The page's text key (see [`Fingerprint::text_key`]).
+    #[inline]
+    pub fn text_key(&self) -> u64 {
+        u64::from_le_bytes(self.0[8..SLOTS_AT].try_into().expect("8 bytes"))
+    }
+
     /// Slot `slot` of the signature.
     #[inline]
     pub fn slot(&self, slot: usize) -> u16 {
-        u16::from_le_bytes(self.0[8 + 2 * slot..10 + 2 * slot].try_into().expect("2 bytes"))
+        u16::from_le_bytes(self.0[SLOTS_AT + 2 * slot..SLOTS_AT + 2 + 2 * slot].try_into().expect("2 bytes"))
     }
 
     /// The slots of band `band`, the first in the high bits.
@@ -220,12 +231,13 @@ impl<'a> Record<'a> {
 
     /// The slots' bytes (equal slots, equal bytes).
     pub fn slot_bytes(&self) -> &'a [u8] {
-        &self.0[8..]
+        &self.0[SLOTS_AT..]
     }
 
     /// The whole signature.
     pub fn fingerprint(&self) -> Fingerprint {
-        let mut fingerprint = Fingerprint { shingles: self.shingles(), ..Fingerprint::default() };
+        let mut fingerprint =
+            Fingerprint { shingles: self.shingles(), text_key: self.text_key(), ..Fingerprint::default() };
         for (slot, value) in fingerprint.slots.iter_mut().enumerate() {
             *value = self.slot(slot);
         }
@@ -239,7 +251,8 @@ mod tests {
 
     fn fingerprint(seed: u64) -> Fingerprint {
         let mut state = seed | 1;
-        let mut fingerprint = Fingerprint { shingles: seed as u32, ..Fingerprint::default() };
+        let mut fingerprint =
+            Fingerprint { shingles: seed as u32, text_key: seed.rotate_left(17), ..Fingerprint::default() };
         for slot in fingerprint.slots.iter_mut() {
             *slot = crate::testing::next(&mut state) as u16;
         }
