@@ -171,10 +171,16 @@ impl PageCache {
                 if let (Some(signature), true) = (signature.as_mut(), label.is_keep()) {
                     // A kept block's packed label holds its shingle count.
                     let mut shingles = 0u32;
-                    page.for_each_shingle(index, |hash| {
-                        signature.add(index, hash);
-                        shingles = shingles.saturating_add(1);
-                    });
+                    match page.shingles(index) {
+                        Some(kept) => {
+                            signature.add_block(index, kept);
+                            shingles = u32::try_from(kept.len()).unwrap_or(u32::MAX);
+                        }
+                        None => page.for_each_shingle(index, |hash| {
+                            signature.add(index, hash);
+                            shingles = shingles.saturating_add(1);
+                        }),
+                    }
                     if let Some(packed) = PackedLabel::new(Tag::Keep, shingles) {
                         return packed;
                     }

@@ -272,6 +272,25 @@ impl RemovableSignature {
         slots.add(block, slot, value);
     }
 
+    /// Adds the shingle hashes `hashes` of block `block`: what [`RemovableSignature::add`] of
+    /// each in turn does, in a tight loop once it keeps two values a slot.
+    pub fn add_block(&mut self, block: usize, hashes: &[u64]) {
+        let mut rest = hashes;
+        while let Some((&hash, tail)) = rest.split_first() {
+            if let (Kept::Slots(slots), Ok(small_block)) = (&mut self.kept, u16::try_from(block)) {
+                let count = u32::try_from(rest.len()).unwrap_or(u32::MAX);
+                self.shingles = self.shingles.saturating_add(count);
+                for &hash in rest {
+                    let (slot, value) = slot_and_value(hash);
+                    slots.add(small_block, slot, value);
+                }
+                return;
+            }
+            self.add(block, hash);
+            rest = tail;
+        }
+    }
+
     /// Number of shingles added.
     pub fn shingles(&self) -> u32 {
         self.shingles
@@ -1079,6 +1098,12 @@ pub(crate) mod tests {
             // Kept shingle by shingle while there are few, and two values a slot from the start.
             let (mut removable, mut two_per_slot) =
                 (RemovableSignature::default(), RemovableSignature::for_text(usize::MAX, FEW_SHINGLES));
+            // The same, a block at a time: the same state whatever kind it keeps.
+            let (mut by_block, mut two_by_block) = (removable.clone(), two_per_slot.clone());
+            for (b, hashes) in blocks.iter().enumerate() {
+                by_block.add_block(b, hashes);
+                two_by_block.add_block(b, hashes);
+            }
             let (mut all, mut rest) = (SignatureBuilder::default(), SignatureBuilder::default());
             let mut removed_shingles = 0;
             for (b, hashes) in blocks.iter().enumerate() {
@@ -1095,6 +1120,8 @@ pub(crate) mod tests {
             }
             assert_eq!(removable.finish(), all.finish());
             assert_eq!(two_per_slot.finish(), all.finish());
+            assert_eq!(format!("{by_block:?}"), format!("{removable:?}"), "seed {seed}");
+            assert_eq!(format!("{two_by_block:?}"), format!("{two_per_slot:?}"), "seed {seed}");
             let few = removable.shingles() as usize <= FEW_SHINGLES;
             few_pages += usize::from(few);
             let without = removable.without(removed, removed_shingles);
@@ -1145,6 +1172,13 @@ pub(crate) mod tests {
 
     #[test]
     fn a_signature_of_more_blocks_than_fit_in_16_bits_takes_nothing_out() {
+        // Added a block at a time, the same.
+        let mut by_block = RemovableSignature::for_text(usize::MAX, FEW_SHINGLES);
+        let mut by_hash = by_block.clone();
+        by_block.add_block(70_000, &[mix(1), mix(2)]);
+        by_hash.add(70_000, mix(1));
+        by_hash.add(70_000, mix(2));
+        assert_eq!(format!("{by_block:?}"), format!("{by_hash:?}"));
         let mut removable = RemovableSignature::default();
         removable.add(70_000, mix(1));
         removable.add(1, mix(2));
