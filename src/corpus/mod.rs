@@ -110,7 +110,8 @@ pub fn provisional(recurrence: &Recurrence, options: &CorpusOptions) -> SiteChro
 
 /// Signs the cleaned text of one page: the blocks labelled `Keep` that are not chrome of `site`
 /// in `chrome`. When leaving the chrome out leaves too little text to compare (a site made of
-/// copies of one page), every kept block is signed instead.
+/// copies of one page), every kept block is signed instead. The text key is of every block
+/// labelled `Keep`.
 pub fn fingerprint(page: &Segmented<'_>, labels: &[Label], site: u64, chrome: &SiteChrome) -> Fingerprint {
     let mut with_site = labels.to_vec();
     apply_site_chrome(page, &mut with_site, site, chrome);
@@ -223,12 +224,13 @@ pub fn fingerprint_without_text(
             _ => {}
         }
     }
+    let text_key = kept_key(labels, key_of);
     // As in `fingerprint()`: too little text left without the chrome signs every kept block.
     if signature.shingles().saturating_sub(removed_shingles) < dedup::MIN_SHINGLES && !chrome.is_empty() {
-        return Some(Fingerprint { text_key: kept_key(labels, key_of), ..signature.finish() });
+        return Some(Fingerprint { text_key, ..signature.finish() });
     }
     let builder = signature.without(|index| removed[index], removed_shingles)?;
-    Some(Fingerprint { text_key: kept_key(labels, key_of), ..builder.finish() })
+    Some(Fingerprint { text_key, ..builder.finish() })
 }
 
 /// Counts off a page found by [`uncounted`].
@@ -493,7 +495,7 @@ mod tests {
             site,
             &SiteChrome::default(),
         );
-        // (With the text key of every kept block: all of them are signed.)
+        // (With the text key of the blocks the page pass kept: all of them here.)
         assert_eq!(
             unchanged,
             Some(Fingerprint { text_key: dedup::text_key(keys().flatten()), ..signature.finish() })
